@@ -1,0 +1,42 @@
+package io.prefstream.app;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one launcher: {@code prefstream <command>}. Each command is its own class; this only lists them. */
+@Command(
+    name = "prefstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = Prefstream.Version.class,
+    description = "Online DPO fine-tuning of language models from human feedback on Kafka.",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+    })
+public final class Prefstream implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line, shared by {@link #main} and tests. */
+  public static CommandLine commandLine() {
+    // Avro refuses to deserialize generated classes outside the packages it is told to trust.
+    System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.prefstream");
+    return new CommandLine(new Prefstream()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Prefstream.class.getPackage().getImplementationVersion();
+      return new String[] {"prefstream " + (v == null ? "dev" : v)};
+    }
+  }
+}

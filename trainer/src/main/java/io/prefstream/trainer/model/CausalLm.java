@@ -1,0 +1,35 @@
+package io.prefstream.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.Map;
+
+/**
+ * A causal language model whose weights are DJL arrays, named as in its Hugging Face checkpoint.
+ *
+ * <p>The contract between the model architectures and the DPO math: the math sees logits and named
+ * parameters, never an architecture.
+ */
+public interface CausalLm extends AutoCloseable {
+
+  /**
+   * @param tokenIds (B, T) int64 token ids, right-padded
+   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @return (B, T, V) float32 logits; position t predicts token t+1. Real tokens never attend to
+   *     padding, so a sequence's logits do not depend on what else is in the batch.
+   */
+  NDArray logits(NDArray tokenIds, NDArray attentionMask);
+
+  /**
+   * The trainable weights by Hugging Face tensor name, in a stable order. The arrays are live: the
+   * optimizer updates them in place and a save writes them as they are now. Tied weights appear once.
+   */
+  Map<String, NDArray> parameters();
+
+  /** The manager that owns the weights; it outlives every training step. */
+  NDManager manager();
+
+  /** Frees the weights. */
+  @Override
+  void close();
+}
