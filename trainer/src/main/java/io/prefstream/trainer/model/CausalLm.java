@@ -2,7 +2,9 @@ package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A causal language model whose weights are DJL arrays, named as in its Hugging Face checkpoint.
@@ -16,7 +18,12 @@ public interface CausalLm extends AutoCloseable {
    * @param tokenIds (B, T) int64 token ids, right-padded
    * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
    * @return (B, T, V) float32 logits; position t predicts token t+1. Real tokens never attend to
-   *     padding, so a sequence's logits do not depend on what else is in the batch.
+   *     padding, so a sequence's logits do not depend on what else is in the batch. Logits at padding
+   *     positions are finite and meaningless. The result and every intermediate belong to
+   *     {@code tokenIds}' manager (wrap a step in an {@code NDScope}); inputs on another device are
+   *     copied to the model's. With the parameters set to require gradients, the graph reaches them.
+   * @throws IllegalArgumentException when the inputs are not both (B, T) int64, or T exceeds what the
+   *     architecture accepts (GPT-2's n_positions, Mistral's sliding_window)
    */
   NDArray logits(NDArray tokenIds, NDArray attentionMask);
 
@@ -25,6 +32,17 @@ public interface CausalLm extends AutoCloseable {
    * optimizer updates them in place and a save writes them as they are now. Tied weights appear once.
    */
   Map<String, NDArray> parameters();
+
+  /** The hyper-parameters, as in the model's {@code config.json}. */
+  ModelConfig config();
+
+  /**
+   * The folder the model was loaded from, if any: {@link ModelFolder#save} copies its tokenizer
+   * files and keeps its config.json's extra fields.
+   */
+  default Optional<Path> sourceFolder() {
+    return Optional.empty();
+  }
 
   /** The manager that owns the weights; it outlives every training step. */
   NDManager manager();

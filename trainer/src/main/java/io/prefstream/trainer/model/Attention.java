@@ -1,0 +1,64 @@
+package io.prefstream.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Scaled dot-product attention (Vaswani et al. 2017, arXiv:1706.03762, Eq. 1) with the causal and
+ * padding mask both architectures share: softmax(q kᵀ · scale + M) v.
+ *
+ * <p>M is 0 where query i may see key j (j ≤ i and key j is a real token) and {@link #MASKED_SCORE}
+ * elsewhere. A finite value, not -∞: a row with every key masked (a padding query in an all-padding
+ * row) then softmaxes to a uniform, finite row instead of 0/0 = NaN. Padding positions' outputs are
+ * never scored, but a NaN there would still poison gradients through the shared matmuls.
+ */
+final class Attention {
+
+  /** The most negative float32, as Hugging Face's {@code torch.finfo(dtype).min}: exp of it minus any real score is 0. */
+  static final float MASKED_SCORE = -Float.MAX_VALUE;
+
+  private Attention() {}
+
+  /**
+   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @param maskedScore a scalar array holding {@link #MASKED_SCORE}, long-lived
+   * @return (B, 1, T, T) float32 additive bias M, owned by the mask's manager
+   */
+  static NDArray bias(NDArray attentionMask, NDArray maskedScore) {
+    long b = attentionMask.getShape().get(0);
+    long t = attentionMask.getShape().get(1);
+    NDManager m = attentionMask.getManager();
+    NDArray position = m.arange((int) t);                                         // (T)
+    NDArray causal = position.reshape(t, 1).gte(position.reshape(1, t));          // (T, T): key j <= query i
+    NDArray realKey = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, 1, t); // (B, 1, 1, T)
+    NDArray visible = realKey.logicalAnd(causal.reshape(1, 1, t, t));             // (B, 1, T, T)
+    return visible.logicalNot().toType(DataType.FLOAT32, false).mul(maskedScore); // (B, 1, T, T): 0 or MASKED_SCORE
+  }
+
+  /** (B, T, H·hs) -> (B, H, T, hs) */
+  static NDArray splitHeads(NDArray x, long heads) {
+    Shape s = x.getShape();
+    return x.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
+  }
+
+  /** (B, H, T, hs) -> (B, T, H·hs) */
+  static NDArray mergeHeads(NDArray y) {
+    Shape s = y.getShape();
+    return y.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3));
+  }
+
+  /**
+   * @param q (B, H, T, hs)
+   * @param k (B, H, T, hs)
+   * @param v (B, H, T, hs)
+   * @param bias (B, 1, T, T) from {@link #bias}
+   * @param scale scalar 1/√hs, long-lived
+   * @return (B, H, T, hs)
+   */
+  static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias);      // (B, H, T, T)
+    return scores.softmax(3).matMul(v);                                           // (B, H, T, hs)
+  }
+}

@@ -1,0 +1,146 @@
+package io.prefstream.trainer.model;
+
+import static io.prefstream.trainer.model.ConfigFields.optionalBoolean;
+import static io.prefstream.trainer.model.ConfigFields.optionalDouble;
+import static io.prefstream.trainer.model.ConfigFields.optionalInt;
+import static io.prefstream.trainer.model.ConfigFields.optionalText;
+import static io.prefstream.trainer.model.ConfigFields.positive;
+import static io.prefstream.trainer.model.ConfigFields.requiredInt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+
+/**
+ * Hyper-parameters of the Llama family, named as in the checkpoint's config.json. Mistral and Qwen2
+ * are the same network: Qwen2 adds biases to q/k/v, Mistral adds a sliding attention window.
+ *
+ * @param modelType llama, mistral or qwen2
+ * @param headDim per-head width (config {@code head_dim}, hidden_size / num_attention_heads when absent)
+ * @param qkvBias whether q_proj, k_proj and v_proj have biases (Qwen2 always; Llama's {@code attention_bias})
+ * @param oBias whether o_proj has a bias (Llama's {@code attention_bias}; never in Qwen2)
+ * @param slidingWindow Mistral's attention window, 0 when none. Only sequences that fit in it are
+ *     accepted, where sliding-window and full causal attention are the same thing.
+ */
+public record LlamaConfig(
+    String modelType,
+    int vocabSize,
+    int hiddenSize,
+    int intermediateSize,
+    int numHiddenLayers,
+    int numAttentionHeads,
+    int numKeyValueHeads,
+    int headDim,
+    float rmsNormEps,
+    double ropeTheta,
+    int maxPositionEmbeddings,
+    boolean tieWordEmbeddings,
+    boolean qkvBias,
+    boolean oBias,
+    int slidingWindow)
+    implements ModelConfig {
+
+  private static final Map<String, String> ARCHITECTURE = Map.of(
+      "llama", "LlamaForCausalLM", "mistral", "MistralForCausalLM", "qwen2", "Qwen2ForCausalLM");
+
+  public LlamaConfig {
+    if (!ARCHITECTURE.containsKey(modelType)) {
+      throw new IllegalArgumentException("model_type " + modelType + " is not in the Llama family " + ARCHITECTURE.keySet());
+    }
+    positive("vocab_size", vocabSize);
+    positive("hidden_size", hiddenSize);
+    positive("intermediate_size", intermediateSize);
+    positive("num_hidden_layers", numHiddenLayers);
+    positive("num_attention_heads", numAttentionHeads);
+    positive("num_key_value_heads", numKeyValueHeads);
+    positive("head_dim", headDim);
+    positive("max_position_embeddings", maxPositionEmbeddings);
+    if (numAttentionHeads % numKeyValueHeads != 0) {
+      throw new IllegalArgumentException(
+          "num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
+    }
+    if (headDim % 2 != 0) {
+      throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
+    }
+    if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
+      throw new IllegalArgumentException("rms_norm_eps and rope_theta must be > 0, got " + rmsNormEps + " and " + ropeTheta);
+    }
+    if (modelType.equals("qwen2") ? !qkvBias || oBias : qkvBias != oBias) {
+      throw new IllegalArgumentException(modelType.equals("qwen2")
+          ? "qwen2 has biases on q/k/v and none on o_proj"
+          : modelType + " has one attention_bias flag for q/k/v/o, got qkv=" + qkvBias + " o=" + oBias);
+    }
+    if (slidingWindow < 0) {
+      throw new IllegalArgumentException("sliding_window must be >= 0, got " + slidingWindow);
+    }
+  }
+
+  static LlamaConfig fromJson(JsonNode json) {
+    String type = json.path("model_type").asText();
+    String activation = optionalText(json, "hidden_act", "silu");
+    if (!activation.equals("silu")) {
+      throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; the Llama family uses silu");
+    }
+    JsonNode ropeScaling = json.get("rope_scaling");
+    if (ropeScaling != null && !ropeScaling.isNull()
+        && !"default".equals(ropeScaling.path("rope_type").asText(ropeScaling.path("type").asText()))) {
+      throw new IllegalArgumentException("rope_scaling " + ropeScaling + " is not supported; only plain rotary embeddings are");
+    }
+    if (optionalBoolean(json, "mlp_bias", false)) {
+      throw new IllegalArgumentException("mlp_bias true is not supported");
+    }
+    int hidden = requiredInt(json, "hidden_size");
+    int heads = requiredInt(json, "num_attention_heads");
+    boolean attentionBias = optionalBoolean(json, "attention_bias", false);
+    boolean qwen2 = type.equals("qwen2");
+    return new LlamaConfig(
+        type,
+        requiredInt(json, "vocab_size"),
+        hidden,
+        requiredInt(json, "intermediate_size"),
+        requiredInt(json, "num_hidden_layers"),
+        heads,
+        optionalInt(json, "num_key_value_heads", heads),
+        optionalInt(json, "head_dim", hidden / heads),
+        (float) optionalDouble(json, "rms_norm_eps", 1e-6),
+        optionalDouble(json, "rope_theta", 10000.0),
+        requiredInt(json, "max_position_embeddings"),
+        optionalBoolean(json, "tie_word_embeddings", false),
+        qwen2 || attentionBias,
+        !qwen2 && attentionBias,
+        type.equals("mistral") ? optionalInt(json, "sliding_window", 0) : 0);
+  }
+
+  @Override
+  public int maxPositions() {
+    return maxPositionEmbeddings;
+  }
+
+  @Override
+  public ObjectNode toJson() {
+    ObjectNode json = new ObjectMapper().createObjectNode();
+    json.put("model_type", modelType);
+    json.putArray("architectures").add(ARCHITECTURE.get(modelType));
+    json.put("vocab_size", vocabSize);
+    json.put("hidden_size", hiddenSize);
+    json.put("intermediate_size", intermediateSize);
+    json.put("num_hidden_layers", numHiddenLayers);
+    json.put("num_attention_heads", numAttentionHeads);
+    json.put("num_key_value_heads", numKeyValueHeads);
+    json.put("head_dim", headDim);
+    json.put("rms_norm_eps", rmsNormEps);
+    json.put("rope_theta", ropeTheta);
+    json.put("max_position_embeddings", maxPositionEmbeddings);
+    json.put("tie_word_embeddings", tieWordEmbeddings);
+    json.put("hidden_act", "silu");
+    if (!modelType.equals("qwen2")) { // Qwen2's q/k/v biases are fixed by the architecture
+      json.put("attention_bias", qkvBias);
+    }
+    if (slidingWindow > 0) {
+      json.put("sliding_window", slidingWindow);
+    }
+    json.put("torch_dtype", "float32");
+    return json;
+  }
+}

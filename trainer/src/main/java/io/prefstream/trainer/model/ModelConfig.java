@@ -1,0 +1,51 @@
+package io.prefstream.trainer.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * A model's hyper-parameters, parsed once from a Hugging Face {@code config.json}; each architecture
+ * has its own record that checks itself.
+ */
+public sealed interface ModelConfig permits Gpt2Config, LlamaConfig {
+
+  /** Hugging Face's {@code model_type}: gpt2, llama, mistral or qwen2. */
+  String modelType();
+
+  int vocabSize();
+
+  /** The longest sequence the model was built for. */
+  int maxPositions();
+
+  /** Whether the output head shares the token embedding matrix. */
+  boolean tieWordEmbeddings();
+
+  /** This config as a Hugging Face {@code config.json} object. */
+  ObjectNode toJson();
+
+  /** Parses a {@code config.json} object, choosing the architecture by {@code model_type}. */
+  static ModelConfig fromJson(JsonNode json) {
+    String type = json.path("model_type").asText("");
+    return switch (type) {
+      case "gpt2" -> Gpt2Config.fromJson(json);
+      case "llama", "mistral", "qwen2" -> LlamaConfig.fromJson(json);
+      default -> throw new IllegalArgumentException(
+          "config.json: model_type '" + type + "' is not supported; use gpt2, llama, mistral or qwen2");
+    };
+  }
+
+  /** Reads and parses a {@code config.json} file. */
+  static ModelConfig read(Path configJson) {
+    try {
+      return fromJson(new ObjectMapper().readTree(configJson.toFile()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + configJson, e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.prefstream.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.Optional;
+
+/**
+ * An affine map on the last axis, in either of the two layouts Hugging Face checkpoints use:
+ * {@link Layout#OUT_IN} is {@code torch.nn.Linear} (y = x Wᵀ + b, W stored [out, in]);
+ * {@link Layout#IN_OUT} is GPT-2's {@code Conv1D} (y = x W + b, W stored [in, out]).
+ */
+final class Projection extends AbstractBlock {
+
+  enum Layout {
+    OUT_IN,
+    IN_OUT
+  }
+
+  private final Layout layout;
+  private final long in;
+  private final long out;
+  private final Parameter weight;
+  private final Optional<Parameter> bias;
+
+  Projection(Layout layout, long in, long out, boolean hasBias) {
+    this.layout = layout;
+    this.in = in;
+    this.out = out;
+    weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build());
+    bias = hasBias
+        ? Optional.of(addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS).build()))
+        : Optional.empty();
+  }
+
+  /** Declares {@code prefix + "weight"} (and {@code prefix + "bias"}) with their stored shapes. */
+  void declare(WeightTable.Builder table, String prefix) {
+    table.add(prefix + "weight", weight, layout == Layout.OUT_IN ? new Shape(out, in) : new Shape(in, out));
+    bias.ifPresent(b -> table.add(prefix + "bias", b, new Shape(out)));
+  }
+
+  @Override
+  protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    NDArray x = inputs.head();                                                    // (..., in)
+    NDArray w = ps.getValue(weight, x.getDevice(), training);
+    NDArray b = bias.map(p -> ps.getValue(p, x.getDevice(), training)).orElse(null);
+    if (layout == Layout.OUT_IN) {
+      return Linear.linear(x, w, b);                                              // (..., out)
+    }
+    NDArray y = x.matMul(w);                                                      // (..., out)
+    return new NDList(b == null ? y : y.add(b));
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    Shape s = inputShapes[0];
+    return new Shape[] {s.slice(0, s.dimension() - 1).add(out)};
+  }
+}

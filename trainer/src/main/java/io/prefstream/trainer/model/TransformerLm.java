@@ -1,0 +1,78 @@
+package io.prefstream.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.ParameterStore;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/** A {@link CausalLm} made of an architecture block whose weights are set, on the manager that owns them. */
+final class TransformerLm implements CausalLm {
+
+  private final ModelConfig config;
+  private final LmBlock block;
+  private final NDManager manager;
+  private final Optional<Path> sourceFolder;
+  private final Map<String, NDArray> parameters;
+
+  TransformerLm(ModelConfig config, LmBlock block, NDManager manager, Optional<Path> sourceFolder) {
+    this.config = config;
+    this.block = block;
+    this.manager = manager;
+    this.sourceFolder = sourceFolder;
+    this.parameters = block.weights().arrays();
+  }
+
+  @Override
+  public NDArray logits(NDArray tokenIds, NDArray attentionMask) {
+    if (tokenIds.getShape().dimension() != 2 || !tokenIds.getShape().equals(attentionMask.getShape())) {
+      throw new IllegalArgumentException(
+          "token ids " + tokenIds.getShape() + " and attention mask " + attentionMask.getShape() + " must both be (B, T)");
+    }
+    if (tokenIds.getDataType() != DataType.INT64 || attentionMask.getDataType() != DataType.INT64) {
+      throw new IllegalArgumentException(
+          "token ids and attention mask must be int64, got " + tokenIds.getDataType() + " and " + attentionMask.getDataType());
+    }
+    NDArray ids = tokenIds;
+    NDArray mask = attentionMask;
+    if (!tokenIds.getDevice().equals(manager.getDevice())) {
+      // results belong to their first input's manager: give the copies one on the model's device, freed with the caller's
+      NDManager onDevice = tokenIds.getManager().newSubManager(manager.getDevice());
+      ids = tokenIds.toDevice(manager.getDevice(), true);
+      mask = attentionMask.toDevice(manager.getDevice(), true);
+      ids.attach(onDevice);
+      mask.attach(onDevice);
+    }
+    // copy = false: the store hands out the live parameter arrays, so gradients reach them
+    ParameterStore ps = new ParameterStore(manager, false);
+    return block.forward(ps, new NDList(ids, mask), false).head();
+  }
+
+  @Override
+  public Map<String, NDArray> parameters() {
+    return parameters;
+  }
+
+  @Override
+  public ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public Optional<Path> sourceFolder() {
+    return sourceFolder;
+  }
+
+  @Override
+  public NDManager manager() {
+    return manager;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Causal language models as DJL blocks, and Hugging Face model folders in and out.
+ *
+ * <p>The public surface: {@link io.prefstream.trainer.model.CausalLm} (logits and named live
+ * weights), {@link io.prefstream.trainer.model.ModelFolder} (load, save, random init),
+ * {@link io.prefstream.trainer.model.ModelConfig} (the parsed {@code config.json}),
+ * {@link io.prefstream.trainer.model.SafeTensors} and {@link io.prefstream.trainer.model.ModelRecipe}
+ * (what {@code init-model} builds).
+ *
+ * <p>One file per architecture ({@code Gpt2}, {@code Llama}, which also covers Mistral and Qwen2),
+ * each with its Hugging Face weight-name table; shared pieces ({@code Projection}, the norms,
+ * {@code Attention}) are blocks of their own. Everything computes in float32 with dropout off.
+ */
+package io.prefstream.trainer.model;
