@@ -1,0 +1,203 @@
+package io.prefstream.schemas.serde;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.generic.GenericRecordBuilder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Records as plain JSON objects with the .avsc field names, for producers without Avro: optional
+ * fields may be left out (their defaults apply), nullable values are written bare (not as Avro's
+ * union-tagged JSON), bytes as base64.
+ */
+public final class JsonRecords {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private JsonRecords() {}
+
+  /** Reads a JSON object into the record class; {@link IllegalArgumentException} names the bad field. */
+  public static <T extends SpecificRecord> T read(byte[] json, Class<T> type, Schema schema) {
+    JsonNode tree;
+    try {
+      tree = JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
+    }
+    if (tree == null || !tree.isObject()) throw new IllegalArgumentException("expected a JSON object");
+    GenericRecord generic = (GenericRecord) value(schema, tree, schema.getName());
+    // Through Avro binary so the generated class's own reader fills it: types come out exactly as
+    // from an Avro producer (String, List, Map, enums).
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+      new GenericDatumWriter<GenericRecord>(schema).write(generic, encoder);
+      encoder.flush();
+      return new SpecificDatumReader<>(type).read(null, DecoderFactory.get().binaryDecoder(out.toByteArray(), null));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("cannot build " + schema.getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes the record as a JSON object. */
+  public static byte[] write(SpecificRecord record) {
+    try {
+      return JSON.writeValueAsBytes(tree(record.getSchema(), record));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + record.getSchema().getName() + " as JSON", e);
+    }
+  }
+
+  private static Object value(Schema schema, JsonNode node, String where) {
+    switch (schema.getType()) {
+      case NULL:
+        if (node == null || node.isNull()) return null;
+        throw mismatch(where, "null", node);
+      case UNION:
+        if (node == null || node.isNull()) {
+          if (schema.getTypes().stream().anyMatch(t -> t.getType() == Schema.Type.NULL)) return null;
+          throw mismatch(where, "a value", node);
+        }
+        for (Schema branch : schema.getTypes()) {
+          if (branch.getType() != Schema.Type.NULL && fits(branch, node)) return value(branch, node, where);
+        }
+        throw mismatch(where, schema.getTypes().toString(), node);
+      case STRING:
+        if (node != null && node.isTextual()) return node.asText();
+        throw mismatch(where, "a string", node);
+      case INT:
+        if (node != null && node.isIntegralNumber() && node.canConvertToInt()) return node.intValue();
+        throw mismatch(where, "an int", node);
+      case LONG:
+        if (node != null && node.isIntegralNumber() && node.canConvertToLong()) return node.longValue();
+        throw mismatch(where, "a long", node);
+      case DOUBLE:
+        if (node != null && node.isNumber()) return node.doubleValue();
+        throw mismatch(where, "a number", node);
+      case FLOAT:
+        if (node != null && node.isNumber()) return node.floatValue();
+        throw mismatch(where, "a number", node);
+      case BOOLEAN:
+        if (node != null && node.isBoolean()) return node.booleanValue();
+        throw mismatch(where, "true or false", node);
+      case BYTES:
+        if (node != null && node.isTextual()) return ByteBuffer.wrap(Base64.getDecoder().decode(node.asText()));
+        throw mismatch(where, "base64 text", node);
+      case ENUM:
+        if (node != null && node.isTextual() && schema.hasEnumSymbol(node.asText())) {
+          return new GenericData.EnumSymbol(schema, node.asText());
+        }
+        throw mismatch(where, "one of " + schema.getEnumSymbols(), node);
+      case ARRAY: {
+        if (node == null || !node.isArray()) throw mismatch(where, "an array", node);
+        List<Object> items = new ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) items.add(value(schema.getElementType(), node.get(i), where + "[" + i + "]"));
+        return items;
+      }
+      case MAP: {
+        if (node == null || !node.isObject()) throw mismatch(where, "an object", node);
+        Map<String, Object> map = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> map.put(e.getKey(), value(schema.getValueType(), e.getValue(), where + "." + e.getKey())));
+        return map;
+      }
+      case RECORD: {
+        if (node == null || !node.isObject()) throw mismatch(where, "an object", node);
+        GenericRecordBuilder builder = new GenericRecordBuilder(schema);
+        for (Schema.Field field : schema.getFields()) {
+          JsonNode child = node.get(field.name());
+          if (child == null) {
+            if (!field.hasDefaultValue()) throw new IllegalArgumentException("field '" + field.name() + "' of " + where + " is required");
+            continue; // the builder applies the default
+          }
+          builder.set(field, value(field.schema(), child, field.name()));
+        }
+        return builder.build();
+      }
+      default:
+        throw new IllegalArgumentException(where + ": Avro type " + schema.getType() + " is not supported in JSON");
+    }
+  }
+
+  private static boolean fits(Schema schema, JsonNode node) {
+    return switch (schema.getType()) {
+      case STRING, BYTES -> node.isTextual();
+      case ENUM -> node.isTextual() && schema.hasEnumSymbol(node.asText());
+      case INT -> node.isIntegralNumber() && node.canConvertToInt();
+      case LONG -> node.isIntegralNumber() && node.canConvertToLong();
+      case FLOAT, DOUBLE -> node.isNumber();
+      case BOOLEAN -> node.isBoolean();
+      case ARRAY -> node.isArray();
+      case MAP, RECORD -> node.isObject();
+      default -> false;
+    };
+  }
+
+  private static IllegalArgumentException mismatch(String where, String expected, JsonNode node) {
+    String got = node == null ? "nothing" : node.getNodeType().toString().toLowerCase() + " " + abbreviate(node.toString());
+    return new IllegalArgumentException("field '" + where + "': expected " + expected + ", got " + got);
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+
+  private static JsonNode tree(Schema schema, Object value) {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    if (value == null) return f.nullNode();
+    switch (schema.getType()) {
+      case UNION:
+        for (Schema branch : schema.getTypes()) {
+          if (branch.getType() != Schema.Type.NULL && GenericData.get().validate(branch, value)) return tree(branch, value);
+        }
+        return f.textNode(value.toString());
+      case RECORD: {
+        ObjectNode obj = f.objectNode();
+        GenericRecord record = (GenericRecord) value;
+        for (Schema.Field field : schema.getFields()) obj.set(field.name(), tree(field.schema(), record.get(field.pos())));
+        return obj;
+      }
+      case ARRAY: {
+        ArrayNode arr = f.arrayNode();
+        for (Object item : (Collection<?>) value) arr.add(tree(schema.getElementType(), item));
+        return arr;
+      }
+      case MAP: {
+        ObjectNode obj = f.objectNode();
+        ((Map<?, ?>) value).forEach((k, v) -> obj.set(Objects.toString(k), tree(schema.getValueType(), v)));
+        return obj;
+      }
+      case BYTES: {
+        ByteBuffer buf = ((ByteBuffer) value).duplicate();
+        byte[] bytes = new byte[buf.remaining()];
+        buf.get(bytes);
+        return f.textNode(Base64.getEncoder().encodeToString(bytes));
+      }
+      case INT: return f.numberNode(((Number) value).intValue());
+      case LONG: return f.numberNode(((Number) value).longValue());
+      case FLOAT: return f.numberNode(((Number) value).floatValue());
+      case DOUBLE: return f.numberNode(((Number) value).doubleValue());
+      case BOOLEAN: return f.booleanNode((Boolean) value);
+      default: return f.textNode(value.toString()); // strings and enum symbols
+    }
+  }
+}

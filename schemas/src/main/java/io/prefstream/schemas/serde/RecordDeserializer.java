@@ -1,0 +1,91 @@
+package io.prefstream.schemas.serde;
+
+import java.io.IOException;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads one record type from either Confluent-wire Avro (magic byte 0; the writer's schema comes
+ * from the registry, so older and newer producers are read into this version of the class) or
+ * plain JSON (first non-blank byte {@code '{'}), detected per record.
+ *
+ * <p>Anything else is a {@link SerializationException} naming the topic and the first bytes. A
+ * deserializer does not see the partition and offset; whoever handles the exception (ingest's
+ * dead-letter path, a consumer's error log) adds them.
+ */
+public final class RecordDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+  private final Class<T> type;
+  private final Schema readerSchema;
+  private SerdeConfig config = SerdeConfig.defaults();
+  private SchemaRegistry registry;
+
+  public RecordDeserializer(Class<T> type) {
+    this.type = type;
+    this.readerSchema = SpecificData.get().getSchema(type);
+  }
+
+  @Override
+  public void configure(Map<String, ?> configs, boolean isKey) {
+    this.config = SerdeConfig.parse(configs);
+    this.registry = null;
+  }
+
+  @Override
+  public T deserialize(String topic, Headers headers, byte[] data) {
+    return deserialize(topic, data);
+  }
+
+  @Override
+  public T deserialize(String topic, byte[] data) {
+    if (data == null) return null;
+    if (WireFormat.isFramed(data)) return fromAvro(topic, data);
+    if (startsLikeJson(data)) {
+      try {
+        return JsonRecords.read(data, type, readerSchema);
+      } catch (IllegalArgumentException e) {
+        throw failure(topic, data, "JSON is not a valid " + readerSchema.getName() + ": " + e.getMessage(), e);
+      }
+    }
+    String why = data.length > 0 && data[0] != WireFormat.MAGIC_BYTE
+        ? "neither Confluent-wire Avro (magic byte 0) nor a JSON object"
+        : "too short for Confluent-wire Avro (5-byte header)";
+    throw failure(topic, data, why, null);
+  }
+
+  private T fromAvro(String topic, byte[] data) {
+    int id = WireFormat.schemaId(data);
+    Schema writerSchema;
+    try {
+      if (registry == null) registry = SchemaRegistry.of(config);
+      writerSchema = registry.byId(id);
+    } catch (SchemaRegistryException e) {
+      throw failure(topic, data, "writer schema id " + id + " unavailable: " + e.getMessage(), e);
+    }
+    try {
+      var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, data.length - WireFormat.HEADER_LENGTH, null);
+      T record = new SpecificDatumReader<T>(writerSchema, readerSchema).read(null, decoder);
+      if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
+      return record;
+    } catch (IOException | RuntimeException e) {
+      throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + readerSchema.getName() + ": " + e, e);
+    }
+  }
+
+  private static boolean startsLikeJson(byte[] data) {
+    for (byte b : data) {
+      if (!Character.isWhitespace(b)) return b == '{';
+    }
+    return false;
+  }
+
+  private static SerializationException failure(String topic, byte[] data, String why, Throwable cause) {
+    return new SerializationException("topic " + topic + ": cannot read value: " + why + "; first bytes: " + WireFormat.preview(data), cause);
+  }
+}

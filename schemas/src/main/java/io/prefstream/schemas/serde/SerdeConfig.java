@@ -1,0 +1,79 @@
+package io.prefstream.schemas.serde;
+
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * The serde's settings, under the same keys as Confluent's Avro serde so that either can be
+ * configured from one properties file.
+ *
+ * @param registryUrl {@code mock://<scope>} for the in-memory registry, else the REST base URL
+ * @param basicAuthUserInfo {@code user:password} sent as HTTP basic auth, when set
+ */
+public record SerdeConfig(
+    String registryUrl,
+    boolean autoRegisterSchemas,
+    boolean useLatestVersion,
+    Optional<String> basicAuthUserInfo,
+    RegistryTls tls) {
+
+  public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+  public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
+  public static final String USE_LATEST_VERSION = "use.latest.version";
+  public static final String BASIC_AUTH_CREDENTIALS_SOURCE = "basic.auth.credentials.source";
+  public static final String BASIC_AUTH_USER_INFO = "basic.auth.user.info";
+  public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
+  public static final String DEFAULT_REGISTRY_URL = "mock://prefstream";
+
+  static final ConfigDef DEF =
+      RegistryTls.define(new ConfigDef())
+          .define(SCHEMA_REGISTRY_URL, Type.STRING, DEFAULT_REGISTRY_URL, Importance.HIGH,
+              "Schema registry base URL, or mock://<scope> for an in-memory registry shared within the JVM per scope.")
+          .define(AUTO_REGISTER_SCHEMAS, Type.BOOLEAN, true, Importance.MEDIUM,
+              "Register the record's schema under <topic>-value (or -key) when serializing.")
+          .define(USE_LATEST_VERSION, Type.BOOLEAN, false, Importance.MEDIUM,
+              "Serialize with the id of the subject's latest schema instead of registering (needs auto.register.schemas=false).")
+          .define(BASIC_AUTH_CREDENTIALS_SOURCE, Type.STRING, "USER_INFO",
+              ConfigDef.ValidString.in("USER_INFO"), Importance.MEDIUM,
+              "Where basic-auth credentials come from; USER_INFO reads basic.auth.user.info.")
+          .define(BASIC_AUTH_USER_INFO, Type.PASSWORD, "", Importance.MEDIUM,
+              "user:password for the registry's HTTP basic auth; empty for none.")
+          .define(SPECIFIC_AVRO_READER, Type.BOOLEAN, true, Importance.LOW,
+              "Read into the generated record classes. prefstream's deserializers are typed, so this must be true.");
+
+  public SerdeConfig {
+    if (registryUrl.isBlank()) throw new ConfigException(SCHEMA_REGISTRY_URL, registryUrl, "must not be empty");
+    if (useLatestVersion && autoRegisterSchemas) {
+      throw new ConfigException(USE_LATEST_VERSION, true, "needs " + AUTO_REGISTER_SCHEMAS + "=false");
+    }
+  }
+
+  public static SerdeConfig parse(Map<String, ?> props) {
+    var c = new AbstractConfig(DEF, props, false);
+    if (!c.getBoolean(SPECIFIC_AVRO_READER)) {
+      throw new ConfigException(SPECIFIC_AVRO_READER, false, "prefstream's deserializers always return generated record classes");
+    }
+    Password userInfo = c.getPassword(BASIC_AUTH_USER_INFO);
+    return new SerdeConfig(
+        c.getString(SCHEMA_REGISTRY_URL),
+        c.getBoolean(AUTO_REGISTER_SCHEMAS),
+        c.getBoolean(USE_LATEST_VERSION),
+        userInfo.value().isEmpty() ? Optional.empty() : Optional.of(userInfo.value()),
+        RegistryTls.from(c));
+  }
+
+  /** The embedded default: the in-memory registry of scope "prefstream". */
+  public static SerdeConfig defaults() {
+    return parse(Map.of());
+  }
+
+  boolean isMock() {
+    return registryUrl.startsWith("mock://");
+  }
+}

@@ -1,0 +1,37 @@
+package io.prefstream.schemas.serde;
+
+import java.nio.ByteBuffer;
+import java.util.HexFormat;
+
+/**
+ * Confluent's wire format: byte 0 is the magic byte 0, bytes 1-4 the schema id (big-endian), the
+ * rest the Avro binary encoding of the value.
+ */
+public final class WireFormat {
+  public static final byte MAGIC_BYTE = 0;
+  public static final int HEADER_LENGTH = 5;
+  private static final int PREVIEW_BYTES = 16;
+
+  private WireFormat() {}
+
+  public static byte[] frame(int schemaId, byte[] avro) {
+    return ByteBuffer.allocate(HEADER_LENGTH + avro.length).put(MAGIC_BYTE).putInt(schemaId).put(avro).array();
+  }
+
+  /** Whether the bytes start like a framed Avro value. */
+  public static boolean isFramed(byte[] bytes) {
+    return bytes.length >= HEADER_LENGTH && bytes[0] == MAGIC_BYTE;
+  }
+
+  public static int schemaId(byte[] framed) {
+    return ByteBuffer.wrap(framed, 1, 4).getInt();
+  }
+
+  /** The first bytes as hex, for error messages. */
+  public static String preview(byte[] bytes) {
+    if (bytes == null) return "(null)";
+    int n = Math.min(bytes.length, PREVIEW_BYTES);
+    return HexFormat.ofDelimiter(" ").formatHex(bytes, 0, n) + (bytes.length > n ? " ..." : "")
+        + " (" + bytes.length + " bytes)";
+  }
+}

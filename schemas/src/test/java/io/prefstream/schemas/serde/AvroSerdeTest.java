@@ -1,0 +1,132 @@
+package io.prefstream.schemas.serde;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class AvroSerdeTest {
+
+  private static Map<String, Object> scope(String name) {
+    return Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://" + name);
+  }
+
+  private static <T> T configured(T serde, String scope) {
+    if (serde instanceof AvroSerializer<?> s) s.configure(scope(scope), false);
+    if (serde instanceof RecordDeserializer<?> d) d.configure(scope(scope), false);
+    return serde;
+  }
+
+  @Test
+  void serialize_writesMagicByteSchemaIdThenAvroBinary() throws Exception {
+    PreferencePair pair = Records.pair("e1");
+    byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "layout").serialize("feedback.pairs", pair);
+
+    ByteArrayOutputStream avro = new ByteArrayOutputStream();
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(avro, null);
+    new SpecificDatumWriter<>(PreferencePair.class).write(pair, encoder);
+    encoder.flush();
+    byte[] expected = ByteBuffer.allocate(5 + avro.size()).put((byte) 0).putInt(1).put(avro.toByteArray()).array();
+    assertThat(bytes).isEqualTo(expected); // the first schema of a fresh scope gets id 1
+  }
+
+  @Test
+  void serialize_registersUnderTopicNameStrategySubject() {
+    configured(new AvroSerializer<PreferencePair>(), "subjects").serialize("feedback.pairs", Records.pair("e1"));
+    SchemaRegistry registry = SchemaRegistry.of(SerdeConfig.parse(scope("subjects")));
+    assertThat(registry.latest("feedback.pairs-value").schema()).isEqualTo(PreferencePair.getClassSchema());
+  }
+
+  @Test
+  void roundTrip_returnsEqualRecord() {
+    byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "rt").serialize("t", Records.pair("e1"));
+    PreferencePair back = configured(new RecordDeserializer<>(PreferencePair.class), "rt").deserialize("t", bytes);
+    assertThat(back).isEqualTo(Records.pair("e1"));
+  }
+
+  @Test
+  void deserialize_readsPlainJson() {
+    String json = "{\"event_id\":\"e7\",\"prompt\":\"hi\",\"chosen\":\"a\",\"rejected\":\"b\",\"chosen_ids\":[4,5],\"metadata\":{\"k\":\"v\"}}";
+    PreferencePair pair = new RecordDeserializer<>(PreferencePair.class).deserialize("t", json.getBytes(StandardCharsets.UTF_8));
+    assertThat(pair.getEventId()).isEqualTo("e7");
+    assertThat(pair.getChosenIds()).containsExactly(4, 5);
+    assertThat(pair.getWeight()).isEqualTo(1.0); // the schema's default
+    assertThat(pair.getMetadata()).containsEntry("k", "v");
+    assertThat(pair.getRejectedIds()).isNull();
+  }
+
+  @Test
+  void jsonSerializer_roundTripsThroughTheDeserializer() {
+    RankedResponses ranked = RankedResponses.newBuilder().setEventId("r1").setPrompt("p")
+        .setResponses(List.of("best", "worse")).setResponsesIds(List.of(List.of(1, 2), List.of(3))).build();
+    byte[] json = new JsonSerializer<RankedResponses>().serialize("t", ranked);
+    assertThat(new RecordDeserializer<>(RankedResponses.class).deserialize("t", json)).isEqualTo(ranked);
+  }
+
+  @Test
+  void deserialize_jsonWithWrongType_namesFieldAndTopic() {
+    byte[] json = "{\"event_id\": 5}".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> new RecordDeserializer<>(PreferencePair.class).deserialize("feedback.pairs", json))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("topic feedback.pairs")
+        .hasMessageContaining("field 'event_id': expected a string");
+  }
+
+  @Test
+  void deserialize_jsonWithoutRequiredField_saysWhich() {
+    byte[] json = "{\"prompt\": \"x\"}".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> new RecordDeserializer<>(PreferencePair.class).deserialize("t", json))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("'event_id'").hasMessageContaining("required");
+  }
+
+  @Test
+  void deserialize_wrongMagicByte_showsFirstBytes() {
+    byte[] bytes = {7, 0, 0, 0, 1, 2, 3};
+    assertThatThrownBy(() -> new RecordDeserializer<>(PreferencePair.class).deserialize("feedback.pairs", bytes))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("topic feedback.pairs")
+        .hasMessageContaining("magic byte 0")
+        .hasMessageContaining("07 00 00 00 01 02 03 (7 bytes)");
+  }
+
+  @Test
+  void deserialize_tooShort_saysSo() {
+    assertThatThrownBy(() -> new RecordDeserializer<>(PreferencePair.class).deserialize("t", new byte[] {0, 0}))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("too short");
+  }
+
+  @Test
+  void deserialize_unknownSchemaId_namesTheId() {
+    byte[] bytes = WireFormat.frame(4242, new byte[] {2, 'e', '1'});
+    assertThatThrownBy(() -> configured(new RecordDeserializer<>(PreferencePair.class), "unknown-id").deserialize("t", bytes))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("schema id 4242");
+  }
+
+  @Test
+  void deserialize_truncatedAvro_isOneClearError() {
+    byte[] good = configured(new AvroSerializer<PreferencePair>(), "trunc").serialize("t", Records.pair("e1"));
+    byte[] truncated = Arrays.copyOf(good, good.length - 6);
+    assertThatThrownBy(() -> configured(new RecordDeserializer<>(PreferencePair.class), "trunc").deserialize("t", truncated))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("not a valid PreferencePair");
+  }
+
+  @Test
+  void config_useLatestVersionWithAutoRegister_isRefused() {
+    assertThatThrownBy(() -> SerdeConfig.parse(Map.of(SerdeConfig.USE_LATEST_VERSION, "true")))
+        .hasMessageContaining("auto.register.schemas=false");
+  }
+}
