@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "Online DPO fine-tuning of language models from human feedback on Kafka.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      BrokerCommand.class,
+      TopicsCommand.class,
       InitModelCommand.class,
     })
 public final class Prefstream implements Runnable {

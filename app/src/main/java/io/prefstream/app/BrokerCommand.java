@@ -1,0 +1,35 @@
+package io.prefstream.app;
+
+import io.prefstream.broker.LocalBroker;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "broker",
+    mixinStandardHelpOptions = true,
+    description = "Runs a single-node KRaft Kafka broker on localhost until Ctrl-C or SIGTERM.")
+final class BrokerCommand implements Callable<Integer> {
+
+  @Option(names = "--port", defaultValue = "9092", description = "Client port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port;
+
+  @Option(names = "--dir", defaultValue = "./kafka-data", description = "Data folder, formatted on first start and reused after (default: ${DEFAULT-VALUE}).")
+  Path dir;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    LocalBroker broker = LocalBroker.start(port, dir);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      broker.close();
+      stopped.countDown();
+    }, "broker-stop"));
+    System.out.println("bootstrap: " + broker.bootstrapServers());
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}
