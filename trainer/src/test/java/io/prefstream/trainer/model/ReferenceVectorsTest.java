@@ -1,5 +1,7 @@
 package io.prefstream.trainer.model;
 
+import io.prefstream.testkit.ReferenceVectors;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

@@ -1,16 +1,19 @@
-package io.prefstream.trainer.model;
+package io.prefstream.testkit;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
-/** Locates {@code shared/reference-vectors}, a sibling of the repository root, from wherever the test JVM runs. */
-final class ReferenceVectors {
+/**
+ * Locates {@code shared/reference-vectors} (independent float64 values for the DPO math), a sibling
+ * of the repository root, from wherever the test JVM runs.
+ */
+public final class ReferenceVectors {
 
   private ReferenceVectors() {}
 
   /** @return {@code .../shared/reference-vectors/<arch>} */
-  static Path dir(String arch) {
+  public static Path dir(String arch) {
     Path start = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
     for (Path p = start; p != null; p = p.getParent()) {
       Path candidate = p.resolve("shared").resolve("reference-vectors");

@@ -1,0 +1,65 @@
+package io.prefstream.trainer.dpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * B examples of K responses each as one right-padded batch of N = B·K sequences, so that every
+ * response goes through the model in one forward pass. Row {@code b·K + k} is response k of
+ * example b.
+ *
+ * @param tokenIds (N, T) int64: prompt then response, then padding (id 0)
+ * @param attentionMask (N, T) int64: 1 on real tokens
+ * @param responseMask (N, T-1) float32: 1 where the target token t+1 belongs to the response, the
+ *     positions whose log-probabilities are summed (logits at t score token t+1)
+ * @param weights (B) float32 example weights
+ */
+public record PreferenceBatch(
+    NDArray tokenIds, NDArray attentionMask, NDArray responseMask, NDArray weights, int examples, int responsesPerExample) {
+
+  /** Builds the batch on {@code manager}; all examples must have the same number of responses. */
+  public static PreferenceBatch of(List<PreferenceExample> examples, NDManager manager) {
+    if (examples.isEmpty()) throw new IllegalArgumentException("a batch needs at least one example");
+    int k = examples.get(0).responses().size();
+    for (PreferenceExample e : examples) {
+      if (e.responses().size() != k) {
+        throw new IllegalArgumentException("example " + e.id() + " has " + e.responses().size() + " responses, the batch " + k);
+      }
+    }
+    int n = examples.size() * k;
+    int t = examples.stream().mapToInt(PreferenceExample::longestSequence).max().orElseThrow();
+    long[] ids = new long[n * t];
+    long[] mask = new long[n * t];
+    float[] scored = new float[n * (t - 1)];
+    float[] weights = new float[examples.size()];
+    for (int b = 0; b < examples.size(); b++) {
+      PreferenceExample e = examples.get(b);
+      weights[b] = (float) e.weight();
+      for (int r = 0; r < k; r++) {
+        int row = b * k + r;
+        int[] response = e.responses().get(r);
+        int p = e.prompt().length;
+        for (int j = 0; j < p; j++) ids[row * t + j] = e.prompt()[j];
+        for (int j = 0; j < response.length; j++) {
+          ids[row * t + p + j] = response[j];
+          scored[row * (t - 1) + p + j - 1] = 1f; // the logits at p+j-1 score response token j
+        }
+        for (int j = 0; j < p + response.length; j++) mask[row * t + j] = 1;
+      }
+    }
+    return new PreferenceBatch(
+        manager.create(ids, new Shape(n, t)),
+        manager.create(mask, new Shape(n, t)),
+        manager.create(scored, new Shape(n, t - 1)),
+        manager.create(weights, new Shape(examples.size())),
+        examples.size(),
+        k);
+  }
+
+  /** Real tokens in the batch. */
+  public long tokens() {
+    return attentionMask.sum().getLong();
+  }
+}

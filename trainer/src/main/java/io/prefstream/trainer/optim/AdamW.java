@@ -1,0 +1,108 @@
+package io.prefstream.trainer.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Adam with decoupled weight decay (Loshchilov and Hutter 2019, arXiv:1711.05101, Algorithm 2),
+ * as PyTorch's {@code torch.optim.AdamW}:
+ *
+ * <pre>
+ *   θ ← θ − lr·λ·θ
+ *   m ← β1·m + (1−β1)·g          v ← β2·v + (1−β2)·g²
+ *   θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
+ * </pre>
+ *
+ * The moments live on their own manager, made once, outside any step's scope. Updates happen in
+ * place, outside a gradient collector (where DJL records no graph).
+ */
+public final class AdamW implements AutoCloseable {
+  private final double beta1;
+  private final double beta2;
+  private final double eps;
+  private final double weightDecay;
+  private final NDManager stateManager;
+  private final Map<String, NDArray> firstMoments = new LinkedHashMap<>();
+  private final Map<String, NDArray> secondMoments = new LinkedHashMap<>();
+  private long step;
+
+  public AdamW(double beta1, double beta2, double eps, double weightDecay, NDManager parent) {
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("betas must be in [0, 1)");
+    if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0, got " + eps);
+    if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+    this.stateManager = parent.newSubManager();
+  }
+
+  /** PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8, with the given weight decay. */
+  public static AdamW withDefaults(double weightDecay, NDManager parent) {
+    return new AdamW(0.9, 0.999, 1e-8, weightDecay, parent);
+  }
+
+  /** Updates made so far. */
+  public long step() {
+    return step;
+  }
+
+  /**
+   * Makes one update of every parameter from its gradient.
+   *
+   * @param gradients by parameter name, same keys as {@code parameters}
+   * @param scratch where the step's temporaries go; closed by the caller
+   */
+  public void update(Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate, NDManager scratch) {
+    step++;
+    NDArray decay = scratch.create((float) (1 - learningRate * weightDecay));
+    NDArray b1 = scratch.create((float) beta1);
+    NDArray oneMinusB1 = scratch.create((float) (1 - beta1));
+    NDArray b2 = scratch.create((float) beta2);
+    NDArray oneMinusB2 = scratch.create((float) (1 - beta2));
+    NDArray stepSize = scratch.create((float) (learningRate / (1 - Math.pow(beta1, step))));
+    NDArray secondCorrection = scratch.create((float) Math.sqrt(1 - Math.pow(beta2, step)));
+    NDArray epsilon = scratch.create((float) eps);
+    for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
+      String name = entry.getKey();
+      NDArray theta = entry.getValue();
+      NDArray g = gradients.get(name);
+      NDArray m = firstMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
+      NDArray v = secondMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
+      m.muli(b1).addi(g.mul(oneMinusB1));
+      v.muli(b2).addi(g.square().mul(oneMinusB2));
+      theta.muli(decay);
+      // √v̂ + ε = √v / √(1−β2^t) + ε
+      theta.subi(m.mul(stepSize).div(v.sqrt().div(secondCorrection).add(epsilon)));
+    }
+  }
+
+  /** The optimizer state to save with a checkpoint: moments by {@code m.<name>}, {@code v.<name>}. */
+  public Map<String, NDArray> state() {
+    Map<String, NDArray> state = new LinkedHashMap<>();
+    firstMoments.forEach((k, a) -> state.put("m." + k, a));
+    secondMoments.forEach((k, a) -> state.put("v." + k, a));
+    return state;
+  }
+
+  /** Restores moments and step count saved by {@link #state()} and {@link #step()}. */
+  public void restore(Map<String, NDArray> state, long steps) {
+    firstMoments.clear();
+    secondMoments.clear();
+    state.forEach((k, a) -> {
+      NDArray copy = a.duplicate();
+      copy.attach(stateManager);
+      if (k.startsWith("m.")) firstMoments.put(k.substring(2), copy);
+      else if (k.startsWith("v.")) secondMoments.put(k.substring(2), copy);
+      else throw new IllegalArgumentException("optimizer state entry '" + k + "' is neither m.* nor v.*");
+    });
+    this.step = steps;
+  }
+
+  @Override
+  public void close() {
+    stateManager.close();
+  }
+}

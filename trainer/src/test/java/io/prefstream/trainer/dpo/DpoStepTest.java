@@ -1,0 +1,110 @@
+package io.prefstream.trainer.dpo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.optim.LinearWarmup;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class DpoStepTest {
+  private static NDManager manager;
+
+  @BeforeAll
+  static void start() {
+    manager = NDManager.newBaseManager();
+  }
+
+  @AfterAll
+  static void stop() {
+    manager.close();
+  }
+
+  private static DpoStep step(CausalLm policy, CausalLm reference, double lr) {
+    return new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lr, 0), 1.0, 0.0);
+  }
+
+  @Test
+  void training_raisesRewardAccuracyFromChanceTowardsOne() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(8, 1);
+    try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      StepMetrics first = step.step(List.of(batch));
+      StepMetrics last = first;
+      for (int i = 0; i < 30; i++) last = step.step(List.of(batch));
+      // policy == reference at the start: every reward is 0, no pair is ranked right yet
+      assertThat(first.rewardAccuracy()).isEqualTo(0.0);
+      assertThat(first.loss()).isCloseTo(Math.log(2), within(1e-4));
+      assertThat(last.rewardAccuracy()).isEqualTo(1.0);
+      assertThat(last.loss()).isLessThan(0.5 * Math.log(2));
+      assertThat(last.rewardMargin()).isPositive();
+    }
+  }
+
+  @Test
+  void reference_isBitIdenticalAfterAHundredSteps() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(4, 2);
+    try (CausalLm policy = TinyPolicies.gpt2(6, manager); CausalLm reference = TinyPolicies.gpt2(6, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      Map<String, float[]> before = snapshot(reference);
+      Map<String, float[]> policyBefore = snapshot(policy);
+      for (int i = 0; i < 100; i++) step.step(List.of(batch));
+      Map<String, float[]> after = snapshot(reference);
+      assertThat(after.keySet()).isEqualTo(before.keySet());
+      before.forEach((name, values) -> assertThat(after.get(name)).as(name).isEqualTo(values));
+      assertThat(snapshot(policy).get("wte.weight")).isNotEqualTo(policyBefore.get("wte.weight"));
+    }
+  }
+
+  @Test
+  void accumulatedMicroBatches_updateAsOneBigBatch() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(6, 3);
+    Map<String, float[]> whole;
+    Map<String, float[]> accumulated;
+    StepMetrics big;
+    StepMetrics micro;
+    try (CausalLm policy = TinyPolicies.gpt2(7, manager); CausalLm reference = TinyPolicies.gpt2(8, manager);
+        DpoStep step = step(policy, reference, 1e-3)) {
+      big = step.step(List.of(batch));
+      whole = snapshot(policy);
+    }
+    try (CausalLm policy = TinyPolicies.gpt2(7, manager); CausalLm reference = TinyPolicies.gpt2(8, manager);
+        DpoStep step = step(policy, reference, 1e-3)) {
+      micro = step.step(List.of(batch.subList(0, 1), batch.subList(1, 4), batch.subList(4, 6)));
+      accumulated = snapshot(policy);
+    }
+    assertThat(micro.loss()).isCloseTo(big.loss(), within(1e-5));
+    assertThat(micro.gradNorm()).isCloseTo(big.gradNorm(), within(1e-4 * big.gradNorm()));
+    whole.forEach((name, values) -> {
+      float[] other = accumulated.get(name);
+      for (int i = 0; i < values.length; i++) assertThat(other[i]).as(name).isCloseTo(values[i], within(1e-5f));
+    });
+  }
+
+  @Test
+  void nonFiniteLoss_skipsTheUpdate() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(2, 4);
+    try (CausalLm policy = TinyPolicies.gpt2(9, manager); CausalLm reference = TinyPolicies.gpt2(9, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      policy.parameters().get("ln_f.weight").set(new ai.djl.ndarray.index.NDIndex("0"), Float.NaN);
+      Map<String, float[]> before = snapshot(policy);
+      StepMetrics metrics = step.step(List.of(batch));
+      assertThat(metrics.skipped()).isTrue();
+      assertThat(step.optimizer().step()).isZero();
+      before.forEach((name, values) -> assertThat(snapshot(policy).get(name)).as(name).isEqualTo(values));
+    }
+  }
+
+  private static Map<String, float[]> snapshot(CausalLm model) {
+    Map<String, float[]> copy = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) copy.put(e.getKey(), e.getValue().toFloatArray());
+    return copy;
+  }
+}

@@ -1,0 +1,36 @@
+package io.prefstream.trainer.dpo;
+
+import ai.djl.ndarray.NDManager;
+import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.Gpt2Config;
+import io.prefstream.trainer.model.ModelFolder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Tiny seeded models and a learnable preference task for the training tests. */
+final class TinyPolicies {
+  static final int VOCAB = 32;
+
+  private TinyPolicies() {}
+
+  static CausalLm gpt2(long seed, NDManager manager) {
+    return ModelFolder.random(new Gpt2Config(VOCAB, 32, 16, 1, 2, 64, 1e-5f, true), seed, manager);
+  }
+
+  /** Pairs whose chosen response repeats token 7 and whose rejected one repeats token 9. */
+  static List<PreferenceExample> pairs(int n, long seed) {
+    Random random = new Random(seed);
+    List<PreferenceExample> examples = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int[] prompt = {1 + random.nextInt(5), 1 + random.nextInt(5)};
+      int length = 2 + random.nextInt(3);
+      int[] chosen = new int[length];
+      int[] rejected = new int[length];
+      java.util.Arrays.fill(chosen, 7);
+      java.util.Arrays.fill(rejected, 9);
+      examples.add(PreferenceExample.pair("ex-" + i, prompt, chosen, rejected));
+    }
+    return examples;
+  }
+}
