@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       TopicsCommand.class,
       InitModelCommand.class,
+      ScoreCommand.class,
+      BenchCommand.class,
     })
 public final class Prefstream implements Runnable {
 
@@ -27,12 +29,22 @@ public final class Prefstream implements Runnable {
   public static CommandLine commandLine() {
     // Avro refuses to deserialize generated classes outside the packages it is told to trust.
     System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.prefstream");
-    return new CommandLine(new Prefstream()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new Prefstream())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(Prefstream::reportFailure);
   }
 
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** A command that fails says why in one line on stderr; the stack trace goes to the debug log. */
+  private static int reportFailure(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+    org.slf4j.LoggerFactory.getLogger(Prefstream.class).debug("{} failed", command.getCommandName(), e);
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    command.getErr().println("prefstream " + command.getCommandName() + ": " + message);
+    return 1;
   }
 
   static final class Version implements CommandLine.IVersionProvider {

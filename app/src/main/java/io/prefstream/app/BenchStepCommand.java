@@ -1,0 +1,98 @@
+package io.prefstream.app;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import io.prefstream.trainer.dpo.DpoConfig;
+import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.StepMetrics;
+import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.optim.LinearWarmup;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Times full DPO training steps the way {@code shared/anchors/torch_dpo_step.py} times PyTorch
+ * eager: same pairs in the same order, sigmoid loss, β 0.1, AdamW lr 1e-5, clipping at 1.0, a few
+ * untimed warm-up steps, the median step time, tokens over the timed steps, peak RSS.
+ */
+@Command(
+    name = "step",
+    mixinStandardHelpOptions = true,
+    description = "Times DPO training steps on a model folder and pairs file; prints RESULT ms_per_step=.. pairs_per_s=.. tokens_per_s=.. peak_rss_mib=..")
+final class BenchStepCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, description = "Model folder; policy and reference both start from it.")
+  Path model;
+
+  @Option(names = "--pairs", required = true, description = "JSON lines with prompt_ids, chosen_ids, rejected_ids.")
+  Path pairs;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Pairs per step (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+  int steps;
+
+  @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Override
+  public Integer call() {
+    // read by DJL's PyTorch engine when it loads, which is below
+    System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    List<PreferenceExample> all = PairsFile.read(pairs, () -> {
+      throw new IllegalArgumentException("bench step takes token ids, not text");
+    });
+    List<Double> times = new ArrayList<>();
+    long tokens = 0;
+    try (NDManager manager = NDManager.newBaseManager();
+        CausalLm policy = ModelFolder.load(model, manager);
+        CausalLm reference = ModelFolder.load(model, manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+      for (int s = 0; s < warmup + steps; s++) {
+        List<PreferenceExample> chunk = new ArrayList<>(batch);
+        for (int i = 0; i < batch; i++) chunk.add(all.get((s * batch + i) % all.size()));
+        long t0 = System.nanoTime();
+        StepMetrics metrics = step.step(List.of(chunk));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (s >= warmup) {
+          times.add(seconds);
+          tokens += metrics.tokens();
+        }
+        System.err.printf(Locale.ROOT, "step %d loss %.6f %.1f ms%n", s, metrics.loss(), seconds * 1000);
+      }
+    }
+    List<Double> sorted = new ArrayList<>(times);
+    sorted.sort(null);
+    double median = sorted.get(sorted.size() / 2);
+    double total = times.stream().mapToDouble(Double::doubleValue).sum();
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d djl=%s threads=%d%n",
+        median * 1000, batch / median, tokens / total, peakRssMib(), Engine.getDjlVersion(), threads);
+    return 0;
+  }
+
+  /** The process's peak resident set (VmHWM), as the anchor's ru_maxrss. */
+  private static long peakRssMib() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+    } catch (IOException e) {
+      // not Linux: report nothing rather than a wrong number
+    }
+    return -1;
+  }
+}
