@@ -3,6 +3,7 @@ package io.prefstream.trainer.dpo;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
@@ -21,7 +22,7 @@ import java.util.Map;
  * <p>Gradient accumulation equals one big batch: micro-batch i contributes Σ_{b∈i} w_b·L_b / W,
  * with W the weight of the whole batch, so the accumulated gradient is that of the weighted mean.
  *
- * <p>All temporaries of a step live on one sub-manager closed at its end; only numbers leave.
+ * <p>All temporaries of a step are closed at its end (an {@code NDScope}); only numbers leave.
  */
 public final class DpoStep implements AutoCloseable {
   private final CausalLm policy;
@@ -40,6 +41,7 @@ public final class DpoStep implements AutoCloseable {
     this.schedule = schedule;
     this.clipping = new GlobalNormClipping(maxGradNorm);
     policy.parameters().values().forEach(p -> p.setRequiresGradient(true));
+    optimizer.track(policy.parameters());
   }
 
   public AdamW optimizer() {
@@ -50,7 +52,9 @@ public final class DpoStep implements AutoCloseable {
   public StepMetrics step(List<List<PreferenceExample>> microBatches) {
     double totalWeight = microBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum();
     Sums sums = new Sums();
-    try (NDManager stepManager = policy.manager().newSubManager()) {
+    // The scope closes everything the step creates, also what the model's blocks attach to the
+    // weights' manager (results belong to their first input's manager).
+    try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
       NDArray total = stepManager.create((float) totalWeight);
       for (List<PreferenceExample> micro : microBatches) {
         accumulate(micro, total, sums, stepManager);

@@ -2,6 +2,7 @@ package io.prefstream.trainer.dpo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import io.prefstream.trainer.model.CausalLm;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,8 @@ public final class PreferenceScorer {
   }
 
   private List<PreferenceScore> scoreBatch(List<PreferenceExample> examples) {
-    try (NDManager m = policy.manager().newSubManager()) { // every temporary of the batch lives and dies here
+    // the scope also frees what the model's blocks attach to the weights' manager
+    try (NDScope scope = new NDScope(); NDManager m = policy.manager().newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(examples, m);
       LogProbAggregation aggregation = loss.config().aggregation();
       NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, aggregation);

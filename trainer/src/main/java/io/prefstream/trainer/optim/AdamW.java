@@ -15,8 +15,9 @@ import java.util.Map;
  *   θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
  * </pre>
  *
- * The moments live on their own manager, made once, outside any step's scope. Updates happen in
- * place, outside a gradient collector (where DJL records no graph).
+ * The moments live on their own manager and are made by {@link #track} before the first step,
+ * outside any step's {@code NDScope} (which would close them). Updates happen in place, outside a
+ * gradient collector (where DJL records no graph).
  */
 public final class AdamW implements AutoCloseable {
   private final double beta1;
@@ -44,6 +45,14 @@ public final class AdamW implements AutoCloseable {
     return new AdamW(0.9, 0.999, 1e-8, weightDecay, parent);
   }
 
+  /** Creates zero moments for these parameters; call it outside any step scope. */
+  public void track(Map<String, NDArray> parameters) {
+    parameters.forEach((name, theta) -> {
+      firstMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
+      secondMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
+    });
+  }
+
   /** Updates made so far. */
   public long step() {
     return step;
@@ -69,8 +78,9 @@ public final class AdamW implements AutoCloseable {
       String name = entry.getKey();
       NDArray theta = entry.getValue();
       NDArray g = gradients.get(name);
-      NDArray m = firstMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
-      NDArray v = secondMoments.computeIfAbsent(name, n -> stateManager.zeros(theta.getShape(), theta.getDataType(), theta.getDevice()));
+      NDArray m = firstMoments.get(name);
+      NDArray v = secondMoments.get(name);
+      if (m == null || v == null) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
       m.muli(b1).addi(g.mul(oneMinusB1));
       v.muli(b2).addi(g.square().mul(oneMinusB2));
       theta.muli(decay);

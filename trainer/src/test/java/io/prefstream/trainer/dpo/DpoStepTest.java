@@ -89,6 +89,20 @@ class DpoStepTest {
   }
 
   @Test
+  void steps_leaveNoArraysBehindOnTheModels() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(4, 5);
+    try (CausalLm policy = TinyPolicies.gpt2(10, manager); CausalLm reference = TinyPolicies.gpt2(10, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      step.step(List.of(batch));
+      int policyArrays = policy.manager().getManagedArrays().size();
+      int referenceArrays = reference.manager().getManagedArrays().size();
+      for (int i = 0; i < 3; i++) step.step(List.of(batch.subList(0, 2), batch.subList(2, 4)));
+      assertThat(policy.manager().getManagedArrays()).hasSize(policyArrays);
+      assertThat(reference.manager().getManagedArrays()).hasSize(referenceArrays);
+    }
+  }
+
+  @Test
   void nonFiniteLoss_skipsTheUpdate() {
     List<PreferenceExample> batch = TinyPolicies.pairs(2, 4);
     try (CausalLm policy = TinyPolicies.gpt2(9, manager); CausalLm reference = TinyPolicies.gpt2(9, manager);

@@ -47,6 +47,7 @@ class OptimizerTest {
   void adamW_matchesTheUpdateRuleByHand() {
     try (NDManager m = NDManager.newBaseManager(); AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.1, m)) {
       NDArray theta = m.create(new float[] {1.0f});
+      adam.track(Map.of("w", theta));
       double expected = 1.0;
       double mm = 0;
       double vv = 0;
