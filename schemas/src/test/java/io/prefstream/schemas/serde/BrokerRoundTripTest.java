@@ -53,4 +53,30 @@ class BrokerRoundTripTest {
     }
     assertThat(read).containsExactly(Records.pair("avro-1"), Records.pair("json-1"));
   }
+
+  @Test
+  void poisonPill_failsNamingPartitionOffsetTopicAndBytes() throws Exception {
+    String topic = "serde.poison";
+    broker.createTopic(topic, 1);
+    try (var producer = new KafkaProducer<byte[], byte[]>(broker.producerProps())) {
+      producer.send(new ProducerRecord<>(topic, new byte[] {9, 9, 9, 9, 9, 9})).get();
+    }
+    var deserializer = new RecordDeserializer<>(PreferencePair.class);
+    try (var consumer = new KafkaConsumer<>(broker.consumerProps("serde-poison"), new StringDeserializer(), deserializer)) {
+      consumer.subscribe(List.of(topic));
+      org.apache.kafka.common.errors.RecordDeserializationException error = await().atMost(Duration.ofSeconds(30))
+          .until(() -> {
+            try {
+              consumer.poll(Duration.ofMillis(200));
+              return null;
+            } catch (org.apache.kafka.common.errors.RecordDeserializationException e) {
+              return e;
+            }
+          }, java.util.Objects::nonNull);
+      assertThat(error.topicPartition().topic()).isEqualTo(topic);
+      assertThat(error.offset()).isZero();
+      assertThat(error.getMessage()).contains("offset 0");
+      assertThat(error.getCause()).hasMessageContaining("topic serde.poison").hasMessageContaining("09 09 09 09 09 09");
+    }
+  }
 }
