@@ -13,8 +13,8 @@ import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * Writes records in Confluent's wire format under the subject {@code <topic>-value} (or
- * {@code -key}); byte for byte what Confluent's {@code KafkaAvroSerializer} writes, configured by
- * the same keys (see {@link SerdeConfig}).
+ * {@code -key}, or as the configured subject name strategy says); byte for byte what Confluent's
+ * {@code KafkaAvroSerializer} writes, configured by the same keys (see {@link SerdeConfig}).
  */
 public final class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   private SerdeConfig config = SerdeConfig.defaults();
@@ -32,7 +32,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   public byte[] serialize(String topic, T record) {
     if (record == null) return null;
     Schema schema = record.getSchema();
-    String subject = Subjects.of(topic, isKey);
+    String subject = (isKey ? config.keySubjectStrategy() : config.valueSubjectStrategy()).subject(topic, isKey, schema);
     int id = schemaId(subject, schema);
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -23,12 +23,34 @@ import org.apache.kafka.common.serialization.Deserializer;
 public final class RecordDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private final Class<T> type;
   private final Schema readerSchema;
+  /** Reader schemas by record full name, for a topic that carries several types; empty for one type. */
+  private final Map<String, Schema> readerSchemasByName;
   private SerdeConfig config = SerdeConfig.defaults();
   private SchemaRegistry registry;
 
   public RecordDeserializer(Class<T> type) {
+    this(type, SpecificData.get().getSchema(type), Map.of());
+  }
+
+  private RecordDeserializer(Class<T> type, Schema readerSchema, Map<String, Schema> readerSchemasByName) {
     this.type = type;
-    this.readerSchema = SpecificData.get().getSchema(type);
+    this.readerSchema = readerSchema;
+    this.readerSchemasByName = readerSchemasByName;
+  }
+
+  /**
+   * A deserializer for a topic that carries several record types (written with
+   * TopicRecordNameStrategy): each Avro value is read into the class its writer schema names.
+   * JSON is not accepted there, since JSON does not say its type.
+   */
+  @SafeVarargs
+  public static RecordDeserializer<SpecificRecord> ofAny(Class<? extends SpecificRecord>... types) {
+    Map<String, Schema> byName = new java.util.HashMap<>();
+    for (Class<? extends SpecificRecord> t : types) {
+      Schema schema = SpecificData.get().getSchema(t);
+      byName.put(schema.getFullName(), schema);
+    }
+    return new RecordDeserializer<>(SpecificRecord.class, null, Map.copyOf(byName));
   }
 
   @Override
@@ -46,13 +68,14 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
   public T deserialize(String topic, byte[] data) {
     if (data == null) return null;
     if (WireFormat.isFramed(data)) return fromAvro(topic, data);
-    if (startsLikeJson(data)) {
+    if (startsLikeJson(data) && readerSchemasByName.isEmpty()) {
       try {
         return JsonRecords.read(data, type, readerSchema);
       } catch (IllegalArgumentException e) {
         throw failure(topic, data, "JSON is not a valid " + readerSchema.getName() + ": " + e.getMessage(), e);
       }
     }
+    if (startsLikeJson(data)) throw failure(topic, data, "JSON does not say which of " + readerSchemasByName.keySet() + " it is", null);
     String why = data.length > 0 && data[0] != WireFormat.MAGIC_BYTE
         ? "neither Confluent-wire Avro (magic byte 0) nor a JSON object"
         : "too short for Confluent-wire Avro (5-byte header)";
@@ -68,13 +91,17 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     } catch (SchemaRegistryException e) {
       throw failure(topic, data, "writer schema id " + id + " unavailable: " + e.getMessage(), e);
     }
+    Schema reader = readerSchemasByName.isEmpty() ? readerSchema : readerSchemasByName.get(writerSchema.getFullName());
+    if (reader == null) {
+      throw failure(topic, data, "record type " + writerSchema.getFullName() + " (schema id " + id + ") is none of " + readerSchemasByName.keySet(), null);
+    }
     try {
       var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, data.length - WireFormat.HEADER_LENGTH, null);
-      T record = new SpecificDatumReader<T>(writerSchema, readerSchema).read(null, decoder);
+      T record = new SpecificDatumReader<T>(writerSchema, reader).read(null, decoder);
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
       return record;
     } catch (IOException | RuntimeException e) {
-      throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + readerSchema.getName() + ": " + e, e);
+      throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + reader.getName() + ": " + e, e);
     }
   }
 

@@ -21,7 +21,9 @@ public record SerdeConfig(
     boolean autoRegisterSchemas,
     boolean useLatestVersion,
     Optional<String> basicAuthUserInfo,
-    RegistryTls tls) {
+    RegistryTls tls,
+    Subjects.Strategy keySubjectStrategy,
+    Subjects.Strategy valueSubjectStrategy) {
 
   public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
   public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
@@ -29,6 +31,8 @@ public record SerdeConfig(
   public static final String BASIC_AUTH_CREDENTIALS_SOURCE = "basic.auth.credentials.source";
   public static final String BASIC_AUTH_USER_INFO = "basic.auth.user.info";
   public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
+  public static final String KEY_SUBJECT_NAME_STRATEGY = "key.subject.name.strategy";
+  public static final String VALUE_SUBJECT_NAME_STRATEGY = "value.subject.name.strategy";
   public static final String DEFAULT_REGISTRY_URL = "mock://prefstream";
 
   static final ConfigDef DEF =
@@ -44,6 +48,10 @@ public record SerdeConfig(
               "Where basic-auth credentials come from; USER_INFO reads basic.auth.user.info.")
           .define(BASIC_AUTH_USER_INFO, Type.PASSWORD, "", Importance.MEDIUM,
               "user:password for the registry's HTTP basic auth; empty for none.")
+          .define(KEY_SUBJECT_NAME_STRATEGY, Type.STRING, "TopicNameStrategy", Importance.LOW,
+              "Subject of key schemas: TopicNameStrategy (<topic>-key), RecordNameStrategy (<record name>) or TopicRecordNameStrategy (<topic>-<record name>); Confluent's class names are accepted too.")
+          .define(VALUE_SUBJECT_NAME_STRATEGY, Type.STRING, "TopicNameStrategy", Importance.LOW,
+              "Subject of value schemas, as for keys; TopicRecordNameStrategy lets one topic carry several record types.")
           .define(SPECIFIC_AVRO_READER, Type.BOOLEAN, true, Importance.LOW,
               "Read into the generated record classes. prefstream's deserializers are typed, so this must be true.");
 
@@ -65,7 +73,9 @@ public record SerdeConfig(
         c.getBoolean(AUTO_REGISTER_SCHEMAS),
         c.getBoolean(USE_LATEST_VERSION),
         userInfo.value().isEmpty() ? Optional.empty() : Optional.of(userInfo.value()),
-        RegistryTls.from(c));
+        RegistryTls.from(c),
+        Subjects.Strategy.parse(KEY_SUBJECT_NAME_STRATEGY, c.getString(KEY_SUBJECT_NAME_STRATEGY)),
+        Subjects.Strategy.parse(VALUE_SUBJECT_NAME_STRATEGY, c.getString(VALUE_SUBJECT_NAME_STRATEGY)));
   }
 
   /** The embedded default: the in-memory registry of scope "prefstream". */

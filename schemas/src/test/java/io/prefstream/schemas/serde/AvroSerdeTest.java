@@ -125,6 +125,24 @@ class AvroSerdeTest {
   }
 
   @Test
+  void topicRecordNameStrategy_letsOneTopicCarryTwoTypes() {
+    Map<String, Object> config = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://two-types",
+        SerdeConfig.VALUE_SUBJECT_NAME_STRATEGY, "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy");
+    AvroSerializer<org.apache.avro.specific.SpecificRecord> serializer = new AvroSerializer<>();
+    serializer.configure(config, false);
+    RankedResponses ranked = RankedResponses.newBuilder().setEventId("r1").setResponses(List.of("a", "b")).build();
+    byte[] pairBytes = serializer.serialize("preference.pairs", Records.pair("p1"));
+    byte[] rankedBytes = serializer.serialize("preference.pairs", ranked);
+
+    var deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    deserializer.configure(config, false);
+    assertThat(deserializer.deserialize("preference.pairs", pairBytes)).isEqualTo(Records.pair("p1"));
+    assertThat(deserializer.deserialize("preference.pairs", rankedBytes)).isEqualTo(ranked);
+    SchemaRegistry registry = SchemaRegistry.of(SerdeConfig.parse(config));
+    assertThat(registry.latest("preference.pairs-io.prefstream.schemas.RankedResponses").schema()).isEqualTo(RankedResponses.getClassSchema());
+  }
+
+  @Test
   void config_useLatestVersionWithAutoRegister_isRefused() {
     assertThatThrownBy(() -> SerdeConfig.parse(Map.of(SerdeConfig.USE_LATEST_VERSION, "true")))
         .hasMessageContaining("auto.register.schemas=false");
