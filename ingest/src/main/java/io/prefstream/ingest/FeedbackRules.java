@@ -1,0 +1,191 @@
+package io.prefstream.ingest;
+
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.ResponseRating;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The validation rules, one reason code each (see {@link Reason}). A record passes when it has an
+ * event id; a prompt and each response as non-empty text or tokens, within the size limits; two
+ * different responses (a ranking: two distinct ones); a finite positive weight; an event time
+ * within the clock limits (an unset event time, 0, takes the Kafka record's timestamp); a rating
+ * also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
+ * the prompt.
+ */
+final class FeedbackRules {
+  private final ValidationLimits limits;
+
+  FeedbackRules(ValidationLimits limits) {
+    this.limits = limits;
+  }
+
+  /** A record that passed, normalised, or the rule it broke. */
+  record Checked<T>(T record, Rejection rejection) {
+    static <T> Checked<T> ok(T record) {
+      return new Checked<>(record, null);
+    }
+
+    static <T> Checked<T> rejected(Reason reason, String detail) {
+      return new Checked<>(null, new Rejection(reason, detail));
+    }
+
+    boolean passed() {
+      return rejection == null;
+    }
+  }
+
+  Checked<PreferencePair> pair(PreferencePair p, long recordTimestamp, long now) {
+    Optional<Rejection> broken = firstOf(
+        eventId(p.getEventId()),
+        prompt(p.getPrompt(), p.getPromptIds()),
+        response("chosen", p.getChosen(), p.getChosenIds()),
+        response("rejected", p.getRejected(), p.getRejectedIds()),
+        weight(p.getWeight()),
+        eventTime(effectiveEventTime(p.getEventTime(), recordTimestamp), now));
+    if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
+    if (sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
+      return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
+    }
+    return Checked.ok(PreferencePair.newBuilder(p)
+        .setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp))
+        .setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptIds()))
+        .build());
+  }
+
+  Checked<RankedResponses> ranking(RankedResponses r, long recordTimestamp, long now) {
+    int texts = r.getResponses() == null ? 0 : r.getResponses().size();
+    int tokenLists = r.getResponsesIds() == null ? 0 : r.getResponsesIds().size();
+    if (texts > 0 && tokenLists > 0 && texts != tokenLists) {
+      return Checked.rejected(Reason.MISSING_FIELD, "responses has " + texts + " texts but responses_ids " + tokenLists + " token lists");
+    }
+    int k = Math.max(texts, tokenLists);
+    Optional<Rejection> broken = firstOf(eventId(r.getEventId()), prompt(r.getPrompt(), r.getPromptIds()), weight(r.getWeight()),
+        eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
+    for (int i = 0; broken.isEmpty() && i < k; i++) {
+      broken = response("responses[" + i + "]", texts > 0 ? r.getResponses().get(i) : null, tokenLists > 0 ? r.getResponsesIds().get(i) : null);
+    }
+    if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
+    Set<Object> distinct = new HashSet<>();
+    for (int i = 0; i < k; i++) distinct.add(texts > 0 ? r.getResponses().get(i) : r.getResponsesIds().get(i));
+    if (distinct.size() < 2) {
+      return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
+    }
+    return Checked.ok(RankedResponses.newBuilder(r)
+        .setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp))
+        .setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptIds()))
+        .build());
+  }
+
+  Checked<ResponseRating> rating(ResponseRating r, long recordTimestamp, long now) {
+    Optional<Rejection> broken = firstOf(
+        eventId(r.getEventId()),
+        required("prompt_id", r.getPromptId()),
+        required("response_id", r.getResponseId()),
+        prompt(r.getPrompt(), r.getPromptIds()),
+        response("response", r.getResponse(), r.getResponseIds()),
+        score(r),
+        eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
+    if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
+    return Checked.ok(ResponseRating.newBuilder(r).setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp)).build());
+  }
+
+  @SafeVarargs
+  private static Optional<Rejection> firstOf(Optional<Rejection>... checks) {
+    for (Optional<Rejection> c : checks) {
+      if (c.isPresent()) return c;
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Rejection> eventId(String id) {
+    return required("event_id", id);
+  }
+
+  private static Optional<Rejection> required(String field, String value) {
+    return value == null || value.isBlank()
+        ? Optional.of(new Rejection(Reason.MISSING_FIELD, "'" + field + "' is required"))
+        : Optional.empty();
+  }
+
+  private Optional<Rejection> prompt(String text, List<Integer> ids) {
+    if (text == null && ids == null) return Optional.of(new Rejection(Reason.MISSING_FIELD, "neither 'prompt' nor 'prompt_ids' is set; send text or token ids"));
+    if ((text == null || text.isBlank()) && (ids == null || ids.isEmpty())) return Optional.of(new Rejection(Reason.EMPTY_PROMPT, "the prompt is empty"));
+    return sizes("prompt", text, ids);
+  }
+
+  private Optional<Rejection> response(String field, String text, List<Integer> ids) {
+    if (text == null && ids == null) return Optional.of(new Rejection(Reason.MISSING_FIELD, "neither '" + field + "' nor '" + field + "_ids' is set; send text or token ids"));
+    if ((text == null || text.isBlank()) && (ids == null || ids.isEmpty())) return Optional.of(new Rejection(Reason.EMPTY_RESPONSE, "'" + field + "' is empty"));
+    return sizes(field, text, ids);
+  }
+
+  private Optional<Rejection> sizes(String field, String text, List<Integer> ids) {
+    if (text != null && text.getBytes(StandardCharsets.UTF_8).length > limits.maxTextBytes()) {
+      return Optional.of(new Rejection(Reason.TOO_LONG, "'" + field + "' has " + text.getBytes(StandardCharsets.UTF_8).length + " bytes, the limit is " + limits.maxTextBytes()));
+    }
+    if (ids != null && ids.size() > limits.maxTokens()) {
+      return Optional.of(new Rejection(Reason.TOO_LONG, "'" + field + "' has " + ids.size() + " tokens, the limit is " + limits.maxTokens()));
+    }
+    if (ids != null && ids.stream().anyMatch(id -> id < 0)) {
+      return Optional.of(new Rejection(Reason.BAD_TOKEN, "'" + field + "' holds a negative token id"));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Rejection> weight(double weight) {
+    return weight > 0 && Double.isFinite(weight) ? Optional.empty()
+        : Optional.of(new Rejection(Reason.BAD_WEIGHT, "weight must be finite and > 0, got " + weight));
+  }
+
+  private Optional<Rejection> eventTime(long eventTime, long now) {
+    if (eventTime > now + limits.maxFutureSkew().toMillis()) {
+      return Optional.of(new Rejection(Reason.BAD_EVENT_TIME, "event_time " + eventTime + " is " + (eventTime - now) + " ms in the future; the limit is " + limits.maxFutureSkew().toMillis()));
+    }
+    if (eventTime < now - limits.maxAge().toMillis()) {
+      return Optional.of(new Rejection(Reason.BAD_EVENT_TIME, "event_time " + eventTime + " is older than " + limits.maxAge().toMillis() + " ms"));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Rejection> score(ResponseRating r) {
+    double s = r.getScore();
+    boolean onScale = switch (r.getScale()) {
+      case THUMBS -> s == 0 || s == 1;
+      case STARS_5 -> s >= 1 && s <= 5;
+    };
+    return onScale ? Optional.empty() : Optional.of(new Rejection(Reason.BAD_SCORE, "score " + s + " is not on the " + r.getScale() + " scale"));
+  }
+
+  private static boolean sameResponse(String a, List<Integer> aIds, String b, List<Integer> bIds) {
+    boolean textsSame = a != null && a.equals(b);
+    boolean idsSame = aIds != null && aIds.equals(bIds);
+    boolean textsDiffer = a != null && b != null && !a.equals(b);
+    boolean idsDiffer = aIds != null && bIds != null && !aIds.equals(bIds);
+    return (textsSame || idsSame) && !textsDiffer && !idsDiffer;
+  }
+
+  private static long effectiveEventTime(long eventTime, long recordTimestamp) {
+    return eventTime == 0 ? recordTimestamp : eventTime;
+  }
+
+  /** The given prompt id, else the first 16 hex digits of the prompt's SHA-256 (text, else token ids). */
+  static String promptId(String promptId, String prompt, List<Integer> promptIds) {
+    if (promptId != null && !promptId.isBlank()) return promptId;
+    String basis = prompt != null ? prompt : Objects.toString(promptIds);
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(basis.getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JVM", e);
+    }
+  }
+}

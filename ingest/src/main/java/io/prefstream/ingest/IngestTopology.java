@@ -1,0 +1,183 @@
+package io.prefstream.ingest;
+
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.ResponseRating;
+import io.prefstream.schemas.serde.AvroSerializer;
+import io.prefstream.schemas.serde.RecordDeserializer;
+import io.prefstream.schemas.serde.SerdeConfig;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The ingest topology:
+ *
+ * <pre>
+ *   feedback.pairs    ─ admit ─┬─ valid ────────────────────────────────────────────┐
+ *   feedback.rankings ─ admit ─┼─ valid ────────────────────────────────────────────┼─► preference.pairs
+ *   feedback.ratings  ─ admit ─┼─ valid ─ by prompt ─ late? ─ window ─ pair up ─────┘
+ *                              └─ invalid, undeserializable, late ───────────────────► preference.dlq
+ * </pre>
+ *
+ * preference.pairs carries PreferencePair and RankedResponses under TopicRecordNameStrategy
+ * subjects, keyed by prompt id.
+ */
+public final class IngestTopology {
+  private IngestTopology() {}
+
+  /** The topology for this configuration; {@code serdeProps} configure the Avro serdes. */
+  public static Topology build(IngestConfig config, IngestMetrics metrics) {
+    StreamsBuilder builder = new StreamsBuilder();
+    add(builder, config, metrics);
+    return builder.build();
+  }
+
+  static void add(StreamsBuilder builder, IngestConfig config, IngestMetrics metrics) {
+    IngestTopics topics = config.topics();
+    FeedbackRules rules = new FeedbackRules(config.limits());
+    Map<String, Object> serdeProps = config.passThrough();
+
+    Admission.Kind<PreferencePair> pairs = new Admission.Kind<>("pairs", deserializer(PreferencePair.class, serdeProps), rules::pair,
+        PreferencePair::getEventId, PreferencePair::getPromptId, PreferencePair::getEventTime, "dedup-pairs", (r, m) -> r);
+    Admission.Kind<RankedResponses> rankings = new Admission.Kind<>("rankings", deserializer(RankedResponses.class, serdeProps), rules::ranking,
+        RankedResponses::getEventId, RankedResponses::getPromptId, RankedResponses::getEventTime, "dedup-rankings", (r, m) -> r);
+    Admission.Kind<ResponseRating> ratings = new Admission.Kind<>("ratings", deserializer(ResponseRating.class, serdeProps), rules::rating,
+        ResponseRating::getEventId, ResponseRating::getPromptId, ResponseRating::getEventTime, "dedup-ratings", IngestTopology::stampSource);
+
+    Serde<SpecificRecord> preferenceSerde = preferenceSerde(serdeProps);
+    Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
+
+    for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
+      builder.addStateStore(Stores.windowStoreBuilder(
+          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(2), config.dedupHorizon().multipliedBy(2), false),
+          Serdes.String(), Serdes.Long()));
+    }
+
+    admitted(builder, topics.feedbackPairs(), pairs, config, metrics)
+        .split(Named.as("pairs-"))
+        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
+            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-pairs"))
+            .to(topics.preferencePairs(), toPairs.withName("write-pairs")), "valid"))
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "pairs"), "invalid"));
+
+    admitted(builder, topics.feedbackRankings(), rankings, config, metrics)
+        .split(Named.as("rankings-"))
+        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
+            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-rankings"))
+            .to(topics.preferencePairs(), toPairs.withName("write-rankings")), "valid"))
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "rankings"), "invalid"));
+
+    admitted(builder, topics.feedbackRatings(), ratings, config, metrics)
+        .split(Named.as("ratings-"))
+        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(valid, config, metrics, toPairs, serdeProps), "valid"))
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "ratings"), "invalid"));
+  }
+
+  private static <T extends SpecificRecord> KStream<String, Admitted> admitted(
+      StreamsBuilder builder, String topic, Admission.Kind<T> kind, IngestConfig config, IngestMetrics metrics) {
+    return builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("read-" + kind.name()))
+        .process(() -> new Admission<>(kind, config.dedupHorizon(), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
+  }
+
+  private static void pairRatings(KStream<String, Admitted> valid, IngestConfig config, IngestMetrics metrics,
+      Produced<String, SpecificRecord> toPairs, Map<String, Object> serdeProps) {
+    RatingPairing pairing = config.pairing();
+    Serde<ResponseRating> ratingSerde = avroSerde(ResponseRating.class, serdeProps);
+    KStream<String, Admitted> checked = valid
+        .mapValues(v -> (ResponseRating) ((Admitted.Accepted) v).record(), Named.as("unwrap-ratings"))
+        .repartition(Repartitioned.<String, ResponseRating>as("ratings-by-prompt").withKeySerde(Serdes.String()).withValueSerde(ratingSerde))
+        .process(() -> new LateRatings(pairing, metrics), Named.as("check-late-ratings"));
+    checked
+        .filter((k, v) -> v instanceof Admitted.Rejected, Named.as("late-ratings"))
+        .process(DeadLetterRecords::new, Named.as("dead-letter-late-ratings"))
+        .to(config.topics().dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-late-ratings"));
+    checked
+        .filter((k, v) -> v instanceof Admitted.Accepted, Named.as("timely-ratings"))
+        .mapValues(v -> (ResponseRating) ((Admitted.Accepted) v).record(), Named.as("unwrap-timely-ratings"))
+        .groupByKey(Grouped.with("ratings-grouped", Serdes.String(), ratingSerde))
+        .windowedBy(TimeWindows.ofSizeAndGrace(pairing.window(), pairing.grace()))
+        .aggregate(PromptRatings::new, (promptId, rating, agg) -> agg.add(rating), Named.as("collect-ratings"),
+            Materialized.<String, PromptRatings, org.apache.kafka.streams.state.WindowStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("ratings-by-window")
+                .withKeySerde(Serdes.String()).withValueSerde(JsonSerde.of(PromptRatings.class)))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()).withName("until-window-closes"))
+        .toStream(Named.as("closed-windows"))
+        .flatMap((window, agg) -> {
+          var made = RatingPairs.of(window.key(), window.window().start(), agg, pairing.maxPairsPerPrompt());
+          metrics.pairsFromRatings(made.size());
+          return made.stream().map(p -> KeyValue.<String, SpecificRecord>pair(window.key(), p)).toList();
+        }, Named.as("pair-up-ratings"))
+        .to(config.topics().preferencePairs(), toPairs.withName("write-rating-pairs"));
+  }
+
+  private static void deadLetters(KStream<String, Admitted> invalid, IngestTopics topics, String kind) {
+    invalid.process(DeadLetterRecords::new, Named.as("dead-letter-" + kind))
+        .to(topics.dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-" + kind));
+  }
+
+  /** A dead letter as the DLQ record: original key and bytes, the reason and source in headers. */
+  static final class DeadLetterRecords implements Processor<String, Admitted, byte[], byte[]> {
+    private ProcessorContext<byte[], byte[]> context;
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+      this.context = context;
+    }
+
+    @Override
+    public void process(Record<String, Admitted> in) {
+      DeadLetter letter = ((Admitted.Rejected) in.value()).letter();
+      context.forward(new Record<>(letter.key(), letter.value(), in.timestamp(), letter.headers()));
+    }
+  }
+
+  private static ResponseRating stampSource(ResponseRating r, org.apache.kafka.streams.processor.api.RecordMetadata source) {
+    Map<String, String> metadata = new HashMap<>(r.getMetadata());
+    metadata.put(LateRatings.SOURCE_TOPIC, source.topic());
+    metadata.put(LateRatings.SOURCE_PARTITION, String.valueOf(source.partition()));
+    metadata.put(LateRatings.SOURCE_OFFSET, String.valueOf(source.offset()));
+    return ResponseRating.newBuilder(r).setMetadata(metadata).build();
+  }
+
+  private static <T extends SpecificRecord> RecordDeserializer<T> deserializer(Class<T> type, Map<String, Object> serdeProps) {
+    RecordDeserializer<T> d = new RecordDeserializer<>(type);
+    d.configure(serdeProps, false);
+    return d;
+  }
+
+  private static <T extends SpecificRecord> Serde<T> avroSerde(Class<T> type, Map<String, Object> serdeProps) {
+    AvroSerializer<T> serializer = new AvroSerializer<>();
+    serializer.configure(serdeProps, false);
+    return Serdes.serdeFrom(serializer, deserializer(type, serdeProps));
+  }
+
+  /** preference.pairs holds two record types: TopicRecordNameStrategy keeps their subjects apart. */
+  private static Serde<SpecificRecord> preferenceSerde(Map<String, Object> serdeProps) {
+    Map<String, Object> props = new HashMap<>(serdeProps);
+    props.put(SerdeConfig.VALUE_SUBJECT_NAME_STRATEGY, "TopicRecordNameStrategy");
+    AvroSerializer<SpecificRecord> serializer = new AvroSerializer<>();
+    serializer.configure(props, false);
+    RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    deserializer.configure(props, false);
+    return Serdes.serdeFrom(serializer, deserializer);
+  }
+}

@@ -1,0 +1,43 @@
+package io.prefstream.ingest;
+
+import io.prefstream.schemas.ResponseRating;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The ratings of one prompt within one window, by response: the state ratings pair up from. */
+final class PromptRatings {
+  /** One response's ratings so far; several raters of it are averaged. */
+  record Rated(String text, List<Integer> ids, double scoreSum, int count, List<String> ratingIds, long newestEventTime) {
+    double mean() {
+      return scoreSum / count;
+    }
+  }
+
+  public String prompt;
+  public List<Integer> promptIds;
+  public Map<String, Rated> responses = new LinkedHashMap<>();
+
+  PromptRatings add(ResponseRating r) {
+    if (prompt == null) prompt = r.getPrompt();
+    if (promptIds == null) promptIds = r.getPromptIds();
+    double score = normalised(r);
+    responses.merge(r.getResponseId(),
+        new Rated(r.getResponse(), r.getResponseIds(), score, 1, List.of(r.getEventId()), r.getEventTime()),
+        (a, b) -> {
+          List<String> ids = new ArrayList<>(a.ratingIds());
+          ids.addAll(b.ratingIds());
+          return new Rated(a.text(), a.ids(), a.scoreSum() + b.scoreSum(), a.count() + b.count(), ids, Math.max(a.newestEventTime(), b.newestEventTime()));
+        });
+    return this;
+  }
+
+  /** Scores on one footing, 0 to 1, so thumbs and stars of one response average sensibly. */
+  private static double normalised(ResponseRating r) {
+    return switch (r.getScale()) {
+      case THUMBS -> r.getScore();
+      case STARS_5 -> (r.getScore() - 1) / 4;
+    };
+  }
+}

@@ -1,0 +1,18 @@
+package io.prefstream.ingest;
+
+import java.time.Duration;
+
+/**
+ * How ratings of one prompt become pairs.
+ *
+ * @param window ratings of a prompt whose event times fall in one window of this size pair up
+ * @param grace how long after a window ends its ratings are still accepted; later ones are late
+ * @param maxPairsPerPrompt the most pairs one prompt's window yields (the widest score gaps first)
+ */
+public record RatingPairing(Duration window, Duration grace, int maxPairsPerPrompt) {
+  public RatingPairing {
+    if (window.isZero() || window.isNegative()) throw new IllegalArgumentException("ratings window must be > 0");
+    if (grace.isNegative()) throw new IllegalArgumentException("ratings grace must be >= 0");
+    if (maxPairsPerPrompt < 1) throw new IllegalArgumentException("max pairs per prompt must be >= 1");
+  }
+}

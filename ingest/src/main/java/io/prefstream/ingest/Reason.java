@@ -1,0 +1,36 @@
+package io.prefstream.ingest;
+
+import java.util.Locale;
+
+/** Why a feedback record went to the dead-letter topic; its code is the {@code error.reason} header. */
+public enum Reason {
+  /** The bytes are neither Confluent-wire Avro nor JSON of the expected record. */
+  UNDESERIALIZABLE,
+  /** A required field is absent: event id, prompt, a response, a prompt id or response id of a rating. */
+  MISSING_FIELD,
+  /** The prompt has no text and no tokens. */
+  EMPTY_PROMPT,
+  /** A response has no text and no tokens. */
+  EMPTY_RESPONSE,
+  /** Chosen and rejected are the same response. */
+  SAME_RESPONSES,
+  /** A ranking has fewer than two distinct responses. */
+  TOO_FEW_RESPONSES,
+  /** A text is longer than {@code limits.max.text.bytes} or a token list than {@code limits.max.tokens}. */
+  TOO_LONG,
+  /** A token id is negative. */
+  BAD_TOKEN,
+  /** The weight is not finite and positive. */
+  BAD_WEIGHT,
+  /** The event time is further in the future or past than the configured limits allow. */
+  BAD_EVENT_TIME,
+  /** The score is not on its scale (THUMBS: 0 or 1; STARS_5: 1 to 5). */
+  BAD_SCORE,
+  /** A rating arrived after its prompt's pairing window closed (window + grace). */
+  LATE_RATING;
+
+  /** The header value: lower snake case. */
+  public String code() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

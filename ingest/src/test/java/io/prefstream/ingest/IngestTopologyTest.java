@@ -1,0 +1,259 @@
+package io.prefstream.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.ResponseRating;
+import io.prefstream.schemas.ScoreScale;
+import io.prefstream.schemas.serde.AvroSerializer;
+import io.prefstream.schemas.serde.JsonSerializer;
+import io.prefstream.schemas.serde.RecordDeserializer;
+import io.prefstream.schemas.serde.SerdeConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class IngestTopologyTest {
+  private static final Instant T0 = Instant.parse("2026-11-01T12:00:00Z");
+
+  private TopologyTestDriver driver;
+  private IngestMetrics metrics;
+  private TestInputTopic<byte[], byte[]> pairsIn;
+  private TestInputTopic<byte[], byte[]> ratingsIn;
+  private TestInputTopic<byte[], byte[]> rankingsIn;
+  private TestOutputTopic<String, SpecificRecord> out;
+  private TestOutputTopic<byte[], byte[]> dlq;
+  private Map<String, Object> serdeProps;
+
+  @BeforeEach
+  void start() {
+    serdeProps = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://ingest-topology-" + UUID.randomUUID());
+    Map<String, Object> props = new HashMap<>(serdeProps);
+    props.put(IngestConfig.RATINGS_WINDOW_MS, "60000");
+    props.put(IngestConfig.RATINGS_GRACE_MS, "10000");
+    props.put(IngestConfig.RATINGS_MAX_PAIRS, "2");
+    props.put(IngestConfig.MAX_TEXT_BYTES, "100");
+    props.put(IngestConfig.MAX_TOKENS, "8");
+    IngestConfig config = IngestConfig.parse(props);
+    metrics = new IngestMetrics(new SimpleMeterRegistry());
+    var streamsProps = new java.util.Properties();
+    streamsProps.putAll(config.streamsProperties());
+    streamsProps.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(IngestTopology.build(config, metrics), streamsProps, T0);
+    pairsIn = driver.createInputTopic("feedback.pairs", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
+    ratingsIn = driver.createInputTopic("feedback.ratings", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
+    rankingsIn = driver.createInputTopic("feedback.rankings", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
+    var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    preferences.configure(serdeProps, false);
+    out = driver.createOutputTopic("preference.pairs", new StringDeserializer(), preferences);
+    dlq = driver.createOutputTopic("preference.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private <T extends SpecificRecord> byte[] avro(String topic, T record) {
+    AvroSerializer<T> s = new AvroSerializer<>();
+    s.configure(serdeProps, false);
+    return s.serialize(topic, record);
+  }
+
+  private static <T extends SpecificRecord> byte[] json(T record) {
+    return new JsonSerializer<T>().serialize("t", record);
+  }
+
+  static PreferencePair.Builder pair(String id) {
+    return PreferencePair.newBuilder().setEventId(id).setPromptId("p1").setPrompt("Say hi").setChosen("Hi!").setRejected("Go away.")
+        .setEventTime(T0.toEpochMilli());
+  }
+
+  static ResponseRating rating(String id, String responseId, double score, ScoreScale scale) {
+    return ResponseRating.newBuilder().setEventId(id).setPromptId("p1").setPrompt("Say hi").setResponseId(responseId)
+        .setResponse("text of " + responseId).setScore(score).setScale(scale).setEventTime(T0.toEpochMilli()).build();
+  }
+
+  private static String header(Headers headers, String key) {
+    return new String(headers.lastHeader(key).value(), UTF_8);
+  }
+
+  @Test
+  void validPair_avroOrJson_reachesPreferencePairsKeyedByPromptId() {
+    pairsIn.pipeInput(avro("feedback.pairs", pair("e1").build()));
+    pairsIn.pipeInput(json(pair("e2").setPromptId(null).build()));
+    List<TestRecord<String, SpecificRecord>> records = out.readRecordsToList();
+    assertThat(records).hasSize(2);
+    assertThat(records.get(0).key()).isEqualTo("p1");
+    assertThat(((PreferencePair) records.get(0).value()).getEventId()).isEqualTo("e1");
+    assertThat(records.get(1).key()).startsWith("sha256:"); // a missing prompt id is a hash of the prompt
+    assertThat(dlq.isEmpty()).isTrue();
+    assertThat(metrics.count("prefstream.ingest.accepted", "kind", "pairs")).isEqualTo(2);
+  }
+
+  static List<Object[]> badPairs() {
+    return List.of(
+        new Object[] {pair(" ").build(), Reason.MISSING_FIELD},
+        new Object[] {pair("e").setPrompt(null).build(), Reason.MISSING_FIELD},
+        new Object[] {pair("e").setPrompt("  ").build(), Reason.EMPTY_PROMPT},
+        new Object[] {pair("e").setChosen("").build(), Reason.EMPTY_RESPONSE},
+        new Object[] {pair("e").setRejected(null).build(), Reason.MISSING_FIELD},
+        new Object[] {pair("e").setRejected("Hi!").build(), Reason.SAME_RESPONSES},
+        new Object[] {pair("e").setChosen("x".repeat(101)).build(), Reason.TOO_LONG},
+        new Object[] {pair("e").setChosenIds(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9)).build(), Reason.TOO_LONG},
+        new Object[] {pair("e").setChosenIds(List.of(1, -2)).build(), Reason.BAD_TOKEN},
+        new Object[] {pair("e").setWeight(Double.NaN).build(), Reason.BAD_WEIGHT},
+        new Object[] {pair("e").setWeight(0).build(), Reason.BAD_WEIGHT},
+        new Object[] {pair("e").setEventTime(T0.plus(Duration.ofDays(1)).toEpochMilli()).build(), Reason.BAD_EVENT_TIME},
+        new Object[] {pair("e").setEventTime(T0.minus(Duration.ofDays(400)).toEpochMilli()).build(), Reason.BAD_EVENT_TIME});
+  }
+
+  @ParameterizedTest
+  @MethodSource("badPairs")
+  void invalidPair_goesToDlqWithItsReasonAndOriginalBytes(PreferencePair bad, Reason reason) {
+    byte[] bytes = avro("feedback.pairs", bad);
+    pairsIn.pipeInput("k".getBytes(UTF_8), bytes);
+    assertThat(out.isEmpty()).isTrue();
+    TestRecord<byte[], byte[]> dead = dlq.readRecord();
+    assertThat(dead.value()).isEqualTo(bytes);
+    assertThat(dead.key()).isEqualTo("k".getBytes(UTF_8));
+    assertThat(header(dead.headers(), DeadLetter.REASON)).isEqualTo(reason.code());
+    assertThat(header(dead.headers(), DeadLetter.DETAIL)).isNotBlank();
+    assertThat(header(dead.headers(), DeadLetter.SOURCE_TOPIC)).isEqualTo("feedback.pairs");
+    assertThat(header(dead.headers(), DeadLetter.SOURCE_PARTITION)).isEqualTo("0");
+    assertThat(header(dead.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
+    assertThat(metrics.count("prefstream.ingest.rejected", "reason", reason.code())).isEqualTo(1);
+  }
+
+  @Test
+  void poisonPills_goToDlqAndTheTopologyKeepsGoing() {
+    byte[][] pills = {{7, 7, 7}, {0, 0, 0, 0, 99, 1}, "{\"event_id\": 3}".getBytes(UTF_8), "{not json".getBytes(UTF_8), new byte[0]};
+    for (byte[] pill : pills) pairsIn.pipeInput(pill);
+    pairsIn.pipeInput(avro("feedback.pairs", pair("after").build()));
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).hasSize(pills.length);
+    assertThat(dead).allSatisfy(d -> assertThat(header(d.headers(), DeadLetter.REASON)).isEqualTo("undeserializable"));
+    assertThat(dead.get(1).value()).isEqualTo(pills[1]);
+    assertThat(out.readValuesToList()).singleElement().satisfies(p -> assertThat(((PreferencePair) p).getEventId()).isEqualTo("after"));
+  }
+
+  @Test
+  void repeatedEventId_isDroppedAndCounted() {
+    pairsIn.pipeInput(avro("feedback.pairs", pair("same").build()));
+    pairsIn.pipeInput(json(pair("same").build()));
+    pairsIn.pipeInput(avro("feedback.pairs", pair("other").build()));
+    assertThat(out.readValuesToList()).hasSize(2);
+    assertThat(metrics.count("prefstream.ingest.duplicates", "kind", "pairs")).isEqualTo(1);
+  }
+
+  @Test
+  void ranking_valid_passesAndTooFewDistinct_isRejected() {
+    RankedResponses ok = RankedResponses.newBuilder().setEventId("r1").setPromptId("p1").setPrompt("q").setResponses(List.of("a", "b", "c"))
+        .setEventTime(T0.toEpochMilli()).build();
+    RankedResponses same = RankedResponses.newBuilder(ok).setEventId("r2").setResponses(List.of("a", "a")).build();
+    RankedResponses one = RankedResponses.newBuilder(ok).setEventId("r3").setResponses(List.of("a")).build();
+    rankingsIn.pipeInput(avro("feedback.rankings", ok));
+    rankingsIn.pipeInput(json(same));
+    rankingsIn.pipeInput(json(one));
+    assertThat(out.readValuesToList()).singleElement().isEqualTo(ok);
+    assertThat(dlq.readRecordsToList()).extracting(r -> header(r.headers(), DeadLetter.REASON)).containsExactly("too_few_responses", "too_few_responses");
+  }
+
+  @Test
+  void rating_offScale_isRejected() {
+    ratingsIn.pipeInput(avro("feedback.ratings", rating("x1", "a", 0.5, ScoreScale.THUMBS)));
+    ratingsIn.pipeInput(avro("feedback.ratings", rating("x2", "a", 6, ScoreScale.STARS_5)));
+    ratingsIn.pipeInput(json(ResponseRating.newBuilder(rating("x3", "a", 1, ScoreScale.THUMBS)).setResponseId("").build()));
+    assertThat(dlq.readRecordsToList()).extracting(r -> header(r.headers(), DeadLetter.REASON)).containsExactly("bad_score", "bad_score", "missing_field");
+  }
+
+  private void rate(String id, String response, double stars, Instant at) {
+    ratingsIn.pipeInput(null, avro("feedback.ratings", ResponseRating.newBuilder(rating(id, response, stars, ScoreScale.STARS_5))
+        .setEventTime(at.toEpochMilli()).build()), at);
+  }
+
+  /** A rating of another prompt far later: moves stream time so that earlier windows close. */
+  private void closeWindows(Instant at) {
+    ratingsIn.pipeInput(null, avro("feedback.ratings", ResponseRating.newBuilder(rating("tick-" + at, "z", 3, ScoreScale.STARS_5))
+        .setPromptId("other").setEventTime(at.toEpochMilli()).build()), at);
+  }
+
+  @Test
+  void ratingsOfOnePrompt_pairHigherOverLower_averagingRaters() {
+    rate("r1", "a", 5, T0);
+    rate("r2", "a", 3, T0.plusSeconds(5)); // a averages 4 stars
+    rate("r3", "b", 2, T0.plusSeconds(10));
+    closeWindows(T0.plusSeconds(200));
+    List<SpecificRecord> made = out.readValuesToList();
+    assertThat(made).singleElement().satisfies(v -> {
+      PreferencePair p = (PreferencePair) v;
+      assertThat(p.getChosen()).isEqualTo("text of a");
+      assertThat(p.getRejected()).isEqualTo("text of b");
+      assertThat(p.getSource()).isEqualTo("ratings");
+      assertThat(p.getMetadata().get("rating_ids").split(",")).containsExactlyInAnyOrder("r1", "r2", "r3");
+    });
+    assertThat(metrics.count("prefstream.ingest.rating.pairs")).isEqualTo(1);
+  }
+
+  @Test
+  void tiedRatings_makeNoPair() {
+    rate("t1", "a", 4, T0);
+    rate("t2", "b", 4, T0.plusSeconds(1));
+    closeWindows(T0.plusSeconds(200));
+    assertThat(out.isEmpty()).isTrue();
+  }
+
+  @Test
+  void ratingsInDifferentWindows_doNotPair() {
+    rate("w1", "a", 5, T0);
+    rate("w2", "b", 1, T0.plusSeconds(61));
+    closeWindows(T0.plusSeconds(300));
+    assertThat(out.isEmpty()).isTrue();
+  }
+
+  @Test
+  void pairsPerPrompt_areCappedWidestGapsFirst() {
+    rate("c1", "a", 5, T0);
+    rate("c2", "b", 4, T0);
+    rate("c3", "c", 2, T0);
+    rate("c4", "d", 1, T0); // 6 possible pairs, cap 2: a>d (gap 4) then a>c or b>d (gap 3)
+    closeWindows(T0.plusSeconds(200));
+    List<SpecificRecord> made = out.readValuesToList();
+    assertThat(made).hasSize(2);
+    PreferencePair first = (PreferencePair) made.get(0);
+    assertThat(first.getChosen() + ">" + first.getRejected()).isEqualTo("text of a>text of d");
+  }
+
+  @Test
+  void lateRating_goesToDlqAsLate() {
+    rate("l1", "a", 5, T0);
+    closeWindows(T0.plusSeconds(200));
+    rate("l2", "b", 1, T0.plusSeconds(2)); // its window closed at T0+60s+10s grace
+    TestRecord<byte[], byte[]> dead = dlq.readRecord();
+    assertThat(header(dead.headers(), DeadLetter.REASON)).isEqualTo("late_rating");
+    assertThat(header(dead.headers(), DeadLetter.SOURCE_TOPIC)).isEqualTo("feedback.ratings");
+    assertThat(header(dead.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("2");
+    assertThat(metrics.count("prefstream.ingest.rejected", "reason", "late_rating")).isEqualTo(1);
+  }
+}
