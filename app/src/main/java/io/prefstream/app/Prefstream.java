@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       BrokerCommand.class,
       TopicsCommand.class,
+      IngestCommand.class,
       InitModelCommand.class,
       ScoreCommand.class,
       BenchCommand.class,

@@ -1,0 +1,56 @@
+package io.prefstream.app;
+
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.prefstream.ingest.IngestConfig;
+import io.prefstream.ingest.IngestMetrics;
+import io.prefstream.ingest.IngestPreflight;
+import io.prefstream.ingest.IngestTopology;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "ingest",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the ingest service: feedback topics -> validated, de-duplicated preference.pairs; bad input -> preference.dlq.",
+      "The properties file takes ingest's settings (see README) and any Kafka Streams / client property (SASL, TLS, schema.registry.*)."
+    })
+final class IngestCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(IngestCommand.class);
+
+  @Option(names = "--config", required = true, description = "Properties file.")
+  Path config;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    IngestConfig ingest = IngestConfig.parse(ClientProperties.load(config));
+    IngestPreflight.check(ingest, Duration.ofSeconds(30));
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (MetricsEndpoint endpoint = new MetricsEndpoint(ingest.metricsPort())) {
+      Properties props = new Properties();
+      props.putAll(ingest.streamsProperties());
+      KafkaStreams streams = new KafkaStreams(IngestTopology.build(ingest, new IngestMetrics(endpoint.registry())), props);
+      new KafkaStreamsMetrics(streams).bindTo(endpoint.registry());
+      streams.setStateListener((now, before) -> {
+        log.info("ingest {} -> {}", before, now);
+        if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) stopped.countDown();
+      });
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        streams.close(Duration.ofSeconds(30));
+        stopped.countDown();
+      }, "ingest-stop"));
+      streams.start();
+      log.info("ingest running; metrics on port {}", endpoint.port());
+      stopped.await();
+      return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
+    }
+  }
+}

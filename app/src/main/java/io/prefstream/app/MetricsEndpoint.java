@@ -1,0 +1,53 @@
+package io.prefstream.app;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/** A Prometheus scrape endpoint, {@code GET /metrics}, over a Micrometer registry. */
+final class MetricsEndpoint implements AutoCloseable {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final HttpServer server;
+
+  /** @param port -1 for no endpoint (the registry still counts), 0 for a free port */
+  MetricsEndpoint(int port) {
+    if (port < 0) {
+      server = null;
+      return;
+    }
+    try {
+      server = HttpServer.create(new InetSocketAddress(port), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the metrics endpoint on port " + port, e);
+    }
+    server.createContext("/metrics", exchange -> {
+      byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+  }
+
+  PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The bound port, or -1 when there is no endpoint. */
+  int port() {
+    return server == null ? -1 : server.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) server.stop(0);
+    registry.close();
+  }
+}
