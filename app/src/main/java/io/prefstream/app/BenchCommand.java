@@ -6,5 +6,5 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints a last line starting with RESULT.",
-    subcommands = BenchStepCommand.class)
+    subcommands = {BenchStepCommand.class, BenchIngestCommand.class})
 final class BenchCommand {}
