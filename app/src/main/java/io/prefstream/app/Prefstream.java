@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       TopicsCommand.class,
       IngestCommand.class,
+      RolloutCommand.class,
+      CheckpointsCommand.class,
       InitModelCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
@@ -43,7 +45,10 @@ public final class Prefstream implements Runnable {
   /** A command that fails says why in one line on stderr; the stack trace goes to the debug log. */
   private static int reportFailure(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
     org.slf4j.LoggerFactory.getLogger(Prefstream.class).debug("{} failed", command.getCommandName(), e);
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    StringBuilder message = new StringBuilder(e.getMessage() == null ? e.toString() : e.getMessage());
+    for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause.getMessage() != null && !message.toString().contains(cause.getMessage())) message.append(": ").append(cause.getMessage());
+    }
     command.getErr().println("prefstream " + command.getCommandName() + ": " + message);
     return 1;
   }

@@ -1,0 +1,79 @@
+package io.prefstream.app;
+
+import io.prefstream.publisher.CheckpointAssembler;
+import io.prefstream.publisher.HookNotifier;
+import io.prefstream.publisher.ManifestSignature;
+import io.prefstream.publisher.RolloutAgent;
+import io.prefstream.publisher.ServingNotifier;
+import io.prefstream.publisher.VersionFolders;
+import io.prefstream.publisher.VllmNotifier;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "rollout",
+    mixinStandardHelpOptions = true,
+    description = "Follows a model on the model topic and rolls each verified checkpoint out into DIR/<version>, repointing DIR/current.")
+final class RolloutCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers.")
+  String bootstrap;
+
+  @Option(names = "--model", required = true, description = "Model name (the model topic's key).")
+  String model;
+
+  @Option(names = "--dir", required = true, description = "Rollout folder: DIR/<version>/ and DIR/current.")
+  Path dir;
+
+  @Option(names = "--topic", defaultValue = "model.checkpoints", description = "Model topic (default: ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--public-key", description = "Ed25519 public key (PEM): refuse checkpoints not signed by it.")
+  Path publicKey;
+
+  @Option(names = "--min-accuracy", description = "Promotion gate: versions whose held-out reward accuracy is below are written but not made current.")
+  Double minAccuracy;
+
+  @Option(names = "--keep", defaultValue = "3", description = "Versions kept on disk (default: ${DEFAULT-VALUE}).")
+  int keep;
+
+  @Option(names = "--on-update", description = "Shell command run after each update (env PREFSTREAM_MODEL, PREFSTREAM_VERSION, PREFSTREAM_DIR).")
+  String onUpdate;
+
+  @Option(names = "--vllm-url", description = "vLLM base URL: load each version as a LoRA adapter, then unload the previous one.")
+  String vllmUrl;
+
+  @Option(names = "--consumer-config", description = "Kafka client properties file (SASL, TLS), passed through.")
+  Path consumerConfig;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ServingNotifier notifier = vllmUrl != null ? new VllmNotifier(vllmUrl) : onUpdate != null ? new HookNotifier(onUpdate) : ServingNotifier.NONE;
+    RolloutAgent agent = new RolloutAgent(model, new VersionFolders(dir),
+        new CheckpointAssembler(Optional.ofNullable(publicKey).map(ManifestSignature::readPublicKey)),
+        minAccuracy == null ? OptionalDouble.empty() : OptionalDouble.of(minAccuracy), keep, notifier);
+    AtomicBoolean running = new AtomicBoolean(true);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      running.set(false);
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "rollout-stop"));
+    try (var consumer = ModelTopicClients.consumer(bootstrap, consumerConfig, "prefstream-rollout-" + model + "-" + java.util.UUID.randomUUID())) {
+      consumer.subscribe(List.of(topic));
+      agent.run(consumer, running::get);
+    } finally {
+      stopped.countDown();
+    }
+    return 0;
+  }
+}
