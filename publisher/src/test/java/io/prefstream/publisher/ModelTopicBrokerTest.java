@@ -3,6 +3,15 @@ package io.prefstream.publisher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.prefstream.schemas.CheckpointChunk;
+import io.prefstream.schemas.CheckpointFile;
+import io.prefstream.schemas.CheckpointManifest;
+import java.nio.ByteBuffer;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.ArrayList;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.testkit.KafkaBroker;
 import java.nio.file.Path;
@@ -84,5 +93,76 @@ class ModelTopicBrokerTest {
       running.set(false);
       follower.join(10_000);
     }
+  }
+
+  @Test
+  void interleavedVersionsAssemble_andCorruptForgedOrEscapingOnesAreRefused() throws Exception {
+    String topic = "it-model.interleaved";
+    broker.createTopic(topic, 1);
+    KeyPairGenerator gen = KeyPairGenerator.getInstance("Ed25519");
+    KeyPair signer = gen.generateKeyPair();
+    KeyPair forger = gen.generateKeyPair();
+    CheckpointCutter cutter = new CheckpointCutter(1000);
+    java.util.function.LongFunction<CheckpointCutter.Cut> cut = v -> {
+      try {
+        return cutter.cut(Fixtures.folder(tmp.resolve("src" + v), 3000, v), null, Fixtures.manifest("m", v, 0.9));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    CheckpointCutter.Cut v1 = cut.apply(1);
+    CheckpointCutter.Cut v2 = cut.apply(2);
+    CheckpointCutter.Cut v3 = cut.apply(3);
+    CheckpointCutter.Cut v4 = cut.apply(4);
+    CheckpointCutter.Cut v5 = cut.apply(5);
+
+    Map<String, Object> producerProps = new HashMap<>(broker.producerProps());
+    producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "interleaved-test");
+    try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), ModelTopic.serializer(SERDE))) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      for (int i = 0; i < v1.chunks().size(); i++) { // v2's chunks between v1's
+        producer.send(new ProducerRecord<>(topic, "m", v1.chunks().get(i)));
+        producer.send(new ProducerRecord<>(topic, "m", v2.chunks().get(i)));
+      }
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v1.manifest(), signer.getPrivate(), signer.getPublic())));
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v2.manifest(), signer.getPrivate(), signer.getPublic())));
+      // v3: a flipped byte; v4: forged signature; v5: a file name leaving the folder
+      for (var c : v3.chunks()) {
+        byte[] data = c.getData().array().clone();
+        if (c.getIndex() == 1) data[0] ^= 1;
+        producer.send(new ProducerRecord<>(topic, "m",
+            CheckpointChunk.newBuilder(c).setData(ByteBuffer.wrap(data)).build()));
+      }
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v3.manifest(), signer.getPrivate(), signer.getPublic())));
+      v4.chunks().forEach(c -> producer.send(new ProducerRecord<>(topic, "m", c)));
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v4.manifest(), forger.getPrivate(), signer.getPublic())));
+      for (var c : v5.chunks()) {
+        producer.send(new ProducerRecord<>(topic, "m",
+            c.getPath().equals("config.json") ? CheckpointChunk.newBuilder(c).setPath("../config.json").build() : c));
+      }
+      var escaping = CheckpointManifest.newBuilder(v5.manifest()).setFiles(v5.manifest().getFiles().stream()
+          .map(f -> f.getPath().equals("config.json") ? new CheckpointFile("../config.json", f.getSize(), f.getSha256()) : f).toList()).build();
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(escaping, signer.getPrivate(), signer.getPublic())));
+      producer.commitTransaction();
+    }
+
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.of(signer.getPublic())), OptionalDouble.empty(), 5, ServingNotifier.NONE);
+    try (var consumer = new KafkaConsumer<>(broker.consumerProps("interleaved-test"), new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
+      consumer.subscribe(List.of(topic));
+      List<Checkpoint> complete = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> agent.accept(r.value()).ifPresent(complete::add));
+        return consumer.position(new TopicPartition(topic, 0)) >= 1 + v1.chunks().size() * 2 + 2
+            + v3.chunks().size() + v4.chunks().size() + v5.chunks().size() + 3;
+      });
+      assertThat(complete).extracting(c -> c.manifest().getVersion()).containsExactly(1L, 2L);
+      complete.forEach(agent::apply);
+    }
+    assertThat(folders.current()).contains(2L);
+    assertThat(tmp.resolve("serve/2/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src2/model.safetensors"));
+    assertThat(tmp.resolve("serve/1/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src1/model.safetensors"));
+    assertThat(tmp.resolve("config.json")).doesNotExist();
   }
 }
