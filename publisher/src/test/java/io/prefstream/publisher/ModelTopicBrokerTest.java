@@ -150,7 +150,7 @@ class ModelTopicBrokerTest {
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
     RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.of(signer.getPublic())), OptionalDouble.empty(), 5, ServingNotifier.NONE);
     try (var consumer = new KafkaConsumer<>(broker.consumerProps("interleaved-test"), new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
-      consumer.subscribe(List.of(topic));
+      consumer.assign(List.of(new TopicPartition(topic, 0)));
       List<Checkpoint> complete = new ArrayList<>();
       await().atMost(Duration.ofSeconds(60)).until(() -> {
         consumer.poll(Duration.ofMillis(200)).forEach(r -> agent.accept(r.value()).ifPresent(complete::add));
