@@ -42,22 +42,23 @@ public final class RolloutAgent {
     this.notifier = notifier;
   }
 
-  /** Reads until {@code running} says stop. The consumer must be assigned or subscribed already. */
+  /** Reads until {@code running} says stop. The consumer must be subscribed or assigned already. */
   public void run(Consumer<String, SpecificRecord> consumer, BooleanSupplier running) {
-    consumer.poll(Duration.ZERO); // joins the group so that the assignment is known
-    Map<TopicPartition, Long> startEnd = consumer.endOffsets(consumer.assignment());
+    Map<TopicPartition, Long> endAtStart = null; // known once the group has assigned partitions
     Optional<Checkpoint> newestAtStart = Optional.empty();
-    boolean caughtUp = startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+    boolean caughtUp = false;
     while (running.getAsBoolean()) {
-      for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(Duration.ofMillis(200))) {
+      var records = consumer.poll(Duration.ofMillis(200));
+      if (endAtStart == null && !consumer.assignment().isEmpty()) endAtStart = consumer.endOffsets(consumer.assignment());
+      for (ConsumerRecord<String, SpecificRecord> r : records) {
         Optional<Checkpoint> complete = accept(r.value());
         if (complete.isEmpty()) continue;
         if (caughtUp) apply(complete.get());
         else newestAtStart = complete;
       }
-      if (!caughtUp) {
-        caughtUp = startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
-        if (caughtUp) newestAtStart.ifPresent(this::apply);
+      if (!caughtUp && endAtStart != null && endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+        caughtUp = true;
+        newestAtStart.ifPresent(this::apply);
       }
     }
   }
