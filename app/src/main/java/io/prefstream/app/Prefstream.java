@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       TopicsCommand.class,
       IngestCommand.class,
+      TrainCommand.class,
       RolloutCommand.class,
       CheckpointsCommand.class,
       InitModelCommand.class,

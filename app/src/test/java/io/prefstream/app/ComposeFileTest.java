@@ -22,12 +22,6 @@ import picocli.CommandLine;
 
 /** docker-compose.yml cannot run here; this keeps it consistent with the launcher and the topics. */
 class ComposeFileTest {
-  /**
-   * Commands the compose file already runs that the launcher does not have yet (their issues are
-   * open). Each must NOT exist: when one lands, this test fails until it is taken off this list.
-   */
-  private static final Set<String> PLANNED = Set.of("train");
-
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
   @Test
@@ -38,13 +32,8 @@ class ComposeFileTest {
       if (!service.getValue().has("build")) return; // kafka, schema-registry: not ours
       List<String> words = new ArrayList<>();
       service.getValue().get("command").forEach(w -> words.add(w.asText()));
-      String first = words.get(0);
-      if (PLANNED.contains(first)) {
-        assertThat(Prefstream.commandLine().getSubcommands()).as("%s is built now: take it off PLANNED", first).doesNotContainKey(first);
-      } else {
-        CommandLine.ParseResult parsed = Prefstream.commandLine().parseArgs(words.toArray(String[]::new));
-        assertThat(parsed.hasSubcommand()).as(service.getKey()).isTrue();
-      }
+      CommandLine.ParseResult parsed = Prefstream.commandLine().parseArgs(words.toArray(String[]::new));
+      assertThat(parsed.hasSubcommand()).as(service.getKey()).isTrue();
       checked.add(service.getKey());
     });
     assertThat(checked).contains("topics", "ingest", "trainer", "rollout");

@@ -25,7 +25,7 @@ final class BrokerBackends {
   private static boolean dockerAvailable() {
     try {
       return DockerClientFactory.instance().isDockerAvailable();
-    } catch (RuntimeException | LinkageError e) {
+    } catch (RuntimeException | LinkageError | java.util.ServiceConfigurationError e) {
       return false; // no daemon, no socket: the in-JVM broker is as real
     }
   }

@@ -76,7 +76,9 @@ public final class AdamW implements AutoCloseable {
     NDArray epsilon = scratch.create((float) eps);
     for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
       String name = entry.getKey();
-      NDArray theta = entry.getValue();
+      // a detached view shares the weights' storage: in-place updates on it are allowed whatever
+      // the thread's autograd mode (PyTorch's grad mode is per thread)
+      NDArray theta = entry.getValue().stopGradient();
       NDArray g = gradients.get(name);
       NDArray m = firstMoments.get(name);
       NDArray v = secondMoments.get(name);

@@ -1,0 +1,66 @@
+package io.prefstream.trainer.service;
+
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.tokenize.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Turns pairs and rankings into token ids: ids where given, else the text tokenized (prompt and each
+ * response separately, the tokenizer's EOS appended to responses). A sequence longer than {@code
+ * maxLength} is truncated: the prompt loses tokens from its start (the end of a prompt matters
+ * most), then the response from its end; at least one token of each is kept.
+ */
+final class ExampleTokens {
+  private final TextTokenizer tokenizer;
+  private final int maxLength;
+  private long truncated;
+
+  ExampleTokens(TextTokenizer tokenizer, int maxLength) {
+    this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+  }
+
+  /** Sequences truncated so far. */
+  long truncated() {
+    return truncated;
+  }
+
+  PreferenceExample of(SpecificRecord record) {
+    if (record instanceof PreferencePair p) {
+      return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
+          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), p.getWeight());
+    }
+    RankedResponses r = (RankedResponses) record;
+    List<int[]> responses = new ArrayList<>();
+    int k = r.getResponsesIds() != null ? r.getResponsesIds().size() : r.getResponses().size();
+    for (int i = 0; i < k; i++) {
+      responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
+    }
+    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, r.getWeight());
+  }
+
+  private PreferenceExample fitted(String id, int[] prompt, List<int[]> responses, double weight) {
+    int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
+    if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
+    truncated++;
+    int promptKeep = Math.max(1, Math.min(prompt.length, maxLength - longest));
+    int[] keptPrompt = Arrays.copyOfRange(prompt, prompt.length - promptKeep, prompt.length); // the prompt's end
+    List<int[]> keptResponses = new ArrayList<>();
+    for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.max(1, Math.min(r.length, maxLength - promptKeep))));
+    return new PreferenceExample(id, keptPrompt, keptResponses, weight);
+  }
+
+  private int[] tokens(List<Integer> ids, String text, boolean isResponse) {
+    if (ids != null && !ids.isEmpty()) return ids.stream().mapToInt(Integer::intValue).toArray();
+    int[] encoded = tokenizer.encode(text);
+    if (!isResponse || tokenizer.eosId().isEmpty()) return encoded;
+    int[] withEos = Arrays.copyOf(encoded, encoded.length + 1);
+    withEos[encoded.length] = tokenizer.eosId().getAsInt();
+    return withEos;
+  }
+}

@@ -1,0 +1,110 @@
+package io.prefstream.trainer.service;
+
+import io.prefstream.trainer.dpo.DpoConfig;
+import io.prefstream.trainer.dpo.LogProbAggregation;
+import io.prefstream.trainer.dpo.LossType;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * The trainer's settings, parsed once from its properties file; every other property (Kafka client
+ * security, {@code schema.registry.*}) passes through to the clients and serdes.
+ */
+public record TrainerConfig(
+    String modelName,
+    Path modelDir,
+    Path referenceDir,
+    String pairsTopic,
+    String modelTopic,
+    String metricsTopic,
+    int batchPairs,
+    int microBatchTokens,
+    int maxLength,
+    DpoConfig dpo,
+    double learningRate,
+    int warmupSteps,
+    double weightDecay,
+    double maxGradNorm,
+    int checkpointSteps,
+    Duration checkpointInterval,
+    double evalFraction,
+    int logSteps,
+    String trainerId,
+    Map<String, Object> passThrough) {
+
+  public static final String MODEL_NAME = "model.name";
+  public static final String MODEL_DIR = "model.dir";
+  public static final String REFERENCE_DIR = "reference.dir";
+  public static final String PAIRS_TOPIC = "pairs.topic";
+  public static final String MODEL_TOPIC = "model.topic";
+  public static final String METRICS_TOPIC = "metrics.topic";
+  public static final String BATCH_PAIRS = "batch.pairs";
+  public static final String MICRO_BATCH_TOKENS = "micro.batch.tokens";
+  public static final String MAX_LENGTH = "max.length";
+  public static final String BETA = "dpo.beta";
+  public static final String LOSS = "dpo.loss";
+  public static final String LABEL_SMOOTHING = "dpo.label.smoothing";
+  public static final String RPO_ALPHA = "dpo.rpo.alpha";
+  public static final String LOGP = "dpo.logp";
+  public static final String LR = "optimizer.lr";
+  public static final String WARMUP_STEPS = "optimizer.warmup.steps";
+  public static final String WEIGHT_DECAY = "optimizer.weight.decay";
+  public static final String MAX_GRAD_NORM = "optimizer.max.grad.norm";
+  public static final String CHECKPOINT_STEPS = "checkpoint.steps";
+  public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
+  public static final String EVAL_FRACTION = "eval.fraction";
+  public static final String LOG_STEPS = "log.steps";
+  public static final String TRAINER_ID = "trainer.id";
+
+  static final ConfigDef DEF = new ConfigDef()
+      .define(MODEL_NAME, Type.STRING, Importance.HIGH, "Name of the model: the model topic's key and the transactional id's base.")
+      .define(MODEL_DIR, Type.STRING, Importance.HIGH, "Hugging Face folder the policy starts from (when the model topic has no checkpoint of it yet).")
+      .define(REFERENCE_DIR, Type.STRING, "", Importance.MEDIUM, "Frozen reference model folder; empty: the same as model.dir.")
+      .define(PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Validated pairs and rankings to train on.")
+      .define(MODEL_TOPIC, Type.STRING, "model.checkpoints", Importance.HIGH, "Where checkpoints are published and restored from.")
+      .define(METRICS_TOPIC, Type.STRING, "trainer.metrics", Importance.MEDIUM, "Where TrainingMetrics records go.")
+      .define(BATCH_PAIRS, Type.INT, 8, Range.atLeast(1), Importance.HIGH, "Pairs (and rankings) per optimizer step.")
+      .define(MICRO_BATCH_TOKENS, Type.INT, 16_384, Range.atLeast(1), Importance.MEDIUM, "Token budget of one forward pass; a batch is split into micro-batches under it (gradients accumulate exactly).")
+      .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM, "Longest prompt + response in tokens; longer ones are truncated (prompt from the left, response from the right).")
+      .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference.")
+      .define(LOSS, Type.STRING, "sigmoid", Importance.HIGH, "sigmoid, cdpo, ipo, hinge or plackett-luce.")
+      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε for cdpo.")
+      .define(RPO_ALPHA, Type.DOUBLE, 0.0, Importance.LOW, "Weight of the NLL term on chosen responses.")
+      .define(LOGP, Type.STRING, "sum", Importance.LOW, "sum or mean over response tokens.")
+      .define(LR, Type.DOUBLE, 1e-5, Importance.HIGH, "AdamW learning rate after warm-up.")
+      .define(WARMUP_STEPS, Type.INT, 10, Range.atLeast(0), Importance.MEDIUM, "Linear warm-up steps.")
+      .define(WEIGHT_DECAY, Type.DOUBLE, 0.0, Range.atLeast(0), Importance.LOW, "AdamW's decoupled weight decay.")
+      .define(MAX_GRAD_NORM, Type.DOUBLE, 1.0, Importance.MEDIUM, "Global gradient-norm clipping.")
+      .define(CHECKPOINT_STEPS, Type.INT, 50, Range.atLeast(1), Importance.HIGH, "Publish a checkpoint every this many steps...")
+      .define(CHECKPOINT_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.HIGH, "...or after this long, whichever comes first.")
+      .define(EVAL_FRACTION, Type.DOUBLE, 0.02, Range.between(0, 0.5), Importance.MEDIUM, "Share of pairs (by a hash of the event id) held out for evaluation, never trained on.")
+      .define(LOG_STEPS, Type.INT, 10, Range.atLeast(1), Importance.LOW, "Log and publish metrics every this many steps.")
+      .define(TRAINER_ID, Type.STRING, "", Importance.LOW, "Transactional id; empty: prefstream-trainer-<model.name>. A second trainer with the same id is fenced.");
+
+  public TrainerConfig {
+    passThrough = Map.copyOf(passThrough);
+  }
+
+  public static TrainerConfig parse(Map<String, ?> props) {
+    var c = new AbstractConfig(DEF, props, false);
+    Map<String, Object> passThrough = new HashMap<>(props);
+    DEF.names().forEach(passThrough::remove);
+    Path modelDir = Path.of(c.getString(MODEL_DIR));
+    String reference = c.getString(REFERENCE_DIR);
+    String name = c.getString(MODEL_NAME);
+    return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
+        c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
+        new DpoConfig(c.getDouble(BETA), LossType.parse(c.getString(LOSS)), c.getDouble(LABEL_SMOOTHING), c.getDouble(RPO_ALPHA),
+            LogProbAggregation.parse(c.getString(LOGP))),
+        c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
+        Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
+        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), passThrough);
+  }
+}

@@ -1,0 +1,293 @@
+package io.prefstream.trainer.service;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.prefstream.publisher.Checkpoint;
+import io.prefstream.publisher.CheckpointCutter;
+import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.ModelTopicReader;
+import io.prefstream.publisher.RolloutAgent;
+import io.prefstream.publisher.VersionFolders;
+import io.prefstream.schemas.CheckpointManifest;
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.TrainingMetrics;
+import io.prefstream.schemas.serde.RecordDeserializer;
+import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.PreferenceLoss;
+import io.prefstream.trainer.dpo.PreferenceScore;
+import io.prefstream.trainer.dpo.PreferenceScorer;
+import io.prefstream.trainer.dpo.StepMetrics;
+import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.optim.LinearWarmup;
+import io.prefstream.trainer.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The main loop: consume pairs (read_committed), train in batches, and every few steps publish a
+ * checkpoint in the same Kafka transaction that commits the input offsets it covers. On start it
+ * restores the newest checkpoint of its model from the model topic (weights and optimizer state)
+ * and resumes from the offsets committed with it, so every pair is trained on exactly once.
+ *
+ * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
+ * are read again after a restart.
+ */
+public final class TrainerService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
+  private static final int EVAL_SET_SIZE = 256;
+
+  private record Pending(TopicPartition partition, long offset, PreferenceExample example, boolean heldOut, long eventTime) {}
+
+  private final TrainerConfig config;
+  private final Path workDir;
+  private final Clock clock;
+  private final NDManager manager = NDManager.newBaseManager();
+  private final CoveredOffsets covered = new CoveredOffsets();
+  private final Deque<Pending> pending = new ArrayDeque<>();
+  private final Deque<PreferenceExample> evalSet = new ArrayDeque<>();
+  private final HeldOutSplit split;
+  private CausalLm policy;
+  private CausalLm reference;
+  private DpoStep step;
+  private long steps;
+  private long version;
+  private long newestEventTime = -1;
+  private long lastCheckpointMillis;
+  private StepMetrics lastMetrics;
+  private long skipped;
+
+  public TrainerService(TrainerConfig config, Path workDir, Clock clock) {
+    this.config = config;
+    this.workDir = workDir;
+    this.clock = clock;
+    this.split = new HeldOutSplit(config.evalFraction());
+  }
+
+  /** Trains until {@code running} says stop, then publishes a last checkpoint. */
+  public void run(BooleanSupplier running) {
+    try (KafkaConsumer<String, SpecificRecord> consumer = consumer(); KafkaProducer<String, SpecificRecord> producer = producer()) {
+      producer.initTransactions(); // fences an older trainer with the same id
+      Path policyDir = restore();
+      policy = ModelFolder.load(policyDir, manager);
+      reference = ModelFolder.load(config.referenceDir(), manager);
+      step = new DpoStep(policy, reference, config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
+      restoreOptimizer();
+      lastCheckpointMillis = clock.millis();
+      consumer.subscribe(List.of(config.pairsTopic()));
+      try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
+        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
+        while (running.getAsBoolean()) {
+          for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(java.time.Duration.ofMillis(200))) {
+            PreferenceExample example = tokens.of(r.value());
+            pending.add(new Pending(new TopicPartition(r.topic(), r.partition()), r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
+          }
+          while (trainingPending() >= config.batchPairs()) {
+            trainOneBatch();
+            if (steps % config.checkpointSteps() == 0) checkpoint(producer, consumer);
+          }
+          if (!covered.isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(producer, consumer);
+        }
+        if (!covered.isEmpty()) checkpoint(producer, consumer);
+      }
+    }
+  }
+
+  private long trainingPending() {
+    return pending.stream().filter(p -> !p.heldOut()).count();
+  }
+
+  /** Takes pending pairs in order until a batch is full; held-out ones go to the evaluation set. */
+  private void trainOneBatch() {
+    List<PreferenceExample> batch = new ArrayList<>();
+    while (batch.size() < config.batchPairs()) {
+      Pending p = pending.poll();
+      covered.consumed(p.partition(), p.offset());
+      newestEventTime = Math.max(newestEventTime, p.eventTime());
+      if (p.heldOut()) {
+        evalSet.add(p.example());
+        if (evalSet.size() > EVAL_SET_SIZE) evalSet.poll();
+      } else {
+        batch.add(p.example());
+      }
+    }
+    StepMetrics m = step.step(MicroBatches.of(batch, config.microBatchTokens()));
+    steps++;
+    lastMetrics = m;
+    if (m.skipped()) {
+      skipped++;
+      log.warn("step {} skipped: non-finite loss or gradient (loss {}, grad norm {})", steps, m.loss(), m.gradNorm());
+    }
+    if (steps % config.logSteps() == 0) {
+      log.info("step {} loss {} acc {} margin {} grad_norm {} lr {}", steps, fmt(m.loss()), fmt(m.rewardAccuracy()), fmt(m.rewardMargin()),
+          fmt(m.gradNorm()), m.learningRate());
+    }
+  }
+
+  private void checkpoint(KafkaProducer<String, SpecificRecord> producer, KafkaConsumer<String, SpecificRecord> consumer) {
+    if (!allFinite()) {
+      log.error("weights are not finite after step {}: checkpoint v{} not published", steps, version + 1);
+      return;
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    if (lastMetrics != null) metrics.putAll(lastMetrics.asMap());
+    metrics.putAll(evaluate());
+    metrics.put("skipped_batches", (double) skipped);
+    long next = version + 1;
+    Path serving = workDir.resolve("publish/" + next + "/model");
+    Path state = workDir.resolve("publish/" + next + "/state");
+    ModelFolder.save(policy, serving);
+    new TrainerState(steps, next).save(step.optimizer(), state);
+    CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(next)
+        .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)
+        .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered.asRanges())
+        .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
+    try {
+      producer.beginTransaction();
+      new CheckpointPublisher(config.modelTopic()).publish(producer, new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest));
+      producer.send(new ProducerRecord<>(config.metricsTopic(), config.modelName(),
+          new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), metrics)));
+      producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata());
+      producer.commitTransaction();
+    } catch (ProducerFencedException e) {
+      throw new IllegalStateException("another trainer with id " + config.trainerId() + " took over; stopping", e);
+    } catch (KafkaException e) {
+      log.warn("checkpoint v{} not published ({}); the pairs it covers stay uncommitted and go into the next one", next, e.getMessage());
+      producer.abortTransaction();
+      return;
+    }
+    version = next;
+    covered.clear();
+    lastCheckpointMillis = clock.millis();
+    long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
+    log.info("checkpoint v{} at step {}: held-out accuracy {} margin {}, feedback-to-checkpoint {} ms", version, steps,
+        fmt(metrics.getOrDefault(RolloutAgent.ACCURACY_METRIC, Double.NaN)), fmt(metrics.getOrDefault("eval/rewards/margins", Double.NaN)), freshness);
+  }
+
+  private Map<String, Double> evaluate() {
+    if (evalSet.isEmpty()) return Map.of();
+    try (PreferenceLoss loss = new PreferenceLoss(config.dpo(), manager)) {
+      List<PreferenceScore> scores = new PreferenceScorer(policy, reference, loss).score(new ArrayList<>(evalSet));
+      double correct = 0;
+      double margin = 0;
+      for (PreferenceScore s : scores) {
+        int last = s.policyLogProbs().length - 1;
+        if (s.reward(0) > s.reward(last)) correct++;
+        margin += s.reward(0) - s.reward(last);
+      }
+      return Map.of(RolloutAgent.ACCURACY_METRIC, correct / scores.size(), "eval/rewards/margins", margin / scores.size(), "eval/examples", (double) scores.size());
+    }
+  }
+
+  private boolean allFinite() {
+    for (NDArray p : policy.parameters().values()) {
+      if (p.isInfinite().any().getBoolean() || p.isNaN().any().getBoolean()) return false;
+    }
+    return true;
+  }
+
+  /** The newest checkpoint of the model from the model topic, written under the work folder; else the configured folder. */
+  private Path restore() {
+    Map<String, Object> props = clientProps();
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
+    try (var reader = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
+      Optional<Checkpoint> newest = new ModelTopicReader(reader, config.modelTopic()).checkpoint(config.modelName(), Optional.empty(), Optional.empty());
+      if (newest.isEmpty()) {
+        log.info("no checkpoint of {} yet: starting from {}", config.modelName(), config.modelDir());
+        return config.modelDir();
+      }
+      version = newest.get().manifest().getVersion();
+      Path restored = new VersionFolders(workDir.resolve("restored")).write(version, newest.get().files());
+      Path state = workDir.resolve("restored-state-" + version);
+      for (var f : newest.get().files().entrySet()) {
+        if (!f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
+        Path file = state.resolve(f.getKey().substring(CheckpointCutter.COMPANION_PREFIX.length()));
+        Files.createDirectories(file.getParent());
+        Files.write(file, f.getValue());
+      }
+      log.info("restored {} v{} from {}", config.modelName(), version, config.modelTopic());
+      return restored;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot restore the newest checkpoint", e);
+    }
+  }
+
+  private void restoreOptimizer() {
+    if (version == 0) return;
+    TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
+    steps = state.step();
+    log.info("resuming at step {}", steps);
+  }
+
+  private KafkaConsumer<String, SpecificRecord> consumer() {
+    Map<String, Object> props = clientProps();
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId());
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    values.configure(props, false);
+    return new KafkaConsumer<>(props, new StringDeserializer(), values);
+  }
+
+  private KafkaProducer<String, SpecificRecord> producer() {
+    Map<String, Object> props = clientProps();
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.trainerId());
+    props.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
+    return new KafkaProducer<>(props, new StringSerializer(), ModelTopic.serializer(props));
+  }
+
+  private Map<String, Object> clientProps() {
+    return new HashMap<>(config.passThrough());
+  }
+
+  private static long eventTime(SpecificRecord r) {
+    return r instanceof PreferencePair p ? p.getEventTime() : ((RankedResponses) r).getEventTime();
+  }
+
+  private static String fmt(double v) {
+    return String.format(java.util.Locale.ROOT, "%.4f", v);
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  @Override
+  public void close() {
+    if (step != null) step.close();
+    manager.close();
+  }
+}
