@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Online DPO fine-tuning of language models from human feedback on Kafka.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DemoCommand.class,
       BrokerCommand.class,
       TopicsCommand.class,
       IngestCommand.class,

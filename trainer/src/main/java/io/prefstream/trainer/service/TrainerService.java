@@ -79,12 +79,13 @@ public final class TrainerService implements AutoCloseable {
   private CausalLm policy;
   private CausalLm reference;
   private DpoStep step;
-  private long steps;
-  private long version;
+  private volatile long steps;
+  private volatile long version;
   private long newestEventTime = -1;
   private long lastCheckpointMillis;
-  private StepMetrics lastMetrics;
+  private volatile StepMetrics lastMetrics;
   private long skipped;
+  private volatile Map<String, Double> lastEvaluation = Map.of();
 
   public TrainerService(TrainerConfig config, Path workDir, Clock clock) {
     this.config = config;
@@ -186,6 +187,7 @@ public final class TrainerService implements AutoCloseable {
       return;
     }
     version = next;
+    lastEvaluation = Map.copyOf(metrics);
     covered.clear();
     lastCheckpointMillis = clock.millis();
     long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
@@ -281,8 +283,24 @@ public final class TrainerService implements AutoCloseable {
     return String.format(java.util.Locale.ROOT, "%.4f", v);
   }
 
+  /** Optimizer steps taken, counting those before a restore. */
   public long steps() {
     return steps;
+  }
+
+  /** The newest published checkpoint version, 0 before the first. */
+  public long version() {
+    return version;
+  }
+
+  /** The last step's metrics, if a step was made. */
+  public Optional<StepMetrics> lastMetrics() {
+    return Optional.ofNullable(lastMetrics);
+  }
+
+  /** The held-out metrics of the newest checkpoint (empty before the first or without held-out pairs). */
+  public Map<String, Double> lastEvaluation() {
+    return lastEvaluation;
   }
 
   @Override
