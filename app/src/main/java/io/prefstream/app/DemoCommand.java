@@ -30,8 +30,6 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -72,17 +70,7 @@ final class DemoCommand implements Callable<Integer> {
     Files.createDirectories(out);
     Path work = Files.createTempDirectory("prefstream-demo");
     Path policy = model != null ? model : tinyModel(out.resolve("base-model"));
-    AtomicBoolean running = new AtomicBoolean(true);
-    CountDownLatch finished = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.set(false);
-      try {
-        finished.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "demo-stop"));
-    try (LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
+    try (StopSignal signal = StopSignal.install("demo"); LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), null, (short) 1);
       System.out.println("broker " + bootstrap + ", topics created, policy " + policy);
@@ -92,11 +80,11 @@ final class DemoCommand implements Callable<Integer> {
       try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics);
           TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC())) {
         ingest.start();
-        Thread trainerThread = new Thread(() -> trainer.run(running::get), "demo-trainer");
+        Thread trainerThread = new Thread(() -> trainer.run(signal::running), "demo-trainer");
         VersionFolders serving = new VersionFolders(out.resolve("serving"));
-        Thread rolloutThread = new Thread(() -> rollout(bootstrap, serving, running), "demo-rollout");
+        Thread rolloutThread = new Thread(() -> rollout(bootstrap, serving, signal), "demo-rollout");
         AtomicLong sent = new AtomicLong();
-        Thread usersThread = new Thread(() -> simulateUsers(bootstrap, running, sent), "demo-users");
+        Thread usersThread = new Thread(() -> simulateUsers(bootstrap, signal, sent), "demo-users");
         trainerThread.start();
         rolloutThread.start();
         usersThread.start();
@@ -104,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
         long start = System.nanoTime();
         long deadline = start + duration.toNanos();
         long lastSteps = 0;
-        while (running.get() && System.nanoTime() < deadline) {
+        while (signal.running() && System.nanoTime() < deadline) {
           Thread.sleep(5_000); // the progress line's period
           long steps = trainer.steps();
           double seconds = (System.nanoTime() - start) / 1e9;
@@ -113,7 +101,7 @@ final class DemoCommand implements Callable<Integer> {
               seconds, sent.get(), steps, (steps - lastSteps) / 5.0, line, trainer.version(), heldOut(trainer), ingestMetrics.count("prefstream.ingest.rejected"));
           lastSteps = steps;
         }
-        running.set(false);
+        signal.stop();
         usersThread.join();
         trainerThread.join();
         rolloutThread.join();
@@ -128,8 +116,6 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("  held-out reward accuracy   %s%n", heldOut(trainer));
         System.out.printf("  rolled-out checkpoint      %s%n", serving.current().map(v -> out.resolve("serving").resolve(Long.toString(v)).toAbsolutePath().toString()).orElse("none yet"));
       }
-    } finally {
-      finished.countDown();
     }
     return 0;
   }
@@ -177,7 +163,7 @@ final class DemoCommand implements Callable<Integer> {
     return TrainerConfig.parse(props);
   }
 
-  private static void rollout(String bootstrap, VersionFolders serving, AtomicBoolean running) {
+  private static void rollout(String bootstrap, VersionFolders serving, StopSignal signal) {
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "demo-rollout");
@@ -188,16 +174,16 @@ final class DemoCommand implements Callable<Integer> {
     RolloutAgent agent = new RolloutAgent("demo-policy", serving, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
       consumer.subscribe(List.of(TopicCatalog.MODEL_CHECKPOINTS));
-      agent.run(consumer, running::get);
+      agent.run(consumer, signal::running);
     }
   }
 
-  private static void simulateUsers(String bootstrap, AtomicBoolean running, AtomicLong sent) {
+  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent) {
     FeedbackSimulator users = new FeedbackSimulator(42);
     AvroSerializer<SpecificRecord> avro = new AvroSerializer<>();
     avro.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE), false);
     try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
-      while (running.get()) {
+      while (signal.running()) {
         for (FeedbackSimulator.Event e : users.next(System.currentTimeMillis())) {
           byte[] value = e.malformed() != null ? e.malformed() : avro.serialize(e.topic(), e.record());
           producer.send(new ProducerRecord<>(e.topic(), e.key().getBytes(StandardCharsets.UTF_8), value));

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,26 +51,15 @@ final class RolloutCommand implements Callable<Integer> {
   Path consumerConfig;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     ServingNotifier notifier = vllmUrl != null ? new VllmNotifier(vllmUrl) : onUpdate != null ? new HookNotifier(onUpdate) : ServingNotifier.NONE;
     RolloutAgent agent = new RolloutAgent(model, new VersionFolders(dir),
         new CheckpointAssembler(Optional.ofNullable(publicKey).map(ManifestSignature::readPublicKey)),
         minAccuracy == null ? OptionalDouble.empty() : OptionalDouble.of(minAccuracy), keep, notifier);
-    AtomicBoolean running = new AtomicBoolean(true);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.set(false);
-      try {
-        stopped.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "rollout-stop"));
-    try (var consumer = ModelTopicClients.consumer(bootstrap, consumerConfig, "prefstream-rollout-" + model + "-" + java.util.UUID.randomUUID())) {
+    try (StopSignal signal = StopSignal.install("rollout");
+        var consumer = ModelTopicClients.consumer(bootstrap, consumerConfig, "prefstream-rollout-" + model + "-" + java.util.UUID.randomUUID())) {
       consumer.subscribe(List.of(topic));
-      agent.run(consumer, running::get);
-    } finally {
-      stopped.countDown();
+      agent.run(consumer, signal::running);
     }
     return 0;
   }

@@ -5,8 +5,6 @@ import io.prefstream.trainer.service.TrainerService;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,22 +23,10 @@ final class TrainCommand implements Callable<Integer> {
   Path workDir;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     TrainerConfig trainer = TrainerConfig.parse(ClientProperties.load(config));
-    AtomicBoolean running = new AtomicBoolean(true);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.set(false);
-      try {
-        stopped.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "train-stop"));
-    try (TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC())) {
-      service.run(running::get);
-    } finally {
-      stopped.countDown();
+    try (StopSignal signal = StopSignal.install("train"); TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC())) {
+      service.run(signal::running);
     }
     return 0;
   }
