@@ -115,6 +115,7 @@ class ModelTopicBrokerTest {
     CheckpointCutter.Cut v3 = cut.apply(3);
     CheckpointCutter.Cut v4 = cut.apply(4);
     CheckpointCutter.Cut v5 = cut.apply(5);
+    CheckpointCutter.Cut v6 = cut.apply(6);
 
     Map<String, Object> producerProps = new HashMap<>(broker.producerProps());
     producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "interleaved-test");
@@ -127,7 +128,7 @@ class ModelTopicBrokerTest {
       }
       producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v1.manifest(), signer.getPrivate(), signer.getPublic())));
       producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v2.manifest(), signer.getPrivate(), signer.getPublic())));
-      // v3: a flipped byte; v4: forged signature; v5: a file name leaving the folder
+      // v3: a flipped byte; v4: forged signature; v5: a file name leaving the folder; v6: a chunk missing
       for (var c : v3.chunks()) {
         byte[] data = c.getData().array().clone();
         if (c.getIndex() == 1) data[0] ^= 1;
@@ -144,6 +145,8 @@ class ModelTopicBrokerTest {
       var escaping = CheckpointManifest.newBuilder(v5.manifest()).setFiles(v5.manifest().getFiles().stream()
           .map(f -> f.getPath().equals("config.json") ? new CheckpointFile("../config.json", f.getSize(), f.getSha256()) : f).toList()).build();
       producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(escaping, signer.getPrivate(), signer.getPublic())));
+      v6.chunks().stream().filter(c -> c.getIndex() != 2).forEach(c -> producer.send(new ProducerRecord<>(topic, "m", c))); // v6: a chunk missing
+      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v6.manifest(), signer.getPrivate(), signer.getPublic())));
       producer.commitTransaction();
     }
 
@@ -155,7 +158,7 @@ class ModelTopicBrokerTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> {
         consumer.poll(Duration.ofMillis(200)).forEach(r -> agent.accept(r.value()).ifPresent(complete::add));
         return consumer.position(new TopicPartition(topic, 0)) >= 1 + v1.chunks().size() * 2 + 2
-            + v3.chunks().size() + v4.chunks().size() + v5.chunks().size() + 3;
+            + v3.chunks().size() + v4.chunks().size() + v5.chunks().size() + 3 + v6.chunks().size();
       });
       assertThat(complete).extracting(c -> c.manifest().getVersion()).containsExactly(1L, 2L);
       complete.forEach(agent::apply);
