@@ -16,6 +16,7 @@ import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.trainer.model.ModelRecipe;
 import io.prefstream.trainer.service.TrainerConfig;
+import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       IngestMetrics ingestMetrics = new IngestMetrics(meters);
       try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics);
-          TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC())) {
+          TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters))) {
         ingest.start();
         Thread trainerThread = new Thread(() -> trainer.run(signal::running), "demo-trainer");
         VersionFolders serving = new VersionFolders(out.resolve("serving"));
@@ -160,6 +161,7 @@ final class DemoCommand implements Callable<Integer> {
     props.put(TrainerConfig.LR, "5e-4");
     props.put(TrainerConfig.WARMUP_STEPS, "5");
     props.put(TrainerConfig.MAX_LENGTH, "128");
+    props.put(TrainerConfig.METRICS_PORT, "-1");
     return TrainerConfig.parse(props);
   }
 

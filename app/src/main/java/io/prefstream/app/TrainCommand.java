@@ -1,6 +1,7 @@
 package io.prefstream.app;
 
 import io.prefstream.trainer.service.TrainerConfig;
+import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,7 +26,9 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainerConfig trainer = TrainerConfig.parse(ClientProperties.load(config));
-    try (StopSignal signal = StopSignal.install("train"); TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC())) {
+    try (StopSignal signal = StopSignal.install("train");
+        MetricsEndpoint endpoint = new MetricsEndpoint(trainer.metricsPort());
+        TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC(), new TrainerMetrics(endpoint.registry()))) {
       service.run(signal::running);
     }
     return 0;

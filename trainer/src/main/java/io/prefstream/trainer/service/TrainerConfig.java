@@ -37,6 +37,7 @@ public record TrainerConfig(
     double evalFraction,
     int logSteps,
     String trainerId,
+    int metricsPort,
     Map<String, Object> passThrough) {
 
   public static final String MODEL_NAME = "model.name";
@@ -62,6 +63,7 @@ public record TrainerConfig(
   public static final String EVAL_FRACTION = "eval.fraction";
   public static final String LOG_STEPS = "log.steps";
   public static final String TRAINER_ID = "trainer.id";
+  public static final String METRICS_PORT = "metrics.port";
 
   static final ConfigDef DEF = new ConfigDef()
       .define(MODEL_NAME, Type.STRING, Importance.HIGH, "Name of the model: the model topic's key and the transactional id's base.")
@@ -86,6 +88,7 @@ public record TrainerConfig(
       .define(CHECKPOINT_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.HIGH, "...or after this long, whichever comes first.")
       .define(EVAL_FRACTION, Type.DOUBLE, 0.02, Range.between(0, 0.5), Importance.MEDIUM, "Share of pairs (by a hash of the event id) held out for evaluation, never trained on.")
       .define(LOG_STEPS, Type.INT, 10, Range.atLeast(1), Importance.LOW, "Log and publish metrics every this many steps.")
+      .define(METRICS_PORT, Type.INT, 9465, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
       .define(TRAINER_ID, Type.STRING, "", Importance.LOW, "Transactional id; empty: prefstream-trainer-<model.name>. A second trainer with the same id is fenced.");
 
   public TrainerConfig {
@@ -105,6 +108,6 @@ public record TrainerConfig(
             LogProbAggregation.parse(c.getString(LOGP))),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
-        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), passThrough);
+        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), passThrough);
   }
 }

@@ -76,6 +76,10 @@ public final class TrainerService implements AutoCloseable {
   private final Deque<Pending> pending = new ArrayDeque<>();
   private final Deque<PreferenceExample> evalSet = new ArrayDeque<>();
   private final HeldOutSplit split;
+  private final TrainerMetrics metrics;
+  private long loggedAtNanos = System.nanoTime();
+  private long examplesSinceLog;
+  private long tokensSinceLog;
   private CausalLm policy;
   private CausalLm reference;
   private DpoStep step;
@@ -87,7 +91,8 @@ public final class TrainerService implements AutoCloseable {
   private long skipped;
   private volatile Map<String, Double> lastEvaluation = Map.of();
 
-  public TrainerService(TrainerConfig config, Path workDir, Clock clock) {
+  public TrainerService(TrainerConfig config, Path workDir, Clock clock, TrainerMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.workDir = workDir;
     this.clock = clock;
@@ -114,6 +119,7 @@ public final class TrainerService implements AutoCloseable {
           }
           while (trainingPending() >= config.batchPairs()) {
             trainOneBatch();
+            if (steps % config.logSteps() == 0) logStep(producer, consumer);
             if (steps % config.checkpointSteps() == 0) checkpoint(producer, consumer);
           }
           if (!covered.isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(producer, consumer);
@@ -144,14 +150,46 @@ public final class TrainerService implements AutoCloseable {
     StepMetrics m = step.step(MicroBatches.of(batch, config.microBatchTokens()));
     steps++;
     lastMetrics = m;
+    metrics.stepped(m.examples(), m.skipped());
+    examplesSinceLog += m.examples();
+    tokensSinceLog += m.tokens();
     if (m.skipped()) {
       skipped++;
       log.warn("step {} skipped: non-finite loss or gradient (loss {}, grad norm {})", steps, m.loss(), m.gradNorm());
     }
-    if (steps % config.logSteps() == 0) {
-      log.info("step {} loss {} acc {} margin {} grad_norm {} lr {}", steps, fmt(m.loss()), fmt(m.rewardAccuracy()), fmt(m.rewardMargin()),
-          fmt(m.gradNorm()), m.learningRate());
+  }
+
+  /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
+  private void logStep(KafkaProducer<String, SpecificRecord> producer, KafkaConsumer<String, SpecificRecord> consumer) {
+    StepMetrics m = lastMetrics;
+    double seconds = Math.max(1e-9, (System.nanoTime() - loggedAtNanos) / 1e9);
+    Map<String, Double> values = new LinkedHashMap<>(m.asMap());
+    values.put("pairs_per_s", examplesSinceLog / seconds);
+    values.put("tokens_per_s", tokensSinceLog / seconds);
+    values.put("consumer_lag", (double) lag(consumer));
+    values.put("skipped_batches", (double) skipped);
+    loggedAtNanos = System.nanoTime();
+    examplesSinceLog = 0;
+    tokensSinceLog = 0;
+    metrics.logged(values);
+    log.info("step {} loss {} acc {} margin {} grad_norm {} lr {} pairs/s {} tokens/s {} lag {}", steps, fmt(m.loss()), fmt(m.rewardAccuracy()),
+        fmt(m.rewardMargin()), fmt(m.gradNorm()), m.learningRate(), fmt(values.get("pairs_per_s")), fmt(values.get("tokens_per_s")), values.get("consumer_lag").longValue());
+    try {
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(config.metricsTopic(), config.modelName(), new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), values)));
+      producer.commitTransaction();
+    } catch (ProducerFencedException e) {
+      throw new IllegalStateException("another trainer with id " + config.trainerId() + " took over; stopping", e);
+    } catch (KafkaException e) {
+      log.warn("metrics of step {} not published: {}", steps, e.getMessage());
+      producer.abortTransaction();
     }
+  }
+
+  private static long lag(KafkaConsumer<String, SpecificRecord> consumer) {
+    long lag = 0;
+    for (TopicPartition tp : consumer.assignment()) lag += consumer.currentLag(tp).orElse(0);
+    return lag;
   }
 
   private void checkpoint(KafkaProducer<String, SpecificRecord> producer, KafkaConsumer<String, SpecificRecord> consumer) {
@@ -159,10 +197,12 @@ public final class TrainerService implements AutoCloseable {
       log.error("weights are not finite after step {}: checkpoint v{} not published", steps, version + 1);
       return;
     }
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    if (lastMetrics != null) metrics.putAll(lastMetrics.asMap());
-    metrics.putAll(evaluate());
-    metrics.put("skipped_batches", (double) skipped);
+    Map<String, Double> measured = new LinkedHashMap<>();
+    if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
+    measured.putAll(evaluate());
+    measured.put("skipped_batches", (double) skipped);
+    if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
+    metrics.logged(measured);
     long next = version + 1;
     Path serving = workDir.resolve("publish/" + next + "/model");
     Path state = workDir.resolve("publish/" + next + "/state");
@@ -170,13 +210,11 @@ public final class TrainerService implements AutoCloseable {
     new TrainerState(steps, next).save(step.optimizer(), state);
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(next)
         .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)
-        .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered.asRanges())
+        .setFiles(List.of()).setChunkCount(0).setMetrics(measured).setCoveredOffsets(covered.asRanges())
         .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
     try {
       producer.beginTransaction();
       new CheckpointPublisher(config.modelTopic()).publish(producer, new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest));
-      producer.send(new ProducerRecord<>(config.metricsTopic(), config.modelName(),
-          new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), metrics)));
       producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata());
       producer.commitTransaction();
     } catch (ProducerFencedException e) {
@@ -187,12 +225,12 @@ public final class TrainerService implements AutoCloseable {
       return;
     }
     version = next;
-    lastEvaluation = Map.copyOf(metrics);
+    lastEvaluation = Map.copyOf(measured);
     covered.clear();
     lastCheckpointMillis = clock.millis();
     long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
     log.info("checkpoint v{} at step {}: held-out accuracy {} margin {}, feedback-to-checkpoint {} ms", version, steps,
-        fmt(metrics.getOrDefault(RolloutAgent.ACCURACY_METRIC, Double.NaN)), fmt(metrics.getOrDefault("eval/rewards/margins", Double.NaN)), freshness);
+        fmt(measured.getOrDefault(RolloutAgent.ACCURACY_METRIC, Double.NaN)), fmt(measured.getOrDefault("eval/rewards/margins", Double.NaN)), freshness);
   }
 
   private Map<String, Double> evaluate() {

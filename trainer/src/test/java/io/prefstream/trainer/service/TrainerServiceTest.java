@@ -62,6 +62,7 @@ class TrainerServiceTest {
     props.put(TrainerConfig.CHECKPOINT_STEPS, "2");
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
+    props.put(TrainerConfig.LOG_STEPS, "3");
     TrainerConfig config = TrainerConfig.parse(props);
 
     runUntilCovered(config, tmp.resolve("work1"), 24);
@@ -76,12 +77,31 @@ class TrainerServiceTest {
     assertThat(all.get(3).getStep()).isEqualTo(8); // the step counter went on from the checkpoint
     assertThat(all.get(3).getParentVersion()).isEqualTo(3L);
     assertThat(all.get(3).getNewestEventTime()).isNotNull();
+    assertThat(all.get(3).getMetrics()).containsKeys("loss", "rewards/accuracies", "freshness_ms");
+    assertThat(trainingMetrics()).isNotEmpty().allSatisfy(m -> assertThat(m.getMetrics())
+        .containsKeys("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
+            "grad_norm", "lr", "pairs_per_s", "tokens_per_s", "consumer_lag", "skipped_batches"));
+  }
+
+  private static List<io.prefstream.schemas.TrainingMetrics> trainingMetrics() {
+    Map<String, Object> props = new HashMap<>(broker.consumerProps("trainer-it-metrics-" + System.nanoTime()));
+    var values = io.prefstream.schemas.serde.RecordDeserializer.ofAny(io.prefstream.schemas.TrainingMetrics.class);
+    values.configure(SERDE, false);
+    List<io.prefstream.schemas.TrainingMetrics> out = new ArrayList<>();
+    try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), values)) {
+      consumer.subscribe(List.of(METRICS));
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> out.add((io.prefstream.schemas.TrainingMetrics) r.value()));
+        return !out.isEmpty();
+      });
+    }
+    return out;
   }
 
   private void runUntilCovered(TrainerConfig config, Path work, int pairs) throws Exception {
     AtomicBoolean running = new AtomicBoolean(true);
     Thread trainer = new Thread(() -> {
-      try (TrainerService service = new TrainerService(config, work, Clock.systemUTC())) {
+      try (TrainerService service = new TrainerService(config, work, Clock.systemUTC(), new TrainerMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))) {
         service.run(running::get);
       }
     });

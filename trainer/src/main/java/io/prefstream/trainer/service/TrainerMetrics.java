@@ -1,0 +1,42 @@
+package io.prefstream.trainer.service;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The trainer's numbers for Prometheus: the last logged value of each metric, TRL's names with
+ * '/' as '.', e.g. {@code prefstream_trainer_rewards_accuracies}; counters of steps, pairs and
+ * skipped batches.
+ */
+public final class TrainerMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Double> latest = new ConcurrentHashMap<>();
+  private final Counter steps;
+  private final Counter skipped;
+  private final Counter pairs;
+
+  public TrainerMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.steps = Counter.builder("prefstream.trainer.steps").description("optimizer steps").register(registry);
+    this.skipped = Counter.builder("prefstream.trainer.skipped.batches").description("batches skipped for a non-finite loss or gradient").register(registry);
+    this.pairs = Counter.builder("prefstream.trainer.pairs").description("pairs and rankings trained on").register(registry);
+  }
+
+  void stepped(long examples, boolean wasSkipped) {
+    steps.increment();
+    pairs.increment(examples);
+    if (wasSkipped) skipped.increment();
+  }
+
+  /** Sets the gauges to these values, registering a gauge the first time a name appears. */
+  void logged(Map<String, Double> values) {
+    values.forEach((name, value) -> {
+      if (latest.put(name, value) == null) {
+        Gauge.builder("prefstream.trainer." + name.replace('/', '.'), latest, m -> m.getOrDefault(name, Double.NaN)).register(registry);
+      }
+    });
+  }
+}
