@@ -47,6 +47,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -174,16 +175,35 @@ public final class TrainerService implements AutoCloseable {
     metrics.logged(values);
     log.info("step {} loss {} acc {} margin {} grad_norm {} lr {} pairs/s {} tokens/s {} lag {}", steps, fmt(m.loss()), fmt(m.rewardAccuracy()),
         fmt(m.rewardMargin()), fmt(m.gradNorm()), m.learningRate(), fmt(values.get("pairs_per_s")), fmt(values.get("tokens_per_s")), values.get("consumer_lag").longValue());
+    transact(producer, "metrics of step " + steps, () ->
+        producer.send(new ProducerRecord<>(config.metricsTopic(), config.modelName(), new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), values))));
+  }
+
+  /**
+   * Runs the sends in one transaction. A Kafka failure aborts it and returns false (the caller
+   * tries again later); being fenced by a newer trainer of the same id stops this one.
+   */
+  private boolean transact(KafkaProducer<String, SpecificRecord> producer, String what, Runnable sends) {
     try {
       producer.beginTransaction();
-      producer.send(new ProducerRecord<>(config.metricsTopic(), config.modelName(), new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), values)));
+      sends.run();
       producer.commitTransaction();
-    } catch (ProducerFencedException e) {
-      throw new IllegalStateException("another trainer with id " + config.trainerId() + " took over; stopping", e);
+      return true;
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      throw fenced(e);
     } catch (KafkaException e) {
-      log.warn("metrics of step {} not published: {}", steps, e.getMessage());
-      producer.abortTransaction();
+      log.warn("{} not published: {}", what, e.getMessage());
+      try {
+        producer.abortTransaction();
+      } catch (ProducerFencedException | InvalidProducerEpochException f) {
+        throw fenced(f);
+      }
+      return false;
     }
+  }
+
+  private IllegalStateException fenced(KafkaException e) {
+    return new IllegalStateException("another trainer with id " + config.trainerId() + " took over; stopping", e);
   }
 
   private static long lag(KafkaConsumer<String, SpecificRecord> consumer) {
@@ -212,18 +232,12 @@ public final class TrainerService implements AutoCloseable {
         .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)
         .setFiles(List.of()).setChunkCount(0).setMetrics(measured).setCoveredOffsets(covered.asRanges())
         .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
-    try {
-      producer.beginTransaction();
-      new CheckpointPublisher(config.modelTopic()).publish(producer, new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest));
+    CheckpointCutter.Cut cut = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest);
+    boolean published = transact(producer, "checkpoint v" + next, () -> {
+      new CheckpointPublisher(config.modelTopic()).publish(producer, cut);
       producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata());
-      producer.commitTransaction();
-    } catch (ProducerFencedException e) {
-      throw new IllegalStateException("another trainer with id " + config.trainerId() + " took over; stopping", e);
-    } catch (KafkaException e) {
-      log.warn("checkpoint v{} not published ({}); the pairs it covers stay uncommitted and go into the next one", next, e.getMessage());
-      producer.abortTransaction();
-      return;
-    }
+    });
+    if (!published) return; // the pairs it covers stay uncommitted and go into the next one
     version = next;
     lastEvaluation = Map.copyOf(measured);
     covered.clear();
