@@ -1,5 +1,6 @@
 package io.prefstream.publisher;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,6 +15,7 @@ import java.time.Duration;
  * and only once that succeeded {@code POST /v1/unload_lora_adapter} for the previous one.
  */
 public final class VllmNotifier implements ServingNotifier {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final URI base;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -27,8 +29,8 @@ public final class VllmNotifier implements ServingNotifier {
 
   @Override
   public void activate(String model, long version, Path folder, long previous) {
-    post("v1/load_lora_adapter", "{\"lora_name\":\"" + adapterName(model, version) + "\",\"lora_path\":\"" + folder.toAbsolutePath() + "\"}");
-    if (previous >= 0) post("v1/unload_lora_adapter", "{\"lora_name\":\"" + adapterName(model, previous) + "\"}");
+    post("v1/load_lora_adapter", JSON.createObjectNode().put("lora_name", adapterName(model, version)).put("lora_path", folder.toAbsolutePath().toString()).toString());
+    if (previous >= 0) post("v1/unload_lora_adapter", JSON.createObjectNode().put("lora_name", adapterName(model, previous)).toString());
   }
 
   private void post(String path, String json) {
