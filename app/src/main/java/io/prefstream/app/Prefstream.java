@@ -51,7 +51,7 @@ public final class Prefstream implements Runnable {
     for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
       if (cause.getMessage() != null && !message.toString().contains(cause.getMessage())) message.append(": ").append(cause.getMessage());
     }
-    command.getErr().println("prefstream " + command.getCommandName() + ": " + message);
+    command.getErr().println(command.getCommandSpec().qualifiedName() + ": " + message);
     return 1;
   }
 

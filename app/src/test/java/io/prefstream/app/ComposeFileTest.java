@@ -7,16 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.prefstream.broker.TopicCatalog;
 import io.prefstream.broker.TopicSpec;
+import io.prefstream.ingest.IngestConfig;
+import io.prefstream.ingest.IngestTopics;
+import io.prefstream.trainer.service.TrainerConfig;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -28,7 +28,7 @@ class ComposeFileTest {
   void everyPrefstreamService_runsARealLauncherCommand() throws IOException {
     JsonNode services = compose().get("services");
     List<String> checked = new ArrayList<>();
-    services.fields().forEachRemaining(service -> {
+    services.properties().forEach(service -> {
       if (!service.getValue().has("build")) return; // kafka, schema-registry: not ours
       List<String> words = new ArrayList<>();
       service.getValue().get("command").forEach(w -> words.add(w.asText()));
@@ -39,27 +39,42 @@ class ComposeFileTest {
     assertThat(checked).contains("topics", "ingest", "trainer", "rollout");
   }
 
+  // The deploy files are parsed as the commands parse them: a misspelt key would fall into the
+  // pass-through (client) properties and the service would silently use its default topic.
   @Test
-  void everyTopicNamedInTheDeployment_isInTheCatalogue() throws IOException {
-    Set<String> known = TopicCatalog.all().stream().map(TopicSpec::name).collect(Collectors.toSet());
-    List<String> named = new ArrayList<>();
-    try (Stream<Path> files = Files.list(ROOT.resolve("deploy"))) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".properties")).toList()) {
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file)) {
-          p.load(in);
-        }
-        p.stringPropertyNames().stream().filter(k -> k.endsWith(".topic")).map(p::getProperty).forEach(named::add);
-      }
-    }
-    assertThat(named).isNotEmpty();
-    assertThat(known).containsAll(named);
+  void ingestProperties_nameCatalogueTopicsThroughRealKeys() {
+    IngestConfig c = IngestConfig.parse(ClientProperties.load(ROOT.resolve("deploy/ingest.properties")));
+    IngestTopics t = c.topics();
+    assertThat(List.of(t.feedbackPairs(), t.feedbackRatings(), t.feedbackRankings(), t.preferencePairs(), t.dlq()))
+        .isSubsetOf(catalogue());
+    assertThat(c.passThrough().keySet()).noneMatch(k -> k.endsWith(".topic"));
+  }
+
+  @Test
+  void trainerProperties_nameCatalogueTopicsThroughRealKeys() {
+    TrainerConfig c = TrainerConfig.parse(ClientProperties.load(ROOT.resolve("deploy/trainer.properties")));
+    assertThat(List.of(c.pairsTopic(), c.modelTopic(), c.metricsTopic())).isSubsetOf(catalogue());
+    assertThat(c.passThrough().keySet()).noneMatch(k -> k.endsWith(".topic"));
+  }
+
+  @Test
+  void everyEnvironmentVariableOfAPrefstreamService_isReadByTheLauncher() throws IOException {
+    String launcher = Files.readString(ROOT.resolve("bin/prefstream"));
+    List<String> names = new ArrayList<>();
+    compose().get("services").forEach(service -> {
+      if (service.has("build") && service.has("environment")) service.get("environment").fieldNames().forEachRemaining(names::add);
+    });
+    assertThat(names).isNotEmpty().allSatisfy(name -> assertThat(launcher).contains("${" + name));
   }
 
   @Test
   void brokerAcceptsCheckpointChunks() throws IOException {
     int maxBytes = compose().at("/services/kafka/environment/KAFKA_MESSAGE_MAX_BYTES").asInt();
     assertThat(maxBytes).isGreaterThanOrEqualTo(TopicCatalog.MODEL_TOPIC_MAX_MESSAGE_BYTES);
+  }
+
+  private static Set<String> catalogue() {
+    return TopicCatalog.all().stream().map(TopicSpec::name).collect(Collectors.toSet());
   }
 
   private static JsonNode compose() throws IOException {
