@@ -1,19 +1,26 @@
 package io.prefstream.app;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraConfig;
+import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.optim.LinearWarmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,7 +29,8 @@ import picocli.CommandLine.Option;
 /**
  * Times full DPO training steps the way {@code shared/anchors/torch_dpo_step.py} times PyTorch
  * eager: same pairs in the same order, sigmoid loss, β 0.1, AdamW lr 1e-5, clipping at 1.0, a few
- * untimed warm-up steps, the median step time, tokens over the timed steps, peak RSS.
+ * untimed warm-up steps, the median step time, tokens over the timed steps, peak RSS. With
+ * {@code --lora} it trains adapters instead and reports how many copies of the weights are resident.
  */
 @Command(
     name = "step",
@@ -48,6 +56,12 @@ final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--lora", description = "Train LoRA adapters (rank --lora-r on every attention projection, alpha 2r) against the base with them off, instead of every weight against a second copy.")
+  boolean lora;
+
+  @Option(names = "--lora-r", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+  int loraR;
+
   @Override
   public Integer call() {
     // read by DJL's PyTorch engine when it loads, which is below
@@ -58,10 +72,16 @@ final class BenchStepCommand implements Callable<Integer> {
     });
     List<Double> times = new ArrayList<>();
     long tokens = 0;
+    double weightCopies;
+    long trainable;
     try (NDManager manager = NDManager.newBaseManager();
-        CausalLm policy = ModelFolder.load(model, manager);
-        CausalLm reference = ModelFolder.load(model, manager);
-        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+        CausalLm policy = lora
+            ? LoraModel.attach(ModelFolder.load(model, manager), new LoraConfig(loraR, 2.0 * loraR, 0, List.of(LoraConfig.ATTENTION)), 0)
+            : ModelFolder.load(model, manager);
+        CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0)) {
+      weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
+      trainable = elements(policy.parameters().values());
       for (int s = 0; s < warmup + steps; s++) {
         List<PreferenceExample> chunk = new ArrayList<>(batch);
         for (int i = 0; i < batch; i++) chunk.add(all.get((s * batch + i) % all.size()));
@@ -79,9 +99,21 @@ final class BenchStepCommand implements Callable<Integer> {
     sorted.sort(null);
     double median = sorted.get(sorted.size() / 2);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d djl=%s threads=%d%n",
-        median * 1000, batch / median, tokens / total, peakRssMib(), Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d mode=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
+        median * 1000, batch / median, tokens / total, peakRssMib(), lora ? "lora" : "full", trainable, weightCopies, Engine.getDjlVersion(), threads);
     return 0;
+  }
+
+  /** Elements of every distinct weight array the two models hold, counting a shared array once. */
+  private static long residentElements(CausalLm policy, CausalLm reference) {
+    Set<NDArray> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+    distinct.addAll(policy.parameters().values());
+    distinct.addAll(reference.parameters().values());
+    return elements(distinct);
+  }
+
+  private static long elements(Collection<NDArray> arrays) {
+    return arrays.stream().mapToLong(NDArray::size).sum();
   }
 
   /** The process's peak resident set (VmHWM), as the anchor's ru_maxrss. */

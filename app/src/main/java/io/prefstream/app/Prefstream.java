@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TopicsCommand.class,
       IngestCommand.class,
       TrainCommand.class,
+      MergeCommand.class,
       RolloutCommand.class,
       CheckpointsCommand.class,
       InitModelCommand.class,

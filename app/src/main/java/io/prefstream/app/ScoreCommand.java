@@ -10,7 +10,9 @@ import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.PreferenceLoss;
 import io.prefstream.trainer.dpo.PreferenceScore;
 import io.prefstream.trainer.dpo.PreferenceScorer;
+import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.PrintWriter;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -34,10 +37,13 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--policy", required = true, description = "Policy model folder (Hugging Face layout).")
+  @Option(names = "--policy", required = true, description = "Policy model folder (Hugging Face layout); with --adapter, the base the adapter applies to.")
   Path policy;
 
-  @Option(names = "--reference", required = true, description = "Reference model folder.")
+  @Option(names = "--adapter", description = "A PEFT LoRA adapter folder: the policy is --policy with this adapter.")
+  Path adapter;
+
+  @Option(names = "--reference", description = "Reference model folder; with --adapter the default is the base with the adapter off.")
   Path reference;
 
   @Option(names = "--pairs", required = true, description = "JSON lines: {id,prompt_ids,chosen_ids,rejected_ids}, {id,prompt,chosen,rejected} or {id,prompt_ids,responses_ids}.")
@@ -59,10 +65,13 @@ final class ScoreCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     DpoConfig config = new DpoConfig(beta, LossType.parse(loss), labelSmoothing, 0, LogProbAggregation.parse(logp));
     List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
+    if (reference == null && adapter == null) {
+      throw new ParameterException(spec.commandLine(), "--reference is required unless --adapter is given");
+    }
     List<PreferenceScore> scores;
     try (NDManager manager = NDManager.newBaseManager();
-        CausalLm policyModel = ModelFolder.load(policy, manager);
-        CausalLm referenceModel = ModelFolder.load(reference, manager);
+        CausalLm policyModel = adapter == null ? ModelFolder.load(policy, manager) : AdapterFolder.load(adapter, ModelFolder.load(policy, manager));
+        CausalLm referenceModel = reference != null ? ModelFolder.load(reference, manager) : ((LoraModel) policyModel).reference();
         PreferenceLoss preferenceLoss = new PreferenceLoss(config, manager)) {
       scores = new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples);
     }

@@ -80,7 +80,7 @@ public final class DpoStep implements AutoCloseable {
       LogProbAggregation aggregation = loss.config().aggregation();
       NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, aggregation); // no graph: nothing in it needs a gradient
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, aggregation); // (B, K)
+        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, aggregation, true); // (B, K)
         NDArray perExample = loss.perExample(policyLogProbs, referenceLogProbs); // (B)
         if (loss.config().rpoAlpha() > 0) {
           NDArray chosenTokens = chosenTokenCounts(batch);

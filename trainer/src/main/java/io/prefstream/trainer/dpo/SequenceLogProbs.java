@@ -16,7 +16,12 @@ public final class SequenceLogProbs {
    *     for backward when the model's weights need gradients and a gradient collector is open.
    */
   public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation) {
-    NDArray logits = model.logits(batch.tokenIds(), batch.attentionMask()); // (N, T, V)
+    return of(model, batch, aggregation, false);
+  }
+
+  /** As {@link #of(CausalLm, PreferenceBatch, LogProbAggregation)}, for a training pass when {@code training}. */
+  public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, boolean training) {
+    NDArray logits = model.logits(batch.tokenIds(), batch.attentionMask(), training); // (N, T, V)
     long t = logits.getShape().get(1);
     NDArray logProbs = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2); // (N, T-1, V)
     NDArray targets = batch.tokenIds().get(new NDIndex(":, 1:")).expandDims(2); // (N, T-1, 1)

@@ -17,6 +17,8 @@ public interface CausalLm extends AutoCloseable {
   /**
    * @param tokenIds (B, T) int64 token ids, right-padded
    * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @param training true for a training pass: the only dropout is an adapter's (the base models run
+   *     with dropout off, as DPO fine-tuning does)
    * @return (B, T, V) float32 logits; position t predicts token t+1. Real tokens never attend to
    *     padding, so a sequence's logits do not depend on what else is in the batch. Logits at padding
    *     positions are finite and meaningless. The result and every intermediate belong to
@@ -25,7 +27,12 @@ public interface CausalLm extends AutoCloseable {
    * @throws IllegalArgumentException when the inputs are not both (B, T) int64, or T exceeds what the
    *     architecture accepts (GPT-2's n_positions, Mistral's sliding_window)
    */
-  NDArray logits(NDArray tokenIds, NDArray attentionMask);
+  NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training);
+
+  /** {@link #logits(NDArray, NDArray, boolean)} for inference: no dropout anywhere. */
+  default NDArray logits(NDArray tokenIds, NDArray attentionMask) {
+    return logits(tokenIds, attentionMask, false);
+  }
 
   /**
    * The trainable weights by Hugging Face tensor name, in a stable order. The arrays are live: the

@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.core.Embedding;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -68,6 +68,7 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
   private WeightTable declareWeights() {
     WeightTable.Builder t = WeightTable.builder()
         .renaming(name -> name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name)
+        .fullModelPrefix(PREFIX)
         .ignoring(name -> BUFFER.matcher(name).matches() || (cfg.tieWordEmbeddings() && name.equals("lm_head.weight")));
     t.add("wte.weight", wte, new Shape(cfg.vocabSize(), cfg.nEmbd()));
     t.add("wpe.weight", wpe, new Shape(cfg.nPositions(), cfg.nEmbd()));

@@ -13,7 +13,8 @@ import java.util.Optional;
 /**
  * An affine map on the last axis, in either of the two layouts Hugging Face checkpoints use:
  * {@link Layout#OUT_IN} is {@code torch.nn.Linear} (y = x Wᵀ + b, W stored [out, in]);
- * {@link Layout#IN_OUT} is GPT-2's {@code Conv1D} (y = x W + b, W stored [in, out]).
+ * {@link Layout#IN_OUT} is GPT-2's {@code Conv1D} (y = x W + b, W stored [in, out]). A
+ * {@link LowRankAdapter} may be attached; while it is enabled it adds its update to y.
  */
 final class Projection extends AbstractBlock {
 
@@ -27,6 +28,7 @@ final class Projection extends AbstractBlock {
   private final long out;
   private final Parameter weight;
   private final Optional<Parameter> bias;
+  private LowRankAdapter adapter;
 
   Projection(Layout layout, long in, long out, boolean hasBias) {
     this.layout = layout;
@@ -42,6 +44,35 @@ final class Projection extends AbstractBlock {
   void declare(WeightTable.Builder table, String prefix) {
     table.add(prefix + "weight", weight, layout == Layout.OUT_IN ? new Shape(out, in) : new Shape(in, out));
     bias.ifPresent(b -> table.add(prefix + "bias", b, new Shape(out)));
+    table.addProjection(prefix.substring(0, prefix.length() - 1), this);
+  }
+
+  long in() {
+    return in;
+  }
+
+  long out() {
+    return out;
+  }
+
+  Layout layout() {
+    return layout;
+  }
+
+  void attach(LowRankAdapter lowRank) {
+    if (adapter != null) throw new IllegalStateException("this projection already has an adapter");
+    adapter = lowRank;
+  }
+
+  /**
+   * Folds the attached adapter into W (W₀ + (α/r)·BA, transposed for the [in, out] layout) and
+   * detaches it: the merged projection computes what base + adapter computed.
+   */
+  void mergeAdapter() {
+    NDArray delta = adapter.weightDelta();                                        // (out, in)
+    weight.getArray().addi(layout == Layout.OUT_IN ? delta : delta.transpose());
+    delta.close();
+    adapter = null;
   }
 
   @Override
@@ -49,11 +80,10 @@ final class Projection extends AbstractBlock {
     NDArray x = inputs.head();                                                    // (..., in)
     NDArray w = ps.getValue(weight, x.getDevice(), training);
     NDArray b = bias.map(p -> ps.getValue(p, x.getDevice(), training)).orElse(null);
-    if (layout == Layout.OUT_IN) {
-      return Linear.linear(x, w, b);                                              // (..., out)
-    }
-    NDArray y = x.matMul(w);                                                      // (..., out)
-    return new NDList(b == null ? y : y.add(b));
+    NDArray y = layout == Layout.OUT_IN
+        ? Linear.linear(x, w, b).head()                                           // (..., out)
+        : b == null ? x.matMul(w) : x.matMul(w).add(b);                           // (..., out)
+    return new NDList(adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y);
   }
 
   @Override

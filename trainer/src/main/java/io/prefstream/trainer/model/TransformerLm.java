@@ -27,7 +27,7 @@ final class TransformerLm implements CausalLm {
   }
 
   @Override
-  public NDArray logits(NDArray tokenIds, NDArray attentionMask) {
+  public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
     if (tokenIds.getShape().dimension() != 2 || !tokenIds.getShape().equals(attentionMask.getShape())) {
       throw new IllegalArgumentException(
           "token ids " + tokenIds.getShape() + " and attention mask " + attentionMask.getShape() + " must both be (B, T)");
@@ -48,7 +48,12 @@ final class TransformerLm implements CausalLm {
     }
     // copy = false: the store hands out the live parameter arrays, so gradients reach them
     ParameterStore ps = new ParameterStore(manager, false);
+    // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
     return block.forward(ps, new NDList(ids, mask), false).head();
+  }
+
+  WeightTable weights() {
+    return block.weights();
   }
 
   @Override

@@ -49,13 +49,17 @@ final class WeightTable {
   }
 
   private final Map<String, Weight> weights;
+  private final Map<String, Projection> projections;
+  private final String fullModelPrefix;
   private final UnaryOperator<String> canonicalName;
   private final Predicate<String> ignorable;
 
-  private WeightTable(Map<String, Weight> weights, UnaryOperator<String> canonicalName, Predicate<String> ignorable) {
-    this.weights = Collections.unmodifiableMap(weights);
-    this.canonicalName = canonicalName;
-    this.ignorable = ignorable;
+  private WeightTable(Builder b) {
+    this.weights = Collections.unmodifiableMap(new LinkedHashMap<>(b.weights));
+    this.projections = Collections.unmodifiableMap(new LinkedHashMap<>(b.projections));
+    this.fullModelPrefix = b.fullModelPrefix;
+    this.canonicalName = b.canonicalName;
+    this.ignorable = b.ignorable;
   }
 
   static Builder builder() {
@@ -65,6 +69,22 @@ final class WeightTable {
   /** Weights in declaration order. */
   Map<String, Weight> weights() {
     return weights;
+  }
+
+  /**
+   * The projections by module name (a weight's name without {@code .weight}), in declaration order:
+   * where low-rank adapters attach.
+   */
+  Map<String, Projection> projections() {
+    return projections;
+  }
+
+  /**
+   * What the Hugging Face task model puts before these names in its own module tree
+   * ({@code transformer.} for GPT-2's LM head model, nothing for Llama): PEFT names modules by it.
+   */
+  String fullModelPrefix() {
+    return fullModelPrefix;
   }
 
   /** The live arrays by name, in declaration order. */
@@ -143,6 +163,8 @@ final class WeightTable {
   /** Collects weights in the order an architecture declares them. */
   static final class Builder {
     private final Map<String, Weight> weights = new LinkedHashMap<>();
+    private final Map<String, Projection> projections = new LinkedHashMap<>();
+    private String fullModelPrefix = "";
     private UnaryOperator<String> canonicalName = UnaryOperator.identity();
     private Predicate<String> ignorable = name -> false;
 
@@ -150,6 +172,20 @@ final class WeightTable {
       if (weights.put(name, new Weight(name, parameter, shape)) != null) {
         throw new IllegalStateException("weight " + name + " declared twice");
       }
+      return this;
+    }
+
+    /** Registers a projection under its module name, e.g. {@code model.layers.0.self_attn.q_proj}. */
+    Builder addProjection(String module, Projection projection) {
+      if (projections.put(module, projection) != null) {
+        throw new IllegalStateException("projection " + module + " declared twice");
+      }
+      return this;
+    }
+
+    /** See {@link WeightTable#fullModelPrefix()}. */
+    Builder fullModelPrefix(String prefix) {
+      this.fullModelPrefix = prefix;
       return this;
     }
 
@@ -166,7 +202,7 @@ final class WeightTable {
     }
 
     WeightTable build() {
-      return new WeightTable(new LinkedHashMap<>(weights), canonicalName, ignorable);
+      return new WeightTable(this);
     }
   }
 }

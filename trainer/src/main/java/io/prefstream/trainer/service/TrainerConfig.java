@@ -3,15 +3,18 @@ package io.prefstream.trainer.service;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.LogProbAggregation;
 import io.prefstream.trainer.dpo.LossType;
+import io.prefstream.trainer.model.LoraConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * The trainer's settings, parsed once from its properties file; every other property (Kafka client
@@ -38,6 +41,9 @@ public record TrainerConfig(
     int logSteps,
     String trainerId,
     int metricsPort,
+    Optional<LoraConfig> lora,
+    long seed,
+    String device,
     Map<String, Object> passThrough) {
 
   public static final String MODEL_NAME = "model.name";
@@ -64,6 +70,13 @@ public record TrainerConfig(
   public static final String LOG_STEPS = "log.steps";
   public static final String TRAINER_ID = "trainer.id";
   public static final String METRICS_PORT = "metrics.port";
+  public static final String FINETUNE = "finetune";
+  public static final String LORA_R = "lora.r";
+  public static final String LORA_ALPHA = "lora.alpha";
+  public static final String LORA_DROPOUT = "lora.dropout";
+  public static final String LORA_TARGET_MODULES = "lora.target.modules";
+  public static final String SEED = "seed";
+  public static final String DEVICE = "device";
 
   static final ConfigDef DEF = new ConfigDef()
       .define(MODEL_NAME, Type.STRING, Importance.HIGH, "Name of the model: the model topic's key and the transactional id's base.")
@@ -89,7 +102,17 @@ public record TrainerConfig(
       .define(EVAL_FRACTION, Type.DOUBLE, 0.02, Range.between(0, 0.5), Importance.MEDIUM, "Share of pairs (by a hash of the event id) held out for evaluation, never trained on.")
       .define(LOG_STEPS, Type.INT, 10, Range.atLeast(1), Importance.LOW, "Log and publish metrics every this many steps.")
       .define(METRICS_PORT, Type.INT, 9465, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
-      .define(TRAINER_ID, Type.STRING, "", Importance.LOW, "Transactional id; empty: prefstream-trainer-<model.name>. A second trainer with the same id is fenced.");
+      .define(TRAINER_ID, Type.STRING, "", Importance.LOW, "Transactional id; empty: prefstream-trainer-<model.name>. A second trainer with the same id is fenced.")
+      .define(FINETUNE, Type.STRING, "full", ConfigDef.ValidString.in("full", "lora"), Importance.HIGH,
+          "full: train every weight against a separate reference copy; lora: train low-rank adapters on a frozen base, which is also the reference (one copy of the weights), and publish PEFT adapter folders.")
+      .define(LORA_R, Type.INT, 8, Range.atLeast(1), Importance.MEDIUM, "LoRA rank r.")
+      .define(LORA_ALPHA, Type.DOUBLE, 16.0, Importance.MEDIUM, "LoRA α: updates are scaled by α/r.")
+      .define(LORA_DROPOUT, Type.DOUBLE, 0.0, Range.between(0, 0.99), Importance.LOW, "Dropout on the adapters' inputs while training.")
+      .define(LORA_TARGET_MODULES, Type.LIST, LoraConfig.ATTENTION, Importance.MEDIUM,
+          "Modules that get adapters, as PEFT's target_modules: names or suffixes (q_proj, c_attn, attn.c_proj), or 'attention' and 'mlp' for all of the architecture's attention / feed-forward projections.")
+      .define(SEED, Type.LONG, 0L, Importance.LOW, "Seeds the adapters' random init.")
+      .define(DEVICE, Type.STRING, "auto", ConfigDef.ValidString.in("auto", "cpu", "gpu"), Importance.MEDIUM,
+          "auto: the first GPU PyTorch sees, else the CPU; gpu fails at start when there is none. Training runs in float32 on either.");
 
   public TrainerConfig {
     passThrough = Map.copyOf(passThrough);
@@ -102,12 +125,23 @@ public record TrainerConfig(
     Path modelDir = Path.of(c.getString(MODEL_DIR));
     String reference = c.getString(REFERENCE_DIR);
     String name = c.getString(MODEL_NAME);
+    Optional<LoraConfig> lora = Optional.empty();
+    if (c.getString(FINETUNE).equals("lora")) {
+      if (!reference.isEmpty() && !Path.of(reference).equals(modelDir)) {
+        throw new ConfigException(REFERENCE_DIR, reference, "with finetune=lora the reference is the base model (model.dir) with the adapters off; leave reference.dir empty");
+      }
+      try {
+        lora = Optional.of(new LoraConfig(c.getInt(LORA_R), c.getDouble(LORA_ALPHA), c.getDouble(LORA_DROPOUT), c.getList(LORA_TARGET_MODULES)));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("LoRA settings: " + e.getMessage());
+      }
+    }
     return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
         c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
         new DpoConfig(c.getDouble(BETA), LossType.parse(c.getString(LOSS)), c.getDouble(LABEL_SMOOTHING), c.getDouble(RPO_ALPHA),
             LogProbAggregation.parse(c.getString(LOGP))),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
-        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), passThrough);
+        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);
   }
 }

@@ -1,5 +1,7 @@
 package io.prefstream.trainer.service;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
@@ -21,7 +23,6 @@ import io.prefstream.trainer.dpo.PreferenceScore;
 import io.prefstream.trainer.dpo.PreferenceScorer;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.model.CausalLm;
-import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
@@ -72,7 +73,7 @@ public final class TrainerService implements AutoCloseable {
   private final TrainerConfig config;
   private final Path workDir;
   private final Clock clock;
-  private final NDManager manager = NDManager.newBaseManager();
+  private final NDManager manager;
   private final CoveredOffsets covered = new CoveredOffsets();
   private final Deque<Pending> pending = new ArrayDeque<>();
   private final Deque<PreferenceExample> evalSet = new ArrayDeque<>();
@@ -81,6 +82,7 @@ public final class TrainerService implements AutoCloseable {
   private long loggedAtNanos = System.nanoTime();
   private long examplesSinceLog;
   private long tokensSinceLog;
+  private TrainedModels models;
   private CausalLm policy;
   private CausalLm reference;
   private DpoStep step;
@@ -98,15 +100,18 @@ public final class TrainerService implements AutoCloseable {
     this.workDir = workDir;
     this.clock = clock;
     this.split = new HeldOutSplit(config.evalFraction());
+    Device device = ComputeDevice.resolve(config.device(), Engine.getInstance().getGpuCount());
+    this.manager = NDManager.newBaseManager(device);
+    log.info("training on {}", device);
   }
 
   /** Trains until {@code running} says stop, then publishes a last checkpoint. */
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<String, SpecificRecord> consumer = consumer(); KafkaProducer<String, SpecificRecord> producer = producer()) {
       producer.initTransactions(); // fences an older trainer with the same id
-      Path policyDir = restore();
-      policy = ModelFolder.load(policyDir, manager);
-      reference = ModelFolder.load(config.referenceDir(), manager);
+      models = TrainedModels.load(config, restore(), manager);
+      policy = models.policy();
+      reference = models.reference();
       step = new DpoStep(policy, reference, config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
       restoreOptimizer();
       lastCheckpointMillis = clock.millis();
@@ -226,7 +231,7 @@ public final class TrainerService implements AutoCloseable {
     long next = version + 1;
     Path serving = workDir.resolve("publish/" + next + "/model");
     Path state = workDir.resolve("publish/" + next + "/state");
-    ModelFolder.save(policy, serving);
+    models.save(serving);
     new TrainerState(steps, next).save(step.optimizer(), state);
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(next)
         .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraConfig;
+import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.optim.LinearWarmup;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,6 +115,31 @@ class DpoStepTest {
       assertThat(metrics.skipped()).isTrue();
       assertThat(step.optimizer().step()).isZero();
       before.forEach((name, values) -> assertThat(snapshot(policy).get(name)).as(name).isEqualTo(values));
+    }
+  }
+
+  @Test
+  void lora_trainsTheAdapterOnly_againstTheBase_andMergesToTheSameScores() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(8, 1);
+    LoraConfig lora = new LoraConfig(4, 8, 0.1, List.of(LoraConfig.ATTENTION, LoraConfig.MLP));
+    try (LoraModel policy = LoraModel.attach(TinyPolicies.gpt2(5, manager), lora, 1);
+        DpoStep step = step(policy, policy.reference(), 1e-2)) {
+      Map<String, float[]> base = snapshot(policy.reference());
+      StepMetrics first = step.step(List.of(batch));
+      StepMetrics last = first;
+      for (int i = 0; i < 30; i++) last = step.step(List.of(batch));
+      // B = 0 at the start: policy == reference, even with dropout on the adapters' inputs
+      assertThat(first.loss()).isCloseTo(Math.log(2), within(1e-6));
+      assertThat(last.rewardAccuracy()).isEqualTo(1.0);
+      base.forEach((name, values) -> assertThat(snapshot(policy.reference()).get(name)).as(name).isEqualTo(values));
+      assertThat(step.optimizer().state().keySet()).allMatch(name -> name.contains(".lora_A.") || name.contains(".lora_B."));
+
+      try (NDManager m = manager.newSubManager()) {
+        PreferenceBatch examples = PreferenceBatch.of(batch, m);
+        float[] adapted = SequenceLogProbs.of(policy, examples, LogProbAggregation.SUM).toFloatArray();
+        float[] merged = SequenceLogProbs.of(policy.mergeIntoBase(), examples, LogProbAggregation.SUM).toFloatArray();
+        for (int i = 0; i < adapted.length; i++) assertThat(merged[i]).isCloseTo(adapted[i], within(1e-4f));
+      }
     }
   }
 
