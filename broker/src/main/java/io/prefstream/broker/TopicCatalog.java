@@ -29,11 +29,12 @@ public final class TopicCatalog {
         new TopicSpec(PREFERENCE_PAIRS, INPUT_PARTITIONS, Map.of(), "validated, de-duplicated training records"),
         new TopicSpec(PREFERENCE_DLQ, 1,
             Map.of("retention.ms", String.valueOf(30 * DAY_MS)), "rejected input with the reason, kept 30 days for people to inspect"),
-        // Not compacted: a version's chunks and its manifest share the model-name key, and
-        // compaction would keep only the last record of each key. Kept forever: trainers restore
-        // from it and agents catch up from it; old versions are dropped by deleting segments, not by time.
+        // Never compacted, whatever the cluster's default: a version's chunks and its manifest share
+        // the model-name key, and compaction would keep only the last record of each key. Kept forever:
+        // trainers restore from it and agents catch up from it; old versions are dropped by deleting
+        // segments, not by time.
         new TopicSpec(MODEL_CHECKPOINTS, 1,
-            Map.of("retention.ms", "-1", "max.message.bytes", String.valueOf(MODEL_TOPIC_MAX_MESSAGE_BYTES)),
+            Map.of("cleanup.policy", "delete", "retention.ms", "-1", "max.message.bytes", String.valueOf(MODEL_TOPIC_MAX_MESSAGE_BYTES)),
             "checkpoint chunks and manifests, keyed by model name"),
         new TopicSpec(TRAINER_METRICS, 1,
             Map.of("retention.ms", String.valueOf(7 * DAY_MS)), "training metrics per logged step"));

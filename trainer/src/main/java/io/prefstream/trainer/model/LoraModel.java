@@ -2,14 +2,13 @@ package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * A frozen base model with LoRA adapters ({@link LowRankAdapter}) on its target projections. Its
@@ -20,12 +19,11 @@ import java.util.Random;
  * no extra memory, one copy of the base weights. The switch is the model's, so run one forward pass
  * at a time per model (the trainer does).
  */
-public final class LoraModel implements CausalLm {
+public final class LoraModel extends BaseView {
 
   /** Where PEFT's PeftModel puts the task model: the start of every adapter tensor name. */
   static final String PEFT_PREFIX = "base_model.model.";
 
-  private final TransformerLm base;
   private final LoraConfig lora;
   private final List<String> targets;
   private final Map<String, Projection> targetProjections = new LinkedHashMap<>(); // by full module name
@@ -34,7 +32,7 @@ public final class LoraModel implements CausalLm {
   private final Switches switches = new Switches();
 
   private LoraModel(TransformerLm base, LoraConfig lora, long seed) {
-    this.base = base;
+    super(base);
     this.lora = lora;
     this.targets = lora.resolvedTargets(base.config());
     Random random = new Random(seed);
@@ -79,12 +77,7 @@ public final class LoraModel implements CausalLm {
 
   @Override
   public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
-    switches.training = training;
-    try {
-      return base.logits(tokenIds, attentionMask, false);
-    } finally {
-      switches.training = false;
-    }
+    return switches.forward(true, training, () -> base.logits(tokenIds, attentionMask, false));
   }
 
   /** The adapters' A and B by PEFT tensor name, live: training updates them in place. */
@@ -124,29 +117,26 @@ public final class LoraModel implements CausalLm {
   }
 
   @Override
-  public ModelConfig config() {
-    return base.config();
-  }
-
-  @Override
-  public Optional<Path> sourceFolder() {
-    return base.sourceFolder();
-  }
-
-  @Override
-  public NDManager manager() {
-    return base.manager();
-  }
-
-  @Override
   public void close() {
     base.close();
   }
 
   /** The adapters' mode, flipped around one forward pass. */
   private static final class Switches implements LowRankAdapter.Mode {
-    volatile boolean enabled = true;
-    volatile boolean training;
+    private volatile boolean enabled = true;
+    private volatile boolean training;
+
+    /** Runs one forward pass with the adapters on or off, in training or not; back to on, not training, after. */
+    NDArray forward(boolean adaptersOn, boolean trainingPass, Supplier<NDArray> pass) {
+      enabled = adaptersOn;
+      training = trainingPass;
+      try {
+        return pass.get();
+      } finally {
+        enabled = true;
+        training = false;
+      }
+    }
 
     @Override
     public boolean enabled() {
@@ -160,35 +150,19 @@ public final class LoraModel implements CausalLm {
   }
 
   /** The base with the adapters off. */
-  private final class Reference implements CausalLm {
+  private final class Reference extends BaseView {
+    Reference() {
+      super(LoraModel.this.base);
+    }
+
     @Override
     public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
-      switches.enabled = false;
-      try {
-        return base.logits(tokenIds, attentionMask, false);
-      } finally {
-        switches.enabled = true;
-      }
+      return switches.forward(false, false, () -> base.logits(tokenIds, attentionMask, false));
     }
 
     @Override
     public Map<String, NDArray> parameters() {
       return base.parameters();
-    }
-
-    @Override
-    public ModelConfig config() {
-      return base.config();
-    }
-
-    @Override
-    public Optional<Path> sourceFolder() {
-      return base.sourceFolder();
-    }
-
-    @Override
-    public NDManager manager() {
-      return base.manager();
     }
 
     @Override

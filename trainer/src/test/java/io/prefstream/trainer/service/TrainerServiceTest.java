@@ -55,14 +55,7 @@ class TrainerServiceTest {
     new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
     produce(0, 24);
 
-    Map<String, Object> props = new HashMap<>(SERDE);
-    props.put("bootstrap.servers", broker.bootstrapServers());
-    props.put(TrainerConfig.MODEL_NAME, "tiny");
-    props.put(TrainerConfig.MODEL_DIR, model.toString());
-    props.put(TrainerConfig.PAIRS_TOPIC, PAIRS);
-    props.put(TrainerConfig.MODEL_TOPIC, MODELS);
-    props.put(TrainerConfig.METRICS_TOPIC, METRICS);
-    props.put(TrainerConfig.BATCH_PAIRS, "4");
+    Map<String, Object> props = props("tiny", model, PAIRS, MODELS);
     props.put(TrainerConfig.CHECKPOINT_STEPS, "2");
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
@@ -102,17 +95,10 @@ class TrainerServiceTest {
     new ModelRecipe(ModelRecipe.Arch.LLAMA, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
     produce(pairs, 0, 64);
 
-    Map<String, Object> props = new HashMap<>(SERDE);
-    props.put("bootstrap.servers", broker.bootstrapServers());
-    props.put(TrainerConfig.MODEL_NAME, "tiny-lora");
-    props.put(TrainerConfig.MODEL_DIR, model.toString());
-    props.put(TrainerConfig.PAIRS_TOPIC, pairs);
-    props.put(TrainerConfig.MODEL_TOPIC, models);
-    props.put(TrainerConfig.METRICS_TOPIC, METRICS);
+    Map<String, Object> props = props("tiny-lora", model, pairs, models);
     props.put(TrainerConfig.FINETUNE, "lora");
     props.put(TrainerConfig.LORA_R, "4");
     props.put(TrainerConfig.LORA_TARGET_MODULES, "attention,mlp");
-    props.put(TrainerConfig.BATCH_PAIRS, "4");
     props.put(TrainerConfig.CHECKPOINT_STEPS, "4");
     props.put(TrainerConfig.EVAL_FRACTION, "0.25");
     props.put(TrainerConfig.LR, "1e-2");
@@ -135,6 +121,19 @@ class TrainerServiceTest {
     // a fresh adapter would start again from margin 0; the restored one goes on from where it was
     assertThat(resumed.getMetrics().get("eval/rewards/margins")).isGreaterThan(last.getMetrics().get("eval/rewards/margins"));
     assertThat(coveredOffsets(manifests(models, "tiny-lora"))).as("input offsets trained on or held out, across the restart").doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(64);
+  }
+
+  /** The settings both tests share: the model, its topics, 4 pairs a step. */
+  private static Map<String, Object> props(String modelName, Path model, String pairs, String models) {
+    Map<String, Object> props = new HashMap<>(SERDE);
+    props.put("bootstrap.servers", broker.bootstrapServers());
+    props.put(TrainerConfig.MODEL_NAME, modelName);
+    props.put(TrainerConfig.MODEL_DIR, model.toString());
+    props.put(TrainerConfig.PAIRS_TOPIC, pairs);
+    props.put(TrainerConfig.MODEL_TOPIC, models);
+    props.put(TrainerConfig.METRICS_TOPIC, METRICS);
+    props.put(TrainerConfig.BATCH_PAIRS, "4");
+    return props;
   }
 
   private static List<io.prefstream.schemas.TrainingMetrics> trainingMetrics() {
