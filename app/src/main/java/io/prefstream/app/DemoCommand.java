@@ -122,8 +122,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static String heldOut(TrainerService trainer) {
-    Double acc = trainer.lastEvaluation().get(RolloutAgent.ACCURACY_METRIC);
-    return acc == null ? "-" : String.format(Locale.ROOT, "%.2f", acc);
+    return trainer.lastCheckpoint().map(c -> c.metrics().get(RolloutAgent.ACCURACY_METRIC))
+        .map(acc -> String.format(Locale.ROOT, "%.2f", acc)).orElse("-");
   }
 
   private static Path tinyModel(Path dir) {
