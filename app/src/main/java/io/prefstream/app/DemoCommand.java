@@ -14,7 +14,6 @@ import io.prefstream.publisher.ServingNotifier;
 import io.prefstream.publisher.VersionFolders;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
-import io.prefstream.trainer.model.ModelRecipe;
 import io.prefstream.trainer.service.TrainerConfig;
 import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
@@ -31,7 +30,9 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -56,6 +57,8 @@ import picocli.CommandLine.Option;
     description = "Runs the whole pipeline in one JVM on simulated feedback with a known ground truth; Ctrl-C stops it with a summary.")
 final class DemoCommand implements Callable<Integer> {
   private static final String SCOPE = "mock://prefstream-demo";
+  /** How long the stop waits for the trainer's last checkpoint to be rolled out and measured. */
+  private static final Duration LAST_CHECKPOINT_WAIT = Duration.ofSeconds(20);
 
   @Option(names = "--duration", defaultValue = "3m", converter = DurationConverter.class, description = "How long to run, e.g. 90s, 3m (default: ${DEFAULT-VALUE}).")
   Duration duration;
@@ -63,15 +66,19 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--model", description = "Policy model folder (Hugging Face layout); default: a project-made tiny GPT-2 with a byte-level tokenizer.")
   Path model;
 
-  @Option(names = "--out", defaultValue = "./demo-out", description = "Output folder: the rolled-out checkpoints (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--out", defaultValue = "./demo-out", description = "Output folder: the pre-trained base model (cached), the rolled-out checkpoints and report.html (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
     Files.createDirectories(out);
     Path work = Files.createTempDirectory("prefstream-demo");
-    Path policy = model != null ? model : tinyModel(out.resolve("base-model"));
-    try (StopSignal signal = StopSignal.install("demo"); LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
+    Path policy = model != null ? model : DemoBaseModel.prepare(out.resolve("base-model"));
+    try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy);
+        LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
+      DemoHistory history = new DemoHistory(probe.reference());
+      System.out.printf(Locale.ROOT, "reference: ground-truth reward of %d samples %+.3f, e.g. \"%s\"%n",
+          history.reference().samples(), history.reference().meanReward(), history.reference().example());
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), null, (short) 1);
       System.out.println("broker " + bootstrap + ", topics created, policy " + policy);
@@ -81,56 +88,63 @@ final class DemoCommand implements Callable<Integer> {
       try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics);
           TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters))) {
         ingest.start();
-        Thread trainerThread = new Thread(() -> trainer.run(signal::running), "demo-trainer");
-        VersionFolders serving = new VersionFolders(out.resolve("serving"));
-        Thread rolloutThread = new Thread(() -> rollout(bootstrap, serving, signal), "demo-rollout");
+        Path servingRoot = out.resolve("serving");
+        VersionFolders serving = new VersionFolders(servingRoot);
+        AtomicBoolean rollingOut = new AtomicBoolean(true); // outlives the signal: the last checkpoint still rolls out
+        CheckpointProbing probing = new CheckpointProbing(trainer, servingRoot, probe, history);
         AtomicLong sent = new AtomicLong();
-        Thread usersThread = new Thread(() -> simulateUsers(bootstrap, signal, sent), "demo-users");
-        trainerThread.start();
-        rolloutThread.start();
-        usersThread.start();
+        Thread trainerThread = start("demo-trainer", () -> trainer.run(signal::running));
+        Thread rolloutThread = start("demo-rollout", () -> rollout(bootstrap, serving, rollingOut::get));
+        Thread probeThread = start("demo-probe", probing);
+        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent));
 
-        long start = System.nanoTime();
-        long deadline = start + duration.toNanos();
-        long lastSteps = 0;
+        DemoProgress progress = new DemoProgress(trainer, meters, history);
+        long deadline = System.nanoTime() + duration.toNanos();
         while (signal.running() && System.nanoTime() < deadline) {
-          Thread.sleep(5_000); // the progress line's period
-          long steps = trainer.steps();
-          double seconds = (System.nanoTime() - start) / 1e9;
-          String line = trainer.lastMetrics().map(m -> String.format(Locale.ROOT, "loss %.4f acc %.2f margin %+.3f", m.loss(), m.rewardAccuracy(), m.rewardMargin())).orElse("warming up");
-          System.out.printf(Locale.ROOT, "[%4.0fs] events %d, step %d (%.2f steps/s), %s, checkpoint v%d, held-out acc %s, dlq %.0f%n",
-              seconds, sent.get(), steps, (steps - lastSteps) / 5.0, line, trainer.version(), heldOut(trainer), ingestMetrics.count("prefstream.ingest.rejected"));
-          lastSteps = steps;
+          Thread.sleep(1_000);
+          progress.tick(sent.get(), ingestMetrics.count("prefstream.ingest.rejected"));
         }
         signal.stop();
         usersThread.join();
-        trainerThread.join();
+        trainerThread.join(); // it publishes a last checkpoint
+        long lastVersion = trainer.version();
+        long waitUntil = System.nanoTime() + LAST_CHECKPOINT_WAIT.toNanos();
+        while (probing.measured() < lastVersion && System.nanoTime() < waitUntil) Thread.sleep(100);
+        rollingOut.set(false);
+        probing.stop();
         rolloutThread.join();
-        System.out.println();
-        System.out.println("summary");
-        System.out.printf("  feedback events sent       %d%n", sent.get());
-        System.out.printf("  accepted by ingest         %.0f%n", ingestMetrics.count("prefstream.ingest.accepted"));
-        System.out.printf("  sent to the DLQ            %.0f%n", ingestMetrics.count("prefstream.ingest.rejected"));
-        System.out.printf("  pairs made from ratings    %.0f%n", ingestMetrics.count("prefstream.ingest.rating.pairs"));
-        System.out.printf("  optimizer steps            %d%n", trainer.steps());
-        System.out.printf("  checkpoints published      %d%n", trainer.version());
-        System.out.printf("  held-out reward accuracy   %s%n", heldOut(trainer));
-        System.out.printf("  rolled-out checkpoint      %s%n", serving.current().map(v -> out.resolve("serving").resolve(Long.toString(v)).toAbsolutePath().toString()).orElse("none yet"));
+        probeThread.join();
+
+        Path report = DemoReport.write(out.resolve("report.html"), history, List.of(
+            String.format(Locale.ROOT, "%d optimizer steps, %d checkpoints, %d feedback events; policy %s.", trainer.steps(), trainer.version(), sent.get(), policy),
+            "Users prefer reviews with more positive and fewer negative words (ground truth: (positive - negative) / words), with Bradley-Terry noise."));
+        printSummary(history, ingestMetrics, trainer, sent.get(), serving, report);
       }
     }
     return 0;
   }
 
-  private static String heldOut(TrainerService trainer) {
-    Double acc = trainer.lastEvaluation().get(RolloutAgent.ACCURACY_METRIC);
-    return acc == null ? "-" : String.format(Locale.ROOT, "%.2f", acc);
+  private void printSummary(DemoHistory history, IngestMetrics ingestMetrics, TrainerService trainer, long sent, VersionFolders serving, Path report) {
+    System.out.println();
+    System.out.println("summary");
+    System.out.printf("  feedback events sent       %d%n", sent);
+    System.out.printf("  accepted by ingest         %.0f%n", ingestMetrics.count("prefstream.ingest.accepted"));
+    System.out.printf("  sent to the DLQ            %.0f%n", ingestMetrics.count("prefstream.ingest.rejected"));
+    System.out.printf("  pairs made from ratings    %.0f%n", ingestMetrics.count("prefstream.ingest.rating.pairs"));
+    System.out.printf("  optimizer steps            %d%n", trainer.steps());
+    System.out.printf("  checkpoints published      %d%n", trainer.version());
+    System.out.println();
+    System.out.printf("  %-38s %10s -> %s%n", "", "before", "after");
+    for (DemoHistory.Row row : history.beforeAfter()) System.out.printf("  %-38s %10s -> %s%n", row.name(), row.before(), row.after());
+    System.out.println();
+    System.out.printf("  rolled-out checkpoint      %s%n", serving.current().map(v -> out.resolve("serving").resolve(Long.toString(v)).toAbsolutePath().toString()).orElse("none yet"));
+    System.out.printf("  report                     %s%n", report.toAbsolutePath());
   }
 
-  private static Path tinyModel(Path dir) {
-    if (!Files.exists(dir.resolve("config.json"))) {
-      new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 2, 64, 4, 4, 256, 128, true).writeRandom(0, dir);
-    }
-    return dir;
+  private static Thread start(String name, Runnable work) {
+    Thread thread = new Thread(work, name);
+    thread.start();
+    return thread;
   }
 
   private static KafkaStreams ingest(String bootstrap, Path work, IngestMetrics metrics) {
@@ -155,17 +169,17 @@ final class DemoCommand implements Callable<Integer> {
     props.put(TrainerConfig.MODEL_NAME, "demo-policy");
     props.put(TrainerConfig.MODEL_DIR, policy.toString());
     props.put(TrainerConfig.BATCH_PAIRS, "16");
-    props.put(TrainerConfig.CHECKPOINT_STEPS, "20");
+    props.put(TrainerConfig.CHECKPOINT_STEPS, "40");
     props.put(TrainerConfig.CHECKPOINT_INTERVAL_MS, "30000");
     props.put(TrainerConfig.EVAL_FRACTION, "0.1");
-    props.put(TrainerConfig.LR, "5e-4");
+    props.put(TrainerConfig.LR, "2e-4");
     props.put(TrainerConfig.WARMUP_STEPS, "5");
     props.put(TrainerConfig.MAX_LENGTH, "128");
     props.put(TrainerConfig.METRICS_PORT, "-1");
     return TrainerConfig.parse(props);
   }
 
-  private static void rollout(String bootstrap, VersionFolders serving, StopSignal signal) {
+  private static void rollout(String bootstrap, VersionFolders serving, BooleanSupplier running) {
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "demo-rollout");
@@ -176,7 +190,7 @@ final class DemoCommand implements Callable<Integer> {
     RolloutAgent agent = new RolloutAgent("demo-policy", serving, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
       consumer.subscribe(List.of(TopicCatalog.MODEL_CHECKPOINTS));
-      agent.run(consumer, signal::running);
+      agent.run(consumer, running);
     }
   }
 

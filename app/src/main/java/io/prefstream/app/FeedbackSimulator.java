@@ -25,8 +25,14 @@ final class FeedbackSimulator {
   private static final List<String> NEUTRAL = List.of("the", "phone", "was", "it", "and", "very", "a", "day");
   private static final double BT_SCALE = 4.0;
 
+  /** The number of distinct review prompts. */
+  static final int PROMPTS = 50;
+
   /** One generated event, for the topic it goes to. */
   record Event(String topic, String key, SpecificRecord record, byte[] malformed) {}
+
+  /** A prompt and a response as the users write them: the text the demo's tiny model pre-trains on. */
+  record Demonstration(String prompt, String response) {}
 
   private final Random random;
   private long counter;
@@ -48,8 +54,8 @@ final class FeedbackSimulator {
   /** The next event: mostly pairs, some ratings and rankings, about 3% malformed. */
   List<Event> next(long now) {
     long id = counter++;
-    String prompt = "review " + (id % 50) + ":";
-    String promptId = "prompt-" + (id % 50);
+    String prompt = prompt(id % PROMPTS);
+    String promptId = "prompt-" + (id % PROMPTS);
     double dice = random.nextDouble();
     if (dice < 0.03) {
       return List.of(new Event("feedback.pairs", promptId, null, malformed()));
@@ -64,7 +70,7 @@ final class FeedbackSimulator {
     }
     if (dice < 0.90) {
       List<Event> ratings = new ArrayList<>();
-      String ratedPrompt = "rated " + prompt;
+      String ratedPrompt = rated(prompt);
       for (int r = 0; r < 3; r++) {
         String text = response();
         double stars = Math.max(1, Math.min(5, Math.round(3 + 2 * reward(text) * 2 + random.nextGaussian() * 0.5)));
@@ -83,6 +89,21 @@ final class FeedbackSimulator {
     if (ranked.size() < 2) return next(now);
     return List.of(new Event("feedback.rankings", promptId, RankedResponses.newBuilder().setEventId("ranking-" + id).setPromptId(promptId)
         .setPrompt(prompt).setResponses(ranked).setSource("demo").setEventTime(now).build(), null));
+  }
+
+  /** The text of review prompt {@code i}. */
+  static String prompt(long i) {
+    return "review " + i + ":";
+  }
+
+  private static String rated(String prompt) {
+    return "rated " + prompt;
+  }
+
+  /** A prompt the users send, plain or rated, with a response drawn as theirs are. */
+  Demonstration demonstration() {
+    String prompt = prompt(random.nextInt(PROMPTS));
+    return new Demonstration(random.nextBoolean() ? prompt : rated(prompt), response());
   }
 
   private String response() {

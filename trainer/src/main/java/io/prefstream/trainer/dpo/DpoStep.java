@@ -8,16 +8,14 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.optim.AdamW;
-import io.prefstream.trainer.optim.GlobalNormClipping;
+import io.prefstream.trainer.optim.ClippedUpdate;
 import io.prefstream.trainer.optim.LinearWarmup;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
- * gradient graph, policy log-probs with one, the loss, backward, global-norm clipping and an AdamW
- * update of the policy. The reference is never written to.
+ * gradient graph, policy log-probs with one, the loss, backward, then a {@link ClippedUpdate} of
+ * the policy. The reference is never written to.
  *
  * <p>Gradient accumulation equals one big batch: micro-batch i contributes Σ_{b∈i} w_b·L_b / W,
  * with W the weight of the whole batch, so the accumulated gradient is that of the weighted mean.
@@ -28,24 +26,18 @@ public final class DpoStep implements AutoCloseable {
   private final CausalLm policy;
   private final CausalLm reference;
   private final PreferenceLoss loss;
-  private final AdamW optimizer;
-  private final LinearWarmup schedule;
-  private final GlobalNormClipping clipping;
+  private final ClippedUpdate update;
 
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay) {
     if (policy == reference) throw new IllegalArgumentException("policy and reference must be separate models: the reference stays frozen");
     this.policy = policy;
     this.reference = reference;
     this.loss = new PreferenceLoss(config, policy.manager());
-    this.optimizer = AdamW.withDefaults(weightDecay, policy.manager());
-    this.schedule = schedule;
-    this.clipping = new GlobalNormClipping(maxGradNorm);
-    policy.parameters().values().forEach(p -> p.setRequiresGradient(true));
-    optimizer.track(policy.parameters());
+    this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
   }
 
   public AdamW optimizer() {
-    return optimizer;
+    return update.optimizer();
   }
 
   /** Makes one update from the micro-batches, which together form the step's batch. */
@@ -59,18 +51,8 @@ public final class DpoStep implements AutoCloseable {
       for (List<PreferenceExample> micro : microBatches) {
         accumulate(micro, total, sums, stepManager);
       }
-      double lr = schedule.at(optimizer.step() + 1);
-      Map<String, NDArray> gradients = new LinkedHashMap<>();
-      try {
-        policy.parameters().forEach((name, p) -> gradients.put(name, p.getGradient()));
-        double norm = clipping.clip(gradients.values(), stepManager);
-        boolean finite = Double.isFinite(sums.loss) && Double.isFinite(norm);
-        if (finite) optimizer.update(policy.parameters(), gradients, lr, stepManager);
-        gradients.values().forEach(g -> g.set(new NDIndex("..."), 0)); // backward adds to .grad
-        return sums.metrics(norm, lr, !finite);
-      } finally {
-        gradients.values().forEach(NDArray::close); // getGradient() hands out a new handle each call
-      }
+      ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
+      return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
     }
   }
 
@@ -137,7 +119,7 @@ public final class DpoStep implements AutoCloseable {
 
   @Override
   public void close() {
-    optimizer.close();
+    update.close();
     loss.close();
   }
 }

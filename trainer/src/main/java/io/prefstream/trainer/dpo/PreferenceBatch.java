@@ -3,6 +3,8 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -23,38 +25,50 @@ public record PreferenceBatch(
   public static PreferenceBatch of(List<PreferenceExample> examples, NDManager manager) {
     if (examples.isEmpty()) throw new IllegalArgumentException("a batch needs at least one example");
     int k = examples.get(0).responses().size();
-    for (PreferenceExample e : examples) {
-      if (e.responses().size() != k) {
-        throw new IllegalArgumentException("example " + e.id() + " has " + e.responses().size() + " responses, the batch " + k);
-      }
-    }
-    int n = examples.size() * k;
-    int t = examples.stream().mapToInt(PreferenceExample::longestSequence).max().orElseThrow();
-    long[] ids = new long[n * t];
-    long[] mask = new long[n * t];
-    float[] scored = new float[n * (t - 1)];
+    List<Completion> rows = new ArrayList<>(examples.size() * k);
     float[] weights = new float[examples.size()];
     for (int b = 0; b < examples.size(); b++) {
       PreferenceExample e = examples.get(b);
-      weights[b] = (float) e.weight();
-      for (int r = 0; r < k; r++) {
-        int row = b * k + r;
-        int[] response = e.responses().get(r);
-        int p = e.prompt().length;
-        for (int j = 0; j < p; j++) ids[row * t + j] = e.prompt()[j];
-        for (int j = 0; j < response.length; j++) {
-          ids[row * t + p + j] = response[j];
-          scored[row * (t - 1) + p + j - 1] = 1f; // the logits at p+j-1 score response token j
-        }
-        for (int j = 0; j < p + response.length; j++) mask[row * t + j] = 1;
+      if (e.responses().size() != k) {
+        throw new IllegalArgumentException("example " + e.id() + " has " + e.responses().size() + " responses, the batch " + k);
       }
+      weights[b] = (float) e.weight();
+      for (int[] response : e.responses()) rows.add(new Completion(e.prompt(), response));
+    }
+    return padded(rows, weights, k, manager);
+  }
+
+  /** Each completion as an example of its own (K = 1) and weight 1: for likelihoods, not preferences. */
+  public static PreferenceBatch ofCompletions(List<Completion> completions, NDManager manager) {
+    if (completions.isEmpty()) throw new IllegalArgumentException("a batch needs at least one completion");
+    float[] weights = new float[completions.size()];
+    Arrays.fill(weights, 1f);
+    return padded(completions, weights, 1, manager);
+  }
+
+  private static PreferenceBatch padded(List<Completion> rows, float[] weights, int k, NDManager manager) {
+    int n = rows.size();
+    int t = rows.stream().mapToInt(Completion::length).max().orElseThrow();
+    long[] ids = new long[n * t];
+    long[] mask = new long[n * t];
+    float[] scored = new float[n * (t - 1)];
+    for (int row = 0; row < n; row++) {
+      int[] prompt = rows.get(row).prompt();
+      int[] response = rows.get(row).response();
+      int p = prompt.length;
+      for (int j = 0; j < p; j++) ids[row * t + j] = prompt[j];
+      for (int j = 0; j < response.length; j++) {
+        ids[row * t + p + j] = response[j];
+        scored[row * (t - 1) + p + j - 1] = 1f; // the logits at p+j-1 score response token j
+      }
+      for (int j = 0; j < p + response.length; j++) mask[row * t + j] = 1;
     }
     return new PreferenceBatch(
         manager.create(ids, new Shape(n, t)),
         manager.create(mask, new Shape(n, t)),
         manager.create(scored, new Shape(n, t - 1)),
-        manager.create(weights, new Shape(examples.size())),
-        examples.size(),
+        manager.create(weights, new Shape(weights.length)),
+        weights.length,
         k);
   }
 

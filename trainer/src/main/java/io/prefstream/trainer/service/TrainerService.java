@@ -92,7 +92,7 @@ public final class TrainerService implements AutoCloseable {
   private long lastCheckpointMillis;
   private volatile StepMetrics lastMetrics;
   private long skipped;
-  private volatile Map<String, Double> lastEvaluation = Map.of();
+  private volatile PublishedCheckpoint lastCheckpoint;
 
   public TrainerService(TrainerConfig config, Path workDir, Clock clock, TrainerMetrics metrics) {
     this.metrics = metrics;
@@ -244,7 +244,7 @@ public final class TrainerService implements AutoCloseable {
     });
     if (!published) return; // the pairs it covers stay uncommitted and go into the next one
     version = next;
-    lastEvaluation = Map.copyOf(measured);
+    lastCheckpoint = new PublishedCheckpoint(version, steps, measured);
     covered.clear();
     lastCheckpointMillis = clock.millis();
     long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
@@ -355,9 +355,9 @@ public final class TrainerService implements AutoCloseable {
     return Optional.ofNullable(lastMetrics);
   }
 
-  /** The held-out metrics of the newest checkpoint (empty before the first or without held-out pairs). */
-  public Map<String, Double> lastEvaluation() {
-    return lastEvaluation;
+  /** The newest checkpoint this trainer published, if it published one. */
+  public Optional<PublishedCheckpoint> lastCheckpoint() {
+    return Optional.ofNullable(lastCheckpoint);
   }
 
   @Override
