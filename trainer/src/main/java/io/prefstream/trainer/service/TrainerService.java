@@ -49,6 +49,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -187,7 +188,7 @@ public final class TrainerService implements AutoCloseable {
     try {
       producer.beginTransaction();
       sends.run();
-      producer.commitTransaction();
+      untilDone(what, producer::commitTransaction);
       return true;
     } catch (ProducerFencedException | InvalidProducerEpochException e) {
       throw fenced(e);
@@ -199,6 +200,22 @@ public final class TrainerService implements AutoCloseable {
         throw fenced(f);
       }
       return false;
+    }
+  }
+
+  /**
+   * Runs a blocking transactional call until it completes. One that timed out (the broker away for
+   * longer than max.block.ms) is still under way in the producer, which then refuses any other
+   * call, abortTransaction included: repeating the same call is the only way on.
+   */
+  private static void untilDone(String what, Runnable call) {
+    while (true) {
+      try {
+        call.run();
+        return;
+      } catch (TimeoutException e) {
+        log.warn("{} not done within max.block.ms, trying again: {}", what, e.getMessage());
+      }
     }
   }
 
@@ -235,7 +252,7 @@ public final class TrainerService implements AutoCloseable {
     CheckpointCutter.Cut cut = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest);
     boolean published = transact(producer, "checkpoint v" + next, () -> {
       new CheckpointPublisher(config.modelTopic()).publish(producer, cut);
-      producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata());
+      untilDone("checkpoint v" + next, () -> producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata()));
     });
     if (!published) return; // the pairs it covers stay uncommitted and go into the next one
     version = next;
