@@ -76,6 +76,8 @@ public final class TrainerService implements AutoCloseable {
   private final NDManager manager = NDManager.newBaseManager();
   private final CoveredOffsets covered = new CoveredOffsets();
   private final Deque<Pending> pending = new ArrayDeque<>();
+  /** Per partition, the offset after the last pair read: what the consumer should deliver next. */
+  private final Map<TopicPartition, Long> nextInHand = new HashMap<>();
   private final Deque<PreferenceExample> evalSet = new ArrayDeque<>();
   private final HeldOutSplit split;
   private final TrainerMetrics metrics;
@@ -116,8 +118,13 @@ public final class TrainerService implements AutoCloseable {
         ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
         while (running.getAsBoolean()) {
           for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(java.time.Duration.ofMillis(200))) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            // a rebalance that lost the partitions (e.g. the broker restarted) puts the position back at
+            // the last commit: the pairs since are pending or trained already, and the next checkpoint covers them
+            if (r.offset() < nextInHand.getOrDefault(tp, 0L)) continue;
+            nextInHand.put(tp, r.offset() + 1);
             PreferenceExample example = tokens.of(r.value());
-            pending.add(new Pending(new TopicPartition(r.topic(), r.partition()), r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
+            pending.add(new Pending(tp, r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
           }
           while (trainingPending() >= config.batchPairs()) {
             trainOneBatch();
