@@ -67,7 +67,7 @@ class BrokerRestartTest {
     }
   }
 
-  /** Valid pairs, a batch's worth every 100 ms, until stopped: the sent total is whole batches. */
+  /** Valid pairs, a batch's worth every 200 ms, until stopped: the sent total is whole batches. */
   private static final class Load implements AutoCloseable {
     private final Feedback feedback;
     private final String topic;
@@ -78,7 +78,7 @@ class BrokerRestartTest {
     Load(Feedback feedback, String topic) {
       this.feedback = feedback;
       this.topic = topic;
-      timer.scheduleAtFixedRate(this::sendBatch, 0, 100, TimeUnit.MILLISECONDS);
+      timer.scheduleAtFixedRate(this::sendBatch, 0, 200, TimeUnit.MILLISECONDS);
     }
 
     private synchronized void sendBatch() {

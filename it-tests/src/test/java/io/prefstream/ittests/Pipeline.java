@@ -82,7 +82,8 @@ final class Pipeline implements AutoCloseable {
   /** Creates the topics, a tiny model under {@code work}, and starts ingest and the trainer. */
   static Pipeline start(String name, Clients clients, Path work) {
     Topics topics = Topics.under(name);
-    // one partition per input: a rating's pairing window closes by stream time, which is per partition
+    // one partition per feedback topic: a rating window closes by stream time, which is per partition;
+    // two for preference.pairs, so that the covered offsets are checked per partition
     clients.createTopics(List.of(topics.feedbackPairs(), topics.feedbackRatings(), topics.feedbackRankings(), topics.dlq(), topics.models(), topics.metrics()), 1);
     clients.createTopics(List.of(topics.preferencePairs()), 2);
     Path model = work.resolve("model");
@@ -125,7 +126,7 @@ final class Pipeline implements AutoCloseable {
     props.put(TrainerConfig.METRICS_TOPIC, topics.metrics());
     props.put(TrainerConfig.BATCH_PAIRS, String.valueOf(BATCH_PAIRS));
     props.put(TrainerConfig.CHECKPOINT_STEPS, "10");
-    // a pair trained on after the last full interval still reaches a checkpoint soon
+    // the last steps before the feedback stops reach a checkpoint within a second
     props.put(TrainerConfig.CHECKPOINT_INTERVAL_MS, "1000");
     props.put(TrainerConfig.MAX_LENGTH, "64");
     props.put(TrainerConfig.EVAL_FRACTION, "0");
