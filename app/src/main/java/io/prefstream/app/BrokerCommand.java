@@ -19,15 +19,20 @@ final class BrokerCommand implements Callable<Integer> {
   @Option(names = "--dir", defaultValue = "./kafka-data", description = "Data folder, formatted on first start and reused after (default: ${DEFAULT-VALUE}).")
   Path dir;
 
+  @Option(names = "--scram-port", description = "Also take SASL_PLAINTEXT clients with SCRAM-SHA-256 logins on this port (0 picks a free one); "
+      + "create users over the plaintext port, e.g. with the Admin API's alterUserScramCredentials.")
+  Integer scramPort;
+
   @Override
   public Integer call() throws InterruptedException {
-    LocalBroker broker = LocalBroker.start(port, dir);
+    LocalBroker broker = scramPort == null ? LocalBroker.start(port, dir) : LocalBroker.startWithScram(port, scramPort, dir);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       broker.close();
       stopped.countDown();
     }, "broker-stop"));
     System.out.println("bootstrap: " + broker.bootstrapServers());
+    broker.scramBootstrapServers().ifPresent(scram -> System.out.println("scram bootstrap: " + scram));
     System.out.flush();
     stopped.await();
     return 0;

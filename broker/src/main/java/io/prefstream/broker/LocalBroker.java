@@ -8,6 +8,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -24,19 +26,27 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The data folder is formatted on first start and reused afterwards (its {@code
  * meta.properties} keeps the cluster id), so topics and records survive a restart.
+ *
+ * <p>Optionally a second client listener takes SASL_PLAINTEXT with SCRAM-SHA-256 logins; the
+ * controller and inter-broker traffic stay on plaintext, so users can be created with the Admin
+ * API's {@code alterUserScramCredentials} over the plaintext listener.
  */
 public final class LocalBroker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalBroker.class);
   private static final int NODE_ID = 1;
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final String SCRAM_LISTENER = "SASL_PLAINTEXT";
+  public static final String SCRAM_MECHANISM = "SCRAM-SHA-256";
 
   private final KafkaRaftServer server;
-  private final String bootstrapServers;
+  private final int port;
+  private final OptionalInt scramPort;
   private final Path dataDir;
 
-  private LocalBroker(KafkaRaftServer server, String bootstrapServers, Path dataDir) {
+  private LocalBroker(KafkaRaftServer server, int port, OptionalInt scramPort, Path dataDir) {
     this.server = server;
-    this.bootstrapServers = bootstrapServers;
+    this.port = port;
+    this.scramPort = scramPort;
     this.dataDir = dataDir;
   }
 
@@ -47,6 +57,22 @@ public final class LocalBroker implements AutoCloseable {
    * @param dataDir where logs and metadata live; created and formatted when new
    */
   public static LocalBroker start(int port, Path dataDir) {
+    return start(port, OptionalInt.empty(), dataDir);
+  }
+
+  /**
+   * Starts a broker with a SASL_PLAINTEXT listener taking SCRAM-SHA-256 logins next to the
+   * plaintext one.
+   *
+   * @param port the plaintext client port; 0 picks a free one
+   * @param scramPort the SASL_PLAINTEXT client port; 0 picks a free one
+   * @param dataDir where logs and metadata live; created and formatted when new
+   */
+  public static LocalBroker startWithScram(int port, int scramPort, Path dataDir) {
+    return start(port, OptionalInt.of(scramPort == 0 ? freePort() : scramPort), dataDir);
+  }
+
+  private static LocalBroker start(int port, OptionalInt scramPort, Path dataDir) {
     int brokerPort = port == 0 ? freePort() : port;
     int controllerPort = freePort();
     try {
@@ -55,6 +81,7 @@ public final class LocalBroker implements AutoCloseable {
       throw new UncheckedIOException("cannot create broker data folder " + dataDir, e);
     }
     Properties props = serverProperties(brokerPort, controllerPort, dataDir);
+    scramPort.ifPresent(p -> addScramListener(props, p));
     KafkaConfig config = KafkaConfig.fromProps(props, false);
     format(dataDir);
     KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
@@ -63,13 +90,24 @@ public final class LocalBroker implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new IllegalStateException("Kafka broker on port " + brokerPort + " did not start: " + e.getMessage(), e);
     }
-    String bootstrap = "localhost:" + brokerPort;
-    log.info("Kafka broker up at {} (data in {})", bootstrap, dataDir);
-    return new LocalBroker(server, bootstrap, dataDir);
+    LocalBroker broker = new LocalBroker(server, brokerPort, scramPort, dataDir);
+    log.info("Kafka broker up at {}{} (data in {})", broker.bootstrapServers(),
+        broker.scramBootstrapServers().map(s -> ", SCRAM at " + s).orElse(""), dataDir);
+    return broker;
   }
 
   public String bootstrapServers() {
-    return bootstrapServers;
+    return "localhost:" + port;
+  }
+
+  /** The plaintext client port: a restart on the same port lets running clients reconnect. */
+  public int port() {
+    return port;
+  }
+
+  /** The SASL_PLAINTEXT (SCRAM-SHA-256) listener's address, when the broker has one. */
+  public Optional<String> scramBootstrapServers() {
+    return scramPort.isPresent() ? Optional.of("localhost:" + scramPort.getAsInt()) : Optional.empty();
   }
 
   public Path dataDir() {
@@ -80,7 +118,7 @@ public final class LocalBroker implements AutoCloseable {
   public void close() {
     server.shutdown();
     server.awaitShutdown();
-    log.info("Kafka broker at {} stopped", bootstrapServers);
+    log.info("Kafka broker at {} stopped", bootstrapServers());
   }
 
   private static Properties serverProperties(int brokerPort, int controllerPort, Path dataDir) {
@@ -107,6 +145,16 @@ public final class LocalBroker implements AutoCloseable {
     // checkpoint chunks are 1 MiB by default: leave headroom for the record around them
     p.put("message.max.bytes", String.valueOf(TopicCatalog.MODEL_TOPIC_MAX_MESSAGE_BYTES));
     return p;
+  }
+
+  private static void addScramListener(Properties p, int scramPort) {
+    String listener = SCRAM_LISTENER + "://localhost:" + scramPort;
+    p.put("listeners", p.getProperty("listeners") + "," + listener);
+    p.put("advertised.listeners", p.getProperty("advertised.listeners") + "," + listener);
+    p.put("listener.security.protocol.map", p.getProperty("listener.security.protocol.map") + "," + SCRAM_LISTENER + ":SASL_PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", SCRAM_MECHANISM);
+    // the broker side of SCRAM needs the login module only; the credentials live in the metadata log
+    p.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
   }
 
   /** Formats a new data folder; a formatted one is left as it is. */

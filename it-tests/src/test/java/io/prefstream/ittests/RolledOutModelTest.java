@@ -1,17 +1,13 @@
 package io.prefstream.ittests;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import ai.djl.ndarray.NDManager;
 import io.prefstream.app.Prefstream;
-import io.prefstream.publisher.CheckpointAssembler;
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.RolloutAgent;
-import io.prefstream.publisher.ServingNotifier;
-import io.prefstream.publisher.VersionFolders;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.testkit.KafkaBroker;
@@ -26,17 +22,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,22 +62,9 @@ class RolledOutModelTest {
     String topic = "e2e-rollout.checkpoints";
     Path source = publishedModel(topic);
 
-    VersionFolders folders = new VersionFolders(tmp.resolve("serving"));
-    RolloutAgent agent = new RolloutAgent("policy", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread follower = new Thread(() -> {
-      try (var consumer = new KafkaConsumer<>(broker.consumerProps("e2e-rollout"), new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
-        consumer.subscribe(List.of(topic));
-        agent.run(consumer, running::get);
-      }
-    });
-    follower.start();
-    try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> folders.current().isPresent());
-    } finally {
-      running.set(false);
-      follower.join(10_000);
-    }
+    Map<String, Object> consumer = new HashMap<>(broker.consumerProps("e2e-rollout"));
+    consumer.putAll(SERDE);
+    Rollout.firstVersion(consumer, topic, "policy", tmp.resolve("serving"));
 
     List<PreferenceExample> examples = List.of(
         PreferenceExample.pair("a", new int[] {1, 2, 3}, new int[] {4, 5}, new int[] {6}),

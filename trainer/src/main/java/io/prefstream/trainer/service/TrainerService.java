@@ -50,6 +50,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -76,6 +77,8 @@ public final class TrainerService implements AutoCloseable {
   private final NDManager manager;
   private final CoveredOffsets covered = new CoveredOffsets();
   private final Deque<Pending> pending = new ArrayDeque<>();
+  /** Per partition, the offset after the last pair read: what the consumer should deliver next. */
+  private final Map<TopicPartition, Long> nextInHand = new HashMap<>();
   private final Deque<PreferenceExample> evalSet = new ArrayDeque<>();
   private final HeldOutSplit split;
   private final TrainerMetrics metrics;
@@ -120,8 +123,13 @@ public final class TrainerService implements AutoCloseable {
         ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
         while (running.getAsBoolean()) {
           for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(java.time.Duration.ofMillis(200))) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            // a rebalance that lost the partitions (e.g. the broker restarted) puts the position back at
+            // the last commit: the pairs since are pending or trained already, and the next checkpoint covers them
+            if (r.offset() < nextInHand.getOrDefault(tp, 0L)) continue;
+            nextInHand.put(tp, r.offset() + 1);
             PreferenceExample example = tokens.of(r.value());
-            pending.add(new Pending(new TopicPartition(r.topic(), r.partition()), r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
+            pending.add(new Pending(tp, r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
           }
           while (trainingPending() >= config.batchPairs()) {
             trainOneBatch();
@@ -192,7 +200,7 @@ public final class TrainerService implements AutoCloseable {
     try {
       producer.beginTransaction();
       sends.run();
-      producer.commitTransaction();
+      untilDone(what, producer::commitTransaction);
       return true;
     } catch (ProducerFencedException | InvalidProducerEpochException e) {
       throw fenced(e);
@@ -204,6 +212,22 @@ public final class TrainerService implements AutoCloseable {
         throw fenced(f);
       }
       return false;
+    }
+  }
+
+  /**
+   * Runs a blocking transactional call until it completes. One that timed out (the broker away for
+   * longer than max.block.ms) is still under way in the producer, which then refuses any other
+   * call, abortTransaction included: repeating the same call is the only way on.
+   */
+  private static void untilDone(String what, Runnable call) {
+    while (true) {
+      try {
+        call.run();
+        return;
+      } catch (TimeoutException e) {
+        log.warn("{} not done within max.block.ms, trying again: {}", what, e.getMessage());
+      }
     }
   }
 
@@ -240,7 +264,7 @@ public final class TrainerService implements AutoCloseable {
     CheckpointCutter.Cut cut = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest);
     boolean published = transact(producer, "checkpoint v" + next, () -> {
       new CheckpointPublisher(config.modelTopic()).publish(producer, cut);
-      producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata());
+      untilDone("checkpoint v" + next, () -> producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata()));
     });
     if (!published) return; // the pairs it covers stay uncommitted and go into the next one
     version = next;
@@ -248,8 +272,10 @@ public final class TrainerService implements AutoCloseable {
     covered.clear();
     lastCheckpointMillis = clock.millis();
     long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
-    log.info("checkpoint v{} at step {}: held-out accuracy {} margin {}, feedback-to-checkpoint {} ms", version, steps,
-        fmt(measured.getOrDefault(RolloutAgent.ACCURACY_METRIC, Double.NaN)), fmt(measured.getOrDefault("eval/rewards/margins", Double.NaN)), freshness);
+    String heldOut = measured.containsKey(RolloutAgent.ACCURACY_METRIC)
+        ? "held-out accuracy " + fmt(measured.get(RolloutAgent.ACCURACY_METRIC)) + " margin " + fmt(measured.get("eval/rewards/margins"))
+        : "no held-out pairs yet";
+    log.info("checkpoint v{} at step {}: {}, feedback-to-checkpoint {} ms", version, steps, heldOut, freshness);
   }
 
   private Map<String, Double> evaluate() {
