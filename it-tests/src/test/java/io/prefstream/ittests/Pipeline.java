@@ -7,10 +7,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
 import io.prefstream.ingest.IngestTopology;
+import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.schemas.CheckpointManifest;
-import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.serde.RecordDeserializer;
@@ -21,7 +21,6 @@ import io.prefstream.trainer.service.TrainerService;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,19 +194,8 @@ final class Pipeline implements AutoCloseable {
   void awaitEveryPairTrainedOnce() {
     await().atMost(CATCH_UP).untilAsserted(() -> {
       List<String> records = preferencePairs().stream().map(r -> r.partition() + "@" + r.offset()).toList();
-      assertThat(coveredOffsets(manifests())).doesNotHaveDuplicates().containsAll(records);
+      assertThat(CoveredInputs.of(manifests())).doesNotHaveDuplicates().containsAll(records);
     });
-  }
-
-  /** Every (partition, offset) the manifests cover, once per manifest that covers it. */
-  private static List<String> coveredOffsets(List<CheckpointManifest> manifests) {
-    List<String> out = new ArrayList<>();
-    for (CheckpointManifest m : manifests) {
-      for (OffsetRange r : m.getCoveredOffsets()) {
-        for (long o = r.getFirstOffset(); o < r.getNextOffset(); o++) out.add(r.getPartition() + "@" + o);
-      }
-    }
-    return out;
   }
 
   /** Stops the trainer (it publishes a last checkpoint) and then ingest. */

@@ -3,10 +3,10 @@ package io.prefstream.trainer.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.schemas.CheckpointManifest;
-import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
@@ -15,7 +15,6 @@ import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,14 +115,9 @@ class TrainerCrashTest {
   }
 
   private static List<String> covered(String prefix, Map<String, Object> serde) {
-    List<String> out = new ArrayList<>();
-    for (CheckpointManifest m : manifests(prefix, serde)) {
-      for (OffsetRange r : m.getCoveredOffsets()) {
-        for (long o = r.getFirstOffset(); o < r.getNextOffset(); o++) out.add(r.getPartition() + "@" + o);
-      }
-    }
-    return out;
+    return CoveredInputs.of(manifests(prefix, serde));
   }
+
 
   private static void produce(String topic, Map<String, Object> serde, int from, int n) throws Exception {
     AvroSerializer<SpecificRecord> values = new AvroSerializer<>();

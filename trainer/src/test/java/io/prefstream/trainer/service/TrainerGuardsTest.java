@@ -6,10 +6,10 @@ import static org.awaitility.Awaitility.await;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.schemas.CheckpointManifest;
-import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.TrainingMetrics;
 import io.prefstream.schemas.serde.AvroSerializer;
@@ -156,14 +156,9 @@ class TrainerGuardsTest {
   }
 
   private static List<String> covered(String topic) {
-    List<String> out = new ArrayList<>();
-    for (CheckpointManifest m : manifests(topic)) {
-      for (OffsetRange r : m.getCoveredOffsets()) {
-        for (long o = r.getFirstOffset(); o < r.getNextOffset(); o++) out.add(r.getPartition() + "@" + o);
-      }
-    }
-    return out;
+    return CoveredInputs.of(manifests(topic));
   }
+
 
   private static void produce(String topic, int from, int n) throws Exception {
     AvroSerializer<SpecificRecord> values = new AvroSerializer<>();

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.prefstream.publisher.Checkpoint;
+import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.schemas.CheckpointManifest;
-import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
@@ -120,7 +120,7 @@ class TrainerServiceTest {
     assertThat(resumed.getStep()).isGreaterThan(last.getStep());
     // a fresh adapter would start again from margin 0; the restored one goes on from where it was
     assertThat(resumed.getMetrics().get("eval/rewards/margins")).isGreaterThan(last.getMetrics().get("eval/rewards/margins"));
-    assertThat(coveredOffsets(manifests(models, "tiny-lora"))).as("input offsets trained on or held out, across the restart").doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(64);
+    assertThat(CoveredInputs.of(manifests(models, "tiny-lora"))).as("input offsets trained on or held out, across the restart").doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(64);
   }
 
   /** The settings both tests share: the model, its topics, 4 pairs a step. */
@@ -152,8 +152,8 @@ class TrainerServiceTest {
   }
 
   private void runUntilCovered(TrainerConfig config, Path work, int pairs) throws Exception {
-    runUntil(config, work, () -> coveredOffsets(manifests()).size() >= pairs);
-    List<String> covered = coveredOffsets(manifests());
+    runUntil(config, work, () -> CoveredInputs.of(manifests()).size() >= pairs);
+    List<String> covered = CoveredInputs.of(manifests());
     assertThat(covered).doesNotHaveDuplicates().hasSize(pairs);
   }
 
@@ -171,17 +171,6 @@ class TrainerServiceTest {
       running.set(false);
       trainer.join(60_000);
     }
-  }
-
-  /** Every (partition, offset) the manifests cover, once per manifest that covers it. */
-  private static List<String> coveredOffsets(List<CheckpointManifest> manifests) {
-    List<String> out = new ArrayList<>();
-    for (CheckpointManifest m : manifests) {
-      for (OffsetRange r : m.getCoveredOffsets()) {
-        for (long o = r.getFirstOffset(); o < r.getNextOffset(); o++) out.add(r.getPartition() + "@" + o);
-      }
-    }
-    return out;
   }
 
   private static List<CheckpointManifest> manifests() {
