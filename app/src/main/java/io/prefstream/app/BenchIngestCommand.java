@@ -89,7 +89,7 @@ final class BenchIngestCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f records=%d%n",
           ingestRate, rawRate, ingestRate / rawRate, records);
     } finally {
-      deleteRecursively(dir);
+      Folders.deleteTree(dir);
     }
     return 0;
   }
@@ -138,12 +138,6 @@ final class BenchIngestCommand implements Callable<Integer> {
         if (System.nanoTime() > deadline) throw new IllegalStateException("only " + seen + " of " + expected + " records reached " + topic + " within " + LIMIT);
         seen += consumer.poll(Duration.ofMillis(100)).count();
       }
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 }

@@ -14,10 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * The demo's default policy: a project-made tiny GPT-2 over bytes, pre-trained for a few seconds
@@ -65,7 +63,7 @@ final class DemoBaseModel {
     String summary = String.format(Locale.ROOT, "%d SFT steps of %d, lr %s, seed %d: loss %.2f -> %.2f nats/token", STEPS, BATCH, LR, SEED,
         losses[0], Arrays.stream(losses, STEPS - 20, STEPS).average().orElseThrow());
     Files.writeString(work.resolve(MARKER), summary + "\n");
-    if (Files.exists(dir)) deleteTree(dir); // a model without the marker: interrupted, or random from an older demo
+    if (Files.exists(dir)) Folders.deleteTree(dir); // a model without the marker: interrupted, or random from an older demo
     Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
     System.out.printf(Locale.ROOT, "base model %s: %s, in %.0f s%n", dir, summary, (System.nanoTime() - start) / 1e9);
     return dir;
@@ -73,15 +71,6 @@ final class DemoBaseModel {
 
   /** As the trainer tokenizes a pair's text: prompt and response apart, EOS after the response. */
   private static Completion completion(FeedbackSimulator.Demonstration d, TextTokenizer tokenizer) {
-    int[] response = tokenizer.encode(d.response());
-    int[] withEos = Arrays.copyOf(response, response.length + 1);
-    withEos[response.length] = tokenizer.eosId().orElseThrow();
-    return new Completion(tokenizer.encode(d.prompt()), withEos);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
+    return new Completion(tokenizer.encode(d.prompt()), tokenizer.encodeResponse(d.response()));
   }
 }

@@ -57,10 +57,6 @@ final class ExampleTokens {
 
   private int[] tokens(List<Integer> ids, String text, boolean isResponse) {
     if (ids != null && !ids.isEmpty()) return ids.stream().mapToInt(Integer::intValue).toArray();
-    int[] encoded = tokenizer.encode(text);
-    if (!isResponse || tokenizer.eosId().isEmpty()) return encoded;
-    int[] withEos = Arrays.copyOf(encoded, encoded.length + 1);
-    withEos[encoded.length] = tokenizer.eosId().getAsInt();
-    return withEos;
+    return isResponse ? tokenizer.encodeResponse(text) : tokenizer.encode(text);
   }
 }

@@ -3,11 +3,9 @@ package io.prefstream.trainer.service;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.CausalLm;
-import io.prefstream.trainer.model.LoraConfig;
 import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * The policy being trained and its frozen reference, in one of two forms: full fine-tuning (two
@@ -17,13 +15,11 @@ import java.util.Optional;
 final class TrainedModels {
   private final CausalLm policy;
   private final CausalLm reference;
-  private final Optional<LoraModel> lora;
   private final Path baseDir;
 
-  private TrainedModels(CausalLm policy, CausalLm reference, Optional<LoraModel> lora, Path baseDir) {
+  private TrainedModels(CausalLm policy, CausalLm reference, Path baseDir) {
     this.policy = policy;
     this.reference = reference;
-    this.lora = lora;
     this.baseDir = baseDir;
   }
 
@@ -41,16 +37,15 @@ final class TrainedModels {
         throw new IllegalArgumentException("the newest checkpoint of " + config.modelName() + " is a LoRA adapter, but "
             + TrainerConfig.FINETUNE + "=full; train it with " + TrainerConfig.FINETUNE + "=lora or choose a new " + TrainerConfig.MODEL_NAME);
       }
-      return new TrainedModels(ModelFolder.load(startFrom, manager), ModelFolder.load(config.referenceDir(), manager), Optional.empty(), config.modelDir());
+      return new TrainedModels(ModelFolder.load(startFrom, manager), ModelFolder.load(config.referenceDir(), manager), config.modelDir());
     }
     if (!adapterCheckpoint && !startFrom.equals(config.modelDir())) {
       throw new IllegalArgumentException("the newest checkpoint of " + config.modelName() + " is a full model, but "
           + TrainerConfig.FINETUNE + "=lora; train it with " + TrainerConfig.FINETUNE + "=full or choose a new " + TrainerConfig.MODEL_NAME);
     }
     CausalLm base = ModelFolder.load(config.modelDir(), manager);
-    LoraConfig settings = config.lora().get();
-    LoraModel policy = adapterCheckpoint ? AdapterFolder.load(startFrom, base) : LoraModel.attach(base, settings, config.seed());
-    return new TrainedModels(policy, policy.reference(), Optional.of(policy), config.modelDir());
+    LoraModel policy = adapterCheckpoint ? AdapterFolder.load(startFrom, base) : LoraModel.attach(base, config.lora().get(), config.seed());
+    return new TrainedModels(policy, policy.reference(), config.modelDir());
   }
 
   CausalLm policy() {
@@ -63,8 +58,8 @@ final class TrainedModels {
 
   /** Writes what serving loads: the full model folder, or the PEFT adapter folder naming its base. */
   void save(Path dir) {
-    if (lora.isPresent()) {
-      AdapterFolder.save(lora.get(), dir, baseDir.toString());
+    if (policy instanceof LoraModel adapted) {
+      AdapterFolder.save(adapted, dir, baseDir.toString());
     } else {
       ModelFolder.save(policy, dir);
     }

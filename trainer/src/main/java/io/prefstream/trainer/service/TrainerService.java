@@ -22,7 +22,6 @@ import io.prefstream.trainer.dpo.PreferenceLoss;
 import io.prefstream.trainer.dpo.PreferenceScore;
 import io.prefstream.trainer.dpo.PreferenceScorer;
 import io.prefstream.trainer.dpo.StepMetrics;
-import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
@@ -86,8 +85,6 @@ public final class TrainerService implements AutoCloseable {
   private long examplesSinceLog;
   private long tokensSinceLog;
   private TrainedModels models;
-  private CausalLm policy;
-  private CausalLm reference;
   private DpoStep step;
   private volatile long steps;
   private volatile long version;
@@ -113,9 +110,7 @@ public final class TrainerService implements AutoCloseable {
     try (KafkaConsumer<String, SpecificRecord> consumer = consumer(); KafkaProducer<String, SpecificRecord> producer = producer()) {
       producer.initTransactions(); // fences an older trainer with the same id
       models = TrainedModels.load(config, restore(), manager);
-      policy = models.policy();
-      reference = models.reference();
-      step = new DpoStep(policy, reference, config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
+      step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
       restoreOptimizer();
       lastCheckpointMillis = clock.millis();
       consumer.subscribe(List.of(config.pairsTopic()));
@@ -281,7 +276,7 @@ public final class TrainerService implements AutoCloseable {
   private Map<String, Double> evaluate() {
     if (evalSet.isEmpty()) return Map.of();
     try (PreferenceLoss loss = new PreferenceLoss(config.dpo(), manager)) {
-      List<PreferenceScore> scores = new PreferenceScorer(policy, reference, loss).score(new ArrayList<>(evalSet));
+      List<PreferenceScore> scores = new PreferenceScorer(models.policy(), models.reference(), loss).score(new ArrayList<>(evalSet));
       double correct = 0;
       double margin = 0;
       for (PreferenceScore s : scores) {
@@ -294,7 +289,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private boolean allFinite() {
-    for (NDArray p : policy.parameters().values()) {
+    for (NDArray p : models.policy().parameters().values()) {
       if (p.isInfinite().any().getBoolean() || p.isNaN().any().getBoolean()) return false;
     }
     return true;

@@ -42,7 +42,7 @@ public final class SftStep implements AutoCloseable {
       PreferenceBatch tokens = PreferenceBatch.ofCompletions(batch, m);
       double loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray logProbs = SequenceLogProbs.of(model, tokens, LogProbAggregation.SUM); // (N, 1)
+        NDArray logProbs = SequenceLogProbs.of(model, tokens, LogProbAggregation.SUM, true); // (N, 1)
         NDArray nll = logProbs.sum().neg().div(tokens.responseMask().sum()); // ()
         collector.backward(nll);
         loss = nll.getFloat();

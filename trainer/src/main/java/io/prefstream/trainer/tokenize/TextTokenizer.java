@@ -1,6 +1,7 @@
 package io.prefstream.trainer.tokenize;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.OptionalInt;
 
 /**
@@ -29,6 +30,15 @@ public interface TextTokenizer extends AutoCloseable {
 
   /** The end-of-sequence token, if the tokenizer defines one. */
   OptionalInt eosId();
+
+  /** A response's token ids as training scores them: {@link #encode}, then the EOS when there is one. */
+  default int[] encodeResponse(String text) {
+    int[] encoded = encode(text);
+    if (eosId().isEmpty()) return encoded;
+    int[] withEos = Arrays.copyOf(encoded, encoded.length + 1);
+    withEos[encoded.length] = eosId().getAsInt();
+    return withEos;
+  }
 
   /** The text of {@code ids}; special tokens appear as their text. */
   String decode(int[] ids);
