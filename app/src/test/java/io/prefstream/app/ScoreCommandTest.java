@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code prefstream score} reproduces the independent float64 values of shared/reference-vectors. */
+/** {@code prefstream score} reproduces the independent float64 values of testkit/reference-vectors. */
 class ScoreCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double RELATIVE = 1e-4;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Both architectures against the independent float64 Hugging Face forward passes in shared/reference-vectors. */
+/** Both architectures against the independent float64 Hugging Face forward passes in testkit/reference-vectors. */
 class ReferenceVectorsTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
