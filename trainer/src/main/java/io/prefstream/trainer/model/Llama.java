@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
@@ -111,21 +112,23 @@ final class Llama extends AbstractBlock implements LmBlock {
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
-    NDArray mask = inputs.get(1);                                                 // (B, T) int64
-    long t = ids.getShape().get(1);
-    if (cfg.slidingWindow() > 0 && t > cfg.slidingWindow()) {
-      throw new IllegalArgumentException(
-          "sequence of " + t + " tokens exceeds " + cfg.modelType() + "'s sliding_window " + cfg.slidingWindow()
-              + "; only sequences within the window are supported");
-    }
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head();  // (B, T, D)
-    NDList rotary = rotary(ids.getManager(), t);                                 // cos, sin: (1, 1, T, hd)
-    NDArray bias = Attention.bias(mask, maskedScore);                            // (B, 1, T, T)
+    NDList rotary = rotary(inputs.get(1));                                       // cos, sin: (B, 1, T, hd)
+    NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
     for (Layer layer : layers) {
       x = layer.forward(ps, new NDList(x, bias, rotary.get(0), rotary.get(1)), training).head(); // (B, T, D)
     }
     return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+  }
+
+  @Override
+  public void checkSpan(long span) {
+    if (cfg.slidingWindow() > 0 && span > cfg.slidingWindow()) {
+      throw new IllegalArgumentException(
+          "sequence of " + span + " tokens exceeds " + cfg.modelType() + "'s sliding_window " + cfg.slidingWindow()
+              + "; only sequences within the window are supported");
+    }
   }
 
   @Override
@@ -136,10 +139,12 @@ final class Llama extends AbstractBlock implements LmBlock {
   }
 
   /** cos and sin of position·θ^(-2i/hd), the frequencies repeated over both halves as rotate-half expects. */
-  private NDList rotary(NDManager manager, long t) {
-    NDArray positions = manager.arange(0f, (float) t, 1f).reshape(t, 1);        // (T, 1)
-    NDArray angles = positions.matMul(invFreq);                                   // (T, hd/2)
-    NDArray both = NDArrays.concat(new NDList(angles, angles), 1).reshape(1, 1, t, cfg.headDim()); // (1, 1, T, hd)
+  private NDList rotary(NDArray positionIds) {
+    long b = positionIds.getShape().get(0);
+    long t = positionIds.getShape().get(1);
+    NDArray positions = positionIds.toType(DataType.FLOAT32, false).reshape(b, t, 1); // (B, T, 1)
+    NDArray angles = positions.matMul(invFreq);                                   // (B, T, hd/2)
+    NDArray both = NDArrays.concat(new NDList(angles, angles), 2).reshape(b, 1, t, cfg.headDim()); // (B, 1, T, hd)
     return new NDList(both.cos(), both.sin());
   }
 
@@ -148,7 +153,7 @@ final class Llama extends AbstractBlock implements LmBlock {
     return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }
 
-  /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (1, 1, T, hd). */
+  /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (B, 1, T, hd). */
   private static final class Layer extends AbstractBlock {
     private final RmsNorm inputLayernorm;
     private final SelfAttention selfAttn;
@@ -205,8 +210,8 @@ final class Llama extends AbstractBlock implements LmBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
       NDList x = new NDList(inputs.get(0));                                       // (B, T, D)
       NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
-      NDArray cos = inputs.get(2);                                                // (1, 1, T, hd)
-      NDArray sin = inputs.get(3);                                                // (1, 1, T, hd)
+      NDArray cos = inputs.get(2);                                                // (B, 1, T, hd)
+      NDArray sin = inputs.get(3);                                                // (B, 1, T, hd)
       NDArray q = Attention.splitHeads(qProj.forward(ps, x, training).head(), nHead);   // (B, nh, T, hd)
       NDArray k = Attention.splitHeads(kProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)
       NDArray v = Attention.splitHeads(vProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)
