@@ -19,7 +19,7 @@ final class TinyModels {
   /** 4 query heads of width 4 over {@code kvHeads} k/v heads, hidden 16. */
   static LlamaConfig llama(String type, int kvHeads, boolean tied, boolean attentionBias) {
     boolean qwen2 = type.equals("qwen2");
-    return new LlamaConfig(type, 40, 16, 24, 2, 4, kvHeads, 4, 1e-6f, 10000.0, 16, tied,
+    return new LlamaConfig(type, 40, 16, 24, 2, 4, kvHeads, 4, 1e-6f, 10000.0, RopeScaling.NONE, 16, tied,
         qwen2 || attentionBias, !qwen2 && attentionBias, type.equals("mistral") ? 16 : 0);
   }
 
