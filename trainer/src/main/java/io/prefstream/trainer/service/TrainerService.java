@@ -7,10 +7,9 @@ import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.publisher.ManifestSigner;
 import io.prefstream.publisher.ModelTopic;
-import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.RolloutAgent;
-import io.prefstream.publisher.VersionFolders;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
@@ -24,9 +23,6 @@ import io.prefstream.trainer.dpo.PreferenceScorer;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -109,9 +105,10 @@ public final class TrainerService implements AutoCloseable {
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<String, SpecificRecord> consumer = consumer(); KafkaProducer<String, SpecificRecord> producer = producer()) {
       producer.initTransactions(); // fences an older trainer with the same id
-      models = TrainedModels.load(config, restore(), manager);
+      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, Optional.empty());
+      models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
-      restoreOptimizer();
+      restored.ifPresent(this::resumeFrom);
       lastCheckpointMillis = clock.millis();
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
@@ -256,9 +253,8 @@ public final class TrainerService implements AutoCloseable {
         .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)
         .setFiles(List.of()).setChunkCount(0).setMetrics(measured).setCoveredOffsets(covered.asRanges())
         .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
-    CheckpointCutter.Cut cut = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).cut(serving, state, manifest);
     boolean published = transact(producer, "checkpoint v" + next, () -> {
-      new CheckpointPublisher(config.modelTopic()).publish(producer, cut);
+      new CheckpointPublisher(config.modelTopic(), new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES), ManifestSigner.NONE).publish(producer, serving, state, manifest);
       untilDone("checkpoint v" + next, () -> producer.sendOffsetsToTransaction(covered.toCommit(), consumer.groupMetadata()));
     });
     if (!published) return; // the pairs it covers stay uncommitted and go into the next one
@@ -295,39 +291,9 @@ public final class TrainerService implements AutoCloseable {
     return true;
   }
 
-  /** The newest checkpoint of the model from the model topic, written under the work folder; else the configured folder. */
-  private Path restore() {
-    Map<String, Object> props = clientProps();
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
-    try (var reader = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      Optional<Checkpoint> newest = new ModelTopicReader(reader, config.modelTopic()).checkpoint(config.modelName(), Optional.empty(), Optional.empty());
-      if (newest.isEmpty()) {
-        log.info("no checkpoint of {} yet: starting from {}", config.modelName(), config.modelDir());
-        return config.modelDir();
-      }
-      version = newest.get().manifest().getVersion();
-      Path restored = new VersionFolders(workDir.resolve("restored")).write(version, newest.get().files());
-      Path state = workDir.resolve("restored-state-" + version);
-      for (var f : newest.get().files().entrySet()) {
-        if (!f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
-        Path file = state.resolve(f.getKey().substring(CheckpointCutter.COMPANION_PREFIX.length()));
-        Files.createDirectories(file.getParent());
-        Files.write(file, f.getValue());
-      }
-      log.info("restored {} v{} from {}", config.modelName(), version, config.modelTopic());
-      return restored;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot restore the newest checkpoint", e);
-    }
-  }
-
-  private void restoreOptimizer() {
-    if (version == 0) return;
-    TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
-    steps = state.step();
+  private void resumeFrom(Checkpoint restored) {
+    version = restored.version();
+    steps = TrainerState.restore(restored.companion(), step.optimizer(), manager).step();
     log.info("resuming at step {}", steps);
   }
 
