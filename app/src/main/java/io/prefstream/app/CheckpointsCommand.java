@@ -49,7 +49,7 @@ final class CheckpointsCommand {
     @Override
     public Integer call() {
       Optional<PublicKey> key = Optional.ofNullable(publicKey).map(ManifestSignature::readPublicKey);
-      try (var consumer = ModelTopicClients.consumer(options.bootstrap, options.consumerConfig, null)) {
+      try (var consumer = ModelTopicClients.consumer(options.bootstrap, options.consumerConfig)) {
         System.out.printf("%-8s %-24s %8s %10s %14s %-16s%s%n", "version", "created", "step", "accuracy", "bytes", "signer", key.isPresent() ? " verified" : "");
         for (CheckpointManifest m : new ModelTopicReader(consumer, options.topic).manifests(options.model)) {
           long bytes = m.getFiles().stream().mapToLong(CheckpointFile::getSize).sum();
@@ -84,7 +84,7 @@ final class CheckpointsCommand {
     public Integer call() {
       Optional<PublicKey> key = Optional.ofNullable(publicKey).map(ManifestSignature::readPublicKey);
       VersionFolders folders = new VersionFolders(out);
-      try (var consumer = ModelTopicClients.consumer(options.bootstrap, options.consumerConfig, null);
+      try (var consumer = ModelTopicClients.consumer(options.bootstrap, options.consumerConfig);
           var assembler = new CheckpointAssembler(key, folders.workDir(), PendingChunks.Limits.DEFAULT)) {
         Optional<Checkpoint> found = new ModelTopicReader(consumer, options.topic).checkpoint(options.model, Optional.ofNullable(version), assembler, ManifestFilter.ANY);
         String which = options.model + (version == null ? "" : " v" + version);

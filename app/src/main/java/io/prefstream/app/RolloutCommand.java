@@ -66,7 +66,7 @@ final class RolloutCommand implements Callable<Integer> {
     ServingNotifier notifier = vllmUrl != null ? new VllmNotifier(vllmUrl) : onUpdate != null ? new HookNotifier(onUpdate) : ServingNotifier.NONE;
     RolloutAgent agent = new RolloutAgent(model, new VersionFolders(dir), Optional.ofNullable(publicKey).map(ManifestSignature::readPublicKey),
         new PendingChunks.Limits(maxPendingBytes, maxPendingAge), minAccuracy == null ? OptionalDouble.empty() : OptionalDouble.of(minAccuracy), keep, notifier);
-    try (StopSignal signal = StopSignal.install("rollout"); var consumer = ModelTopicClients.consumer(bootstrap, consumerConfig, null)) {
+    try (StopSignal signal = StopSignal.install("rollout"); var consumer = ModelTopicClients.consumer(bootstrap, consumerConfig)) {
       if (pin != null) agent.pin(pin, consumer, topic);
       agent.run(consumer, topic, signal::running);
     }

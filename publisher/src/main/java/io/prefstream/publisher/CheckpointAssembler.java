@@ -25,8 +25,8 @@ import java.util.Optional;
  * its files together into a folder: the signature first (when a public key is required), then the
  * signed chunk list (each file covered from 0 to its size, safe names), then every chunk's hash
  * and every file's size and hash as the bytes are copied. Memory holds one copy buffer, whatever
- * the checkpoint's size. A manifest that fails leaves the pending chunks alone, so an unsigned or
- * forged one cannot evict the genuine version in flight.
+ * the checkpoint's size. A manifest that fails its signature or chunk list leaves the pending
+ * chunks alone, so an unsigned or forged one cannot evict the genuine version in flight.
  */
 public final class CheckpointAssembler implements AutoCloseable {
   private static final int BUFFER = 1 << 16;
@@ -85,6 +85,7 @@ public final class CheckpointAssembler implements AutoCloseable {
         Path chunk = pending.chunk(manifest.getVersion(), i, ref.getSha256())
             .orElseThrow(() -> new CheckpointRejectedException(what + ": chunk " + index + " of " + manifest.getChunkCount() + " is missing"));
         append(what, i, ref, chunk, target(root, ref.getPath()), fileHashes.computeIfAbsent(ref.getPath(), p -> Sha256.digest()));
+        Files.delete(chunk); // disk holds the checkpoint about once, not twice; a trusted manifest failing past here is broken anyway
       }
       for (CheckpointFile f : files.values()) {
         Path file = target(root, f.getPath());

@@ -23,8 +23,11 @@ import org.slf4j.LoggerFactory;
 final class ModelTopicPartitions {
   static final Duration LIMIT = Duration.ofMinutes(2);
   static final Duration POLL = Duration.ofMillis(200);
-  /** Offsets read in the first window back from the end; each further window is twice as long. */
-  static final int FIRST_WINDOW = 32;
+  /**
+   * Offsets read in the first window back from the end: a version's manifest is usually the last
+   * record, followed by its transaction's commit marker. Each further window is twice as long.
+   */
+  static final int FIRST_WINDOW = 2;
   private static final Logger log = LoggerFactory.getLogger(ModelTopicPartitions.class);
 
   private ModelTopicPartitions() {}

@@ -8,7 +8,6 @@ import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.PendingChunks;
 import java.nio.file.Path;
 import java.security.PublicKey;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -36,11 +35,8 @@ final class CheckpointRestore {
    * @return the checkpoint assembled under {@code workDir/restored} (serving files and optimizer state), if there is one
    */
   static Optional<Checkpoint> newest(TrainerConfig config, Map<String, Object> clientProps, Path workDir, Optional<PublicKey> signer) {
-    Map<String, Object> props = new HashMap<>(clientProps);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, Object> props = ModelTopic.consumerProps(clientProps);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props));
         var assembler = new CheckpointAssembler(signer, workDir.resolve("restoring"), PendingChunks.Limits.DEFAULT)) {
       Optional<Checkpoint> newest = new ModelTopicReader(consumer, config.modelTopic())

@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The main loop: consume pairs (read_committed), train in batches, and every few steps publish a
  * checkpoint in the same Kafka transaction that commits the input offsets it covers. On start it
- * restores the newest checkpoint of its model from the model topic (weights and optimizer state)
+ * restores its own newest checkpoint from the model topic ({@link CheckpointRestore}: weights and optimizer state)
  * and resumes from the offsets committed with it, so every pair is trained on exactly once.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
