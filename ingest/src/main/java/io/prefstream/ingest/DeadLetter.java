@@ -1,9 +1,9 @@
 package io.prefstream.ingest;
 
+import io.prefstream.schemas.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * A rejected input record: its original key and bytes and where it came from, with the reason.
@@ -13,17 +13,16 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * {@code error.key.truncated}) giving the original size in bytes.
  */
 public record DeadLetter(byte[] key, byte[] value, Rejection rejection, String sourceTopic, int sourcePartition, long sourceOffset) {
-  public static final String REASON = "error.reason";
-  public static final String DETAIL = "error.detail";
-  public static final String SOURCE_TOPIC = "error.source.topic";
-  public static final String SOURCE_PARTITION = "error.source.partition";
-  public static final String SOURCE_OFFSET = "error.source.offset";
+  public static final String REASON = DeadLetterHeaders.REASON;
+  public static final String DETAIL = DeadLetterHeaders.DETAIL;
+  public static final String SOURCE_TOPIC = DeadLetterHeaders.SOURCE_TOPIC;
+  public static final String SOURCE_PARTITION = DeadLetterHeaders.SOURCE_PARTITION;
+  public static final String SOURCE_OFFSET = DeadLetterHeaders.SOURCE_OFFSET;
   public static final String VALUE_TRUNCATED = "error.value.truncated";
   public static final String KEY_TRUNCATED = "error.key.truncated";
   /** Room left in a producer request for the key, headers and batch overhead. */
   static final int HEADROOM_BYTES = 16 * 1024;
   private static final int MAX_KEY_BYTES = 4 * 1024;
-  private static final int MAX_DETAIL_CHARS = 2 * 1024;
 
   /**
    * The DLQ record's key, value and headers, cut to fit a producer request of
@@ -50,14 +49,7 @@ public record DeadLetter(byte[] key, byte[] value, Rejection rejection, String s
   record Copy(byte[] key, byte[] value, Headers headers) {}
 
   private Headers headers() {
-    Headers h = new RecordHeaders();
-    h.add(REASON, bytes(rejection.reason().code()));
-    String detail = rejection.detail();
-    h.add(DETAIL, bytes(detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) + "..." : detail));
-    h.add(SOURCE_TOPIC, bytes(sourceTopic));
-    h.add(SOURCE_PARTITION, bytes(String.valueOf(sourcePartition)));
-    h.add(SOURCE_OFFSET, bytes(String.valueOf(sourceOffset)));
-    return h;
+    return DeadLetterHeaders.of(rejection.reason().code(), rejection.detail(), sourceTopic, sourcePartition, sourceOffset);
   }
 
   private static byte[] bytes(String s) {
