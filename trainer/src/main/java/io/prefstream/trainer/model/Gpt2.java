@@ -108,15 +108,19 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     for (Layer layer : h) {
       x = layer.forward(ps, new NDList(x, bias), training).head();               // (B, T, C)
     }
-    x = lnF.forward(ps, new NDList(x), training).head();                         // (B, T, C)
+    return lnF.forward(ps, new NDList(x), training);                             // (B, T, C)
+  }
+
+  @Override
+  public NDArray head(ParameterStore ps, NDArray hidden) {
     return lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(x), training)                      // (B, T, V)
-        : Linear.linear(x, tokenEmbedding);                                       // (B, T, V): x · wteᵀ
+        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
+        : Linear.linear(hidden, ps.getValue(wte, hidden.getDevice(), false)).head(); // (..., V): x · wteᵀ
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return new Shape[] {inputShapes[0].add(cfg.vocabSize())};
+    return new Shape[] {inputShapes[0].add(cfg.nEmbd())};
   }
 
   private static NDArray embed(NDArray ids, NDArray table) {

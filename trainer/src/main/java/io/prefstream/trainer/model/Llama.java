@@ -115,15 +115,19 @@ final class Llama extends AbstractBlock implements LmBlock {
     for (Layer layer : layers) {
       x = layer.forward(ps, new NDList(x, bias, cosSin.get(0), cosSin.get(1)), training).head(); // (B, T, D)
     }
-    x = norm.forward(ps, new NDList(x), training).head();                        // (B, T, D)
+    return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+  }
+
+  @Override
+  public NDArray head(ParameterStore ps, NDArray hidden) {
     return lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(x), training)                      // (B, T, V)
-        : Linear.linear(x, embedding);                                            // (B, T, V): x · embed_tokensᵀ
+        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
+        : Linear.linear(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)).head(); // (..., V): x · embed_tokensᵀ
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return new Shape[] {inputShapes[0].add(cfg.vocabSize())};
+    return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }
 
   /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (1, 1, T, hd). */

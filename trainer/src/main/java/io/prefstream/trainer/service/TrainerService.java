@@ -14,7 +14,9 @@ import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.TrainingMetrics;
 import io.prefstream.schemas.serde.RecordDeserializer;
+import io.prefstream.schemas.serde.SchemaRegistryException;
 import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
@@ -37,8 +39,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,24 +87,32 @@ public final class TrainerService implements AutoCloseable {
     log.info("training on {}", device);
   }
 
-  /** Trains until {@code running} says stop, then publishes a last checkpoint. */
+  /**
+   * Trains until {@code running} says stop, then publishes a last checkpoint.
+   *
+   * @throws IllegalStateException when a training step fails (a bug, not bad input: what the model
+   *     cannot take never reaches a step) or leaves non-finite weights; a restart resumes from the
+   *     last published checkpoint
+   */
   public void run(BooleanSupplier running) {
-    try (KafkaConsumer<String, SpecificRecord> consumer = consumer(); KafkaProducer<String, SpecificRecord> producer = producer()) {
-      TrainerTransactions transactions = new TrainerTransactions(producer, config.trainerId(), config.modelTopic(), config.metricsTopic());
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer(); KafkaProducer<Object, Object> producer = producer();
+        RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
+      TrainerTransactions transactions = new TrainerTransactions(producer, config);
       transactions.init();
       models = TrainedModels.load(config, restore(), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
       restoreOptimizer();
       lastCheckpointMillis = clock.millis();
+      ModelLimits limits = ModelLimits.of(models.policy().config(), config.maxResponses());
+      if (config.maxLength() > limits.longestSequence()) {
+        log.warn("{}={} is longer than the model takes ({} tokens): longer pairs are dead-lettered as {}", TrainerConfig.MAX_LENGTH, config.maxLength(),
+            limits.longestSequence(), UnfitReason.TOO_LONG_FOR_MODEL.code());
+      }
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
+        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength(), limits);
         while (running.getAsBoolean()) {
-          for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(Duration.ofMillis(200))) {
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            if (!pending.isNew(tp, r.offset())) continue;
-            pending.add(tp, r.offset(), tokens.of(r.value()), eventTime(r.value()));
-          }
+          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) read(r, values, tokens);
           while (pending.hasBatch(config.batchPairs())) {
             trainOneBatch();
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
@@ -114,8 +125,48 @@ public final class TrainerService implements AutoCloseable {
     }
   }
 
+  /** Adds a record to the pending ones: as an example, or as an unfit record for the DLQ. */
+  private void read(ConsumerRecord<byte[], byte[]> r, RecordDeserializer<SpecificRecord> values, ExampleTokens tokens) {
+    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+    if (!pending.isNew(tp, r.offset())) return;
+    try {
+      SpecificRecord value = decode(r, values);
+      pending.add(tp, r.offset(), tokens.of(value), eventTime(value));
+    } catch (UnfitExampleException e) {
+      log.warn("{}-{} offset {} goes to {}: {} ({})", r.topic(), r.partition(), r.offset(), config.dlqTopic(), e.reason().code(), e.getMessage());
+      metrics.deadLettered(e.reason());
+      pending.addUnfit(UnfitRecord.of(r, e));
+    }
+  }
+
+  /**
+   * The pair or ranking in a record. Bytes that do not decode are unfit; a schema registry that
+   * does not answer is not the record's fault, and stops the trainer.
+   */
+  private static SpecificRecord decode(ConsumerRecord<byte[], byte[]> r, RecordDeserializer<SpecificRecord> values) {
+    try {
+      SpecificRecord value = values.deserialize(r.topic(), r.headers(), r.value());
+      if (value == null) throw new UnfitExampleException(UnfitReason.UNDESERIALIZABLE, "the record has no value (a tombstone)");
+      return value;
+    } catch (SchemaRegistryException e) {
+      if (e.status() == 404) throw new UnfitExampleException(UnfitReason.UNDESERIALIZABLE, e.getMessage(), e);
+      throw e;
+    } catch (SerializationException e) {
+      if (e.getCause() instanceof SchemaRegistryException registry && registry.status() != 404) throw e;
+      throw new UnfitExampleException(UnfitReason.UNDESERIALIZABLE, e.getMessage(), e);
+    }
+  }
+
   private void trainOneBatch() {
-    StepMetrics m = step.step(MicroBatches.of(pending.takeBatch(config.batchPairs()), config.microBatchTokens()));
+    List<PreferenceExample> batch = pending.takeBatch(config.batchPairs());
+    StepMetrics m;
+    try {
+      m = step.step(MicroBatches.of(batch, config.microBatchTokens()));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(PreferenceExample::id).toList()
+          + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
+          + version + ": " + e.getMessage(), e);
+    }
     steps++;
     lastMetrics = m;
     metrics.stepped(m.examples(), m.skipped());
@@ -123,22 +174,23 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
-  private void logStep(TrainerTransactions transactions, KafkaConsumer<String, SpecificRecord> consumer) {
+  private void logStep(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
     Map<String, Double> values = stepLog.log(steps, lastMetrics, lag(consumer));
     metrics.logged(values);
     transactions.publishMetrics(new TrainingMetrics(config.modelName(), config.trainerId(), steps, clock.millis(), values));
   }
 
-  private static long lag(KafkaConsumer<String, SpecificRecord> consumer) {
+  private static long lag(KafkaConsumer<byte[], byte[]> consumer) {
     long lag = 0;
     for (TopicPartition tp : consumer.assignment()) lag += consumer.currentLag(tp).orElse(0);
     return lag;
   }
 
-  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<String, SpecificRecord> consumer) {
+  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
     if (!allFinite()) {
-      log.error("weights are not finite after step {}: checkpoint v{} not published", steps, version + 1);
-      return;
+      // the update of a non-finite gradient is skipped, so only a step gone wrong gets here, and no step will mend it
+      throw new IllegalStateException("weights are not finite after step " + steps + ": checkpoint v" + (version + 1)
+          + " not published; stopping. A restart resumes from checkpoint v" + version + " (the pairs since are read again)");
     }
     Map<String, Double> measured = new LinkedHashMap<>();
     if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
@@ -149,10 +201,10 @@ public final class TrainerService implements AutoCloseable {
     metrics.logged(measured);
     long next = version + 1;
     CheckpointCutter.Cut cut = writer.write(next, steps, models, step.optimizer(), measured, pending.covered(), newestEventTime);
-    if (!transactions.commitCheckpoint(cut, pending.covered().toCommit(), consumer.groupMetadata())) return; // what it covers goes into the next one
+    if (!transactions.commitCheckpoint(cut, pending.deadLetters(), pending.covered().toCommit(), consumer.groupMetadata())) return; // what it covers goes into the next one
     version = next;
     lastCheckpoint = new PublishedCheckpoint(version, steps, measured);
-    pending.covered().clear();
+    pending.checkpointed();
     lastCheckpointMillis = clock.millis();
     long freshness = newestEventTime < 0 ? -1 : clock.millis() - newestEventTime;
     String heldOut = measured.containsKey(RolloutAgent.ACCURACY_METRIC)
@@ -204,22 +256,27 @@ public final class TrainerService implements AutoCloseable {
     log.info("resuming at step {}", steps);
   }
 
-  private KafkaConsumer<String, SpecificRecord> consumer() {
+  /** Reads bytes, so that a record the trainer cannot use goes to the DLQ as it came. */
+  private KafkaConsumer<byte[], byte[]> consumer() {
     Map<String, Object> props = clientProps();
     props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
-    values.configure(props, false);
-    return new KafkaConsumer<>(props, new StringDeserializer(), values);
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
-  private KafkaProducer<String, SpecificRecord> producer() {
+  private RecordDeserializer<SpecificRecord> pairDeserializer() {
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    values.configure(clientProps(), false);
+    return values;
+  }
+
+  private KafkaProducer<Object, Object> producer() {
     Map<String, Object> props = clientProps();
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.trainerId());
     props.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
-    return new KafkaProducer<>(props, new StringSerializer(), ModelTopic.serializer(props));
+    return new KafkaProducer<>(props, RecordsOrBytes.keys(), new RecordsOrBytes(ModelTopic.serializer(props)));
   }
 
   private Map<String, Object> clientProps() {

@@ -3,6 +3,7 @@ package io.prefstream.trainer.service;
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
 import io.prefstream.schemas.TrainingMetrics;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trainer's transaction boundary: everything it writes to Kafka goes through here, each in
- * one transaction. A checkpoint's chunks, its manifest and the commit of the input offsets it
- * covers are one transaction, so they become visible together or not at all.
+ * one transaction. A checkpoint's chunks, its manifest, the dead letters of the unfit records it
+ * covers and the commit of the input offsets it covers are one transaction, so they become
+ * visible together or not at all.
  *
  * <p>A Kafka failure aborts the transaction and reports false (the caller keeps what it covers
  * and tries again with the next one); being fenced by a newer trainer of the same id stops this one.
@@ -28,16 +30,19 @@ import org.slf4j.LoggerFactory;
 final class TrainerTransactions {
   private static final Logger log = LoggerFactory.getLogger(TrainerTransactions.class);
 
-  private final Producer<String, SpecificRecord> producer;
+  /** Writes records and bytes alike ({@link RecordsOrBytes}). */
+  private final Producer<Object, Object> producer;
   private final String trainerId;
   private final String modelTopic;
   private final String metricsTopic;
+  private final String dlqTopic;
 
-  TrainerTransactions(Producer<String, SpecificRecord> producer, String trainerId, String modelTopic, String metricsTopic) {
+  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config) {
     this.producer = producer;
-    this.trainerId = trainerId;
-    this.modelTopic = modelTopic;
-    this.metricsTopic = metricsTopic;
+    this.trainerId = config.trainerId();
+    this.modelTopic = config.modelTopic();
+    this.metricsTopic = config.metricsTopic();
+    this.dlqTopic = config.dlqTopic();
   }
 
   /** Fences an older trainer with the same transactional id. */
@@ -45,13 +50,20 @@ final class TrainerTransactions {
     producer.initTransactions();
   }
 
-  /** Publishes the checkpoint and commits the consumer offsets it covers, atomically. */
-  boolean commitCheckpoint(CheckpointCutter.Cut cut, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+  /** Publishes the checkpoint, dead-letters the unfit records it covers and commits the consumer offsets it covers, atomically. */
+  boolean commitCheckpoint(CheckpointCutter.Cut cut, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
     String what = "checkpoint v" + cut.manifest().getVersion();
     return transact(what, () -> {
-      new CheckpointPublisher(modelTopic).publish(producer, cut);
+      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), cut);
+      deadLetters.forEach(d -> producer.send(d.toDeadLetter(dlqTopic)));
       untilDone(what, () -> producer.sendOffsetsToTransaction(offsets, group));
     });
+  }
+
+  /** The same producer, as the publisher takes it: its serializer writes records whatever the declared types. */
+  @SuppressWarnings("unchecked")
+  private Producer<String, SpecificRecord> asRecordProducer() {
+    return (Producer<String, SpecificRecord>) (Producer<?, ?>) producer;
   }
 
   boolean publishMetrics(TrainingMetrics metrics) {
