@@ -32,6 +32,26 @@ final class Attention {
     return hidden.mul(maskedScore).reshape(s.get(0), 1, s.get(1), s.get(2));     // (B, 1, T, T): 0 or MASKED_SCORE
   }
 
+  /**
+   * Narrows a mask bias to a sliding window: query i also loses every key j whose position is
+   * {@code window} or more before its own, so it sees at most {@code window} keys of its sequence,
+   * its own included (Hugging Face's {@code sliding_window_overlay}, kv_idx > q_idx - window).
+   * Distances are taken between position ids, not slots, so it combines with any mask that keeps
+   * sequences apart.
+   *
+   * @param bias (B, 1, T, T) from {@link #bias}
+   * @param positionIds (B or 1, T) int64, each token's position in its own sequence
+   * @return (B, 1, T, T), owned by the bias's manager
+   */
+  static NDArray slidingWindow(NDArray bias, NDArray positionIds, long window, NDArray maskedScore) {
+    long b = positionIds.getShape().get(0);
+    long t = positionIds.getShape().get(1);
+    NDArray distance = positionIds.reshape(b, t, 1).sub(positionIds.reshape(b, 1, t)); // (B, T, T): pos_i - pos_j
+    NDArray tooFar = distance.gte(window).toType(DataType.FLOAT32, false);       // (B, T, T)
+    NDArray windowBias = tooFar.mul(maskedScore).reshape(b, 1, t, t);             // (B, 1, T, T): 0 or MASKED_SCORE
+    return bias.minimum(windowBias);                                              // no -inf from adding two masks
+  }
+
   /** (B, T, H·hs) -> (B, H, T, hs) */
   static NDArray splitHeads(NDArray x, long heads) {
     Shape s = x.getShape();

@@ -72,8 +72,11 @@ class ModelFolderTest {
 
   @Test
   void saveThenLoad_holdsIdenticalTensorsAndConfig() {
-    for (ModelConfig config : List.of(TinyModels.gpt2(false), TinyModels.llama("qwen2", 2, false, false))) {
-      Path folder = dir.resolve(config.modelType());
+    List<ModelConfig> configs = List.of(TinyModels.gpt2(false), TinyModels.llama("qwen2", 2, false, false),
+        TinyModels.llama3(2, true), TinyModels.qwen3(2, false), TinyModels.gemma3(1, false));
+    for (int i = 0; i < configs.size(); i++) {
+      ModelConfig config = configs.get(i);
+      Path folder = dir.resolve(config.modelType() + i);
       try (CausalLm model = TinyModels.random(config, 7)) {
         ModelFolder.save(model, folder);
         try (CausalLm loaded = ModelFolder.load(folder, TinyModels.manager())) {
@@ -82,6 +85,26 @@ class ModelFolderTest {
           model.parameters().forEach((name, array) ->
               assertThat(loaded.parameters().get(name).toFloatArray()).as(name).containsExactly(array.toFloatArray()));
         }
+      }
+    }
+  }
+
+  @Test
+  void overTheShardSize_savesHuggingFaceShardsAndIndex_andLoadsThemBack() throws Exception {
+    Path folder = dir.resolve("sharded");
+    try (CausalLm model = TinyModels.random(TinyModels.llama("llama", 2, false, false), 11)) {
+      long total = model.parameters().values().stream().mapToLong(a -> a.getShape().size() * Float.BYTES).sum();
+      ModelFolder.save(model, folder, total / 3);
+      var index = new ObjectMapper().readTree(folder.resolve(ModelFolder.WEIGHTS_INDEX).toFile());
+      assertThat(index.at("/metadata/total_size").asLong()).isEqualTo(total);
+      assertThat(folder.resolve(ModelFolder.WEIGHTS)).doesNotExist();
+      List<String> shards = new java.util.ArrayList<>();
+      index.get("weight_map").forEach(n -> { if (!shards.contains(n.asText())) shards.add(n.asText()); });
+      assertThat(shards).hasSizeGreaterThanOrEqualTo(3).allMatch(n -> n.matches("model-0000\\d-of-0000" + shards.size() + "\\.safetensors"));
+      assertThat(index.get("weight_map").size()).isEqualTo(model.parameters().size());
+      try (CausalLm loaded = ModelFolder.load(folder, TinyModels.manager())) {
+        model.parameters().forEach((name, array) ->
+            assertThat(loaded.parameters().get(name).toFloatArray()).as(name).containsExactly(array.toFloatArray()));
       }
     }
   }
@@ -180,6 +203,15 @@ class ModelFolderTest {
       NDArray w = model.parameters().get("wte.weight");
       double std = Math.sqrt(w.square().mean().getFloat());
       assertThat(std).isBetween(0.018, 0.022);
+    }
+  }
+
+  @Test
+  void random_initializesGemmasNormWeightsToZero_aGainOfOne() {
+    try (CausalLm model = ModelFolder.random(TinyModels.gemma3(2, true), 1, TinyModels.manager())) {
+      for (String norm : List.of("model.layers.0.input_layernorm.weight", "model.layers.0.self_attn.q_norm.weight", "model.norm.weight")) {
+        assertThat(model.parameters().get(norm).toFloatArray()).as(norm).containsOnly(0f);
+      }
     }
   }
 
