@@ -27,7 +27,9 @@ public enum Reason {
   /** The score is not on its scale (THUMBS: 0 or 1; STARS_5: 1 to 5). */
   BAD_SCORE,
   /** A rating arrived after its prompt's pairing window closed (window + grace). */
-  LATE_RATING;
+  LATE_RATING,
+  /** A chat message has an unknown role, a response holds another role than the assistant's, or a prompt ends with the assistant's turn. */
+  BAD_ROLE;
 
   /** The header value: lower snake case. */
   public String code() {

@@ -3,10 +3,15 @@ package io.prefstream.trainer.service;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.tokenize.ChatTemplateException;
+import io.prefstream.trainer.tokenize.ChatTokens;
+import io.prefstream.trainer.tokenize.EncodedChat;
+import io.prefstream.trainer.tokenize.NoChatTemplateException;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -14,14 +19,20 @@ import org.apache.avro.specific.SpecificRecord;
  * response separately, the tokenizer's EOS appended to responses). A sequence longer than {@code
  * maxLength} is truncated: the prompt loses tokens from its start (the end of a prompt matters
  * most), then the response from its end; at least one token of each is kept.
+ *
+ * <p>Chat-formatted records ({@link ChatRecords}) are rendered with the model folder's chat
+ * template instead ({@link ChatTokens}); a folder without one, or a template that fails, makes the
+ * record unfit ({@code no_chat_template}, {@code chat_template_error}).
  */
 final class ExampleTokens {
   private final TextTokenizer tokenizer;
+  private final ChatTokens chats;
   private final int maxLength;
   private long truncated;
 
-  ExampleTokens(TextTokenizer tokenizer, int maxLength) {
+  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength) {
     this.tokenizer = tokenizer;
+    this.chats = chats;
     this.maxLength = maxLength;
   }
 
@@ -30,7 +41,13 @@ final class ExampleTokens {
     return truncated;
   }
 
+  /** @throws UnfitExampleException when a conversation cannot be rendered */
   PreferenceExample of(SpecificRecord record) {
+    Optional<EncodedChat> chat = chat(record);
+    if (chat.isPresent()) {
+      double weight = record instanceof PreferencePair p ? p.getWeight() : ((RankedResponses) record).getWeight();
+      return fitted(eventId(record), chat.get().prompt(), chat.get().completions(), weight);
+    }
     if (record instanceof PreferencePair p) {
       return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
           List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), p.getWeight());
@@ -42,6 +59,20 @@ final class ExampleTokens {
       responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
     }
     return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, r.getWeight());
+  }
+
+  private Optional<EncodedChat> chat(SpecificRecord record) {
+    try {
+      return ChatRecords.of(record).map(c -> chats.encode(c.prompt(), c.responses()));
+    } catch (NoChatTemplateException e) {
+      throw new UnfitExampleException(UnfitReason.NO_CHAT_TEMPLATE, e.getMessage(), e);
+    } catch (ChatTemplateException e) {
+      throw new UnfitExampleException(UnfitReason.CHAT_TEMPLATE_ERROR, e.getMessage(), e);
+    }
+  }
+
+  private static String eventId(SpecificRecord record) {
+    return record instanceof PreferencePair p ? p.getEventId() : ((RankedResponses) record).getEventId();
   }
 
   private PreferenceExample fitted(String id, int[] prompt, List<int[]> responses, double weight) {

@@ -23,6 +23,7 @@ import io.prefstream.trainer.dpo.PreferenceScore;
 import io.prefstream.trainer.dpo.PreferenceScorer;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
+import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -115,7 +116,7 @@ public final class TrainerService implements AutoCloseable {
       lastCheckpointMillis = clock.millis();
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
+        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength());
         while (running.getAsBoolean()) {
           for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(java.time.Duration.ofMillis(200))) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -123,7 +124,14 @@ public final class TrainerService implements AutoCloseable {
             // the last commit: the pairs since are pending or trained already, and the next checkpoint covers them
             if (r.offset() < nextInHand.getOrDefault(tp, 0L)) continue;
             nextInHand.put(tp, r.offset() + 1);
-            PreferenceExample example = tokens.of(r.value());
+            PreferenceExample example;
+            try {
+              example = tokens.of(r.value());
+            } catch (UnfitExampleException e) {
+              // until the trainer's dead-letter path lands: skipped with the reason, never fatal
+              log.warn("{}-{} offset {} skipped: {} ({})", r.topic(), r.partition(), r.offset(), e.reason().code(), e.getMessage());
+              continue;
+            }
             pending.add(new Pending(tp, r.offset(), example, split.isHeldOut(example.id()), eventTime(r.value())));
           }
           while (trainingPending() >= config.batchPairs()) {
