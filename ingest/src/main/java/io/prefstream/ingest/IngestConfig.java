@@ -1,8 +1,10 @@
 package io.prefstream.ingest;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -28,15 +30,24 @@ public record IngestConfig(
   public static final String FEEDBACK_RANKINGS_TOPIC = "feedback.rankings.topic";
   public static final String PREFERENCE_PAIRS_TOPIC = "preference.pairs.topic";
   public static final String DLQ_TOPIC = "dlq.topic";
+  public static final String MAX_RECORD_BYTES = "limits.max.record.bytes";
   public static final String MAX_TEXT_BYTES = "limits.max.text.bytes";
   public static final String MAX_TOKENS = "limits.max.tokens";
   public static final String MAX_FUTURE_SKEW_MS = "limits.max.future.skew.ms";
   public static final String MAX_AGE_MS = "limits.max.age.ms";
+  public static final String MAX_WEIGHT = "limits.max.weight";
   public static final String RATINGS_WINDOW_MS = "ratings.window.ms";
   public static final String RATINGS_GRACE_MS = "ratings.grace.ms";
   public static final String RATINGS_MAX_PAIRS = "ratings.max.pairs.per.prompt";
+  public static final String RATINGS_MAX_PER_PROMPT = "ratings.max.per.prompt";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
+
+  /**
+   * Where Kafka Streams keeps ingest's state unless {@code state.dir} says otherwise: under the
+   * user's home, not the OS temp folder that every process on the machine shares and cleaners empty.
+   */
+  public static final Path DEFAULT_STATE_DIR = Path.of(System.getProperty("user.home"), ".prefstream", "state");
 
   private static final long MINUTE = 60_000L;
 
@@ -46,13 +57,16 @@ public record IngestConfig(
       .define(FEEDBACK_RANKINGS_TOPIC, Type.STRING, "feedback.rankings", Importance.HIGH, "Input: ranked responses.")
       .define(PREFERENCE_PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Output: validated pairs and rankings.")
       .define(DLQ_TOPIC, Type.STRING, "preference.dlq", Importance.HIGH, "Output: rejected records with the reason in headers.")
+      .define(MAX_RECORD_BYTES, Type.INT, 1 << 20, Range.atLeast(1), Importance.MEDIUM, "Largest input record value in bytes; a larger one goes to the DLQ as too_large, unread, its copy cut to fit the producer's max.request.size.")
       .define(MAX_TEXT_BYTES, Type.INT, 65_536, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response text in UTF-8 bytes.")
       .define(MAX_TOKENS, Type.INT, 8_192, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response token list.")
       .define(MAX_FUTURE_SKEW_MS, Type.LONG, 60 * MINUTE, Range.atLeast(0), Importance.MEDIUM, "How far ahead of the ingest clock an event time may be.")
       .define(MAX_AGE_MS, Type.LONG, 30 * 24 * 60 * MINUTE, Range.atLeast(0), Importance.MEDIUM, "How far behind the ingest clock an event time may be.")
+      .define(MAX_WEIGHT, Type.DOUBLE, 100.0, Importance.MEDIUM, "Largest weight of a pair or ranking; a weight outside (0, this] goes to the DLQ as bad_weight.")
       .define(RATINGS_WINDOW_MS, Type.LONG, MINUTE, Range.atLeast(1), Importance.MEDIUM, "Ratings of one prompt within a window of this size pair up.")
       .define(RATINGS_GRACE_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM, "Ratings may arrive this late after their window ends; later ones go to the DLQ as late_rating.")
       .define(RATINGS_MAX_PAIRS, Type.INT, 10, Range.atLeast(1), Importance.MEDIUM, "Most pairs one prompt's window yields.")
+      .define(RATINGS_MAX_PER_PROMPT, Type.INT, 100, Range.atLeast(2), Importance.MEDIUM, "Most ratings one prompt's window holds; more go to the DLQ as too_many_ratings.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
       .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.");
 
@@ -67,19 +81,42 @@ public record IngestConfig(
     return new IngestConfig(
         new IngestTopics(c.getString(FEEDBACK_PAIRS_TOPIC), c.getString(FEEDBACK_RATINGS_TOPIC),
             c.getString(FEEDBACK_RANKINGS_TOPIC), c.getString(PREFERENCE_PAIRS_TOPIC), c.getString(DLQ_TOPIC)),
-        new ValidationLimits(c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
-            Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS))),
-        new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS)),
+        new ValidationLimits(c.getInt(MAX_RECORD_BYTES), c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
+            Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS)), c.getDouble(MAX_WEIGHT)),
+        new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS),
+            c.getInt(RATINGS_MAX_PER_PROMPT)),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         c.getInt(METRICS_PORT),
         passThrough);
   }
 
-  /** Kafka Streams' properties: the pass-through ones, exactly-once v2 unless set otherwise. */
+  /**
+   * Kafka Streams' properties: the pass-through ones, exactly-once v2 and state under
+   * {@link #DEFAULT_STATE_DIR} unless set otherwise.
+   */
   public Map<String, Object> streamsProperties() {
     Map<String, Object> p = new HashMap<>(passThrough);
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "prefstream-ingest");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.putIfAbsent(StreamsConfig.STATE_DIR_CONFIG, DEFAULT_STATE_DIR.toString());
+    p.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterWriteHandler.class.getName());
+    p.put(DeadLetterWriteHandler.DLQ_TOPIC, topics.dlq());
     return p;
+  }
+
+  /**
+   * The largest request ingest's producer sends ({@code max.request.size}, also under the
+   * {@code producer.} prefix): dead letters are cut to fit it.
+   */
+  public int maxRequestBytes() {
+    Object size = passThrough.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        passThrough.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024));
+    return Integer.parseInt(size.toString().trim());
+  }
+
+  /** The folder of this application's local state: {@code state.dir}/{@code application.id}. */
+  public Path stateDir() {
+    Map<String, Object> p = streamsProperties();
+    return Path.of(p.get(StreamsConfig.STATE_DIR_CONFIG).toString(), p.get(StreamsConfig.APPLICATION_ID_CONFIG).toString());
   }
 }

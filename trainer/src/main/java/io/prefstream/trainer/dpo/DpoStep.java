@@ -57,20 +57,25 @@ public final class DpoStep implements AutoCloseable {
   }
 
   private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, Sums sums, NDManager stepManager) {
-    try (NDManager m = stepManager.newSubManager()) {
+    // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
+    try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, m);
       LogProbAggregation aggregation = loss.config().aggregation();
       NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, aggregation); // no graph: nothing in it needs a gradient
+      NDArray chosenTokens = chosenTokenCounts(batch);
+      double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, aggregation, true); // (B, K)
-        NDArray perExample = loss.perExample(policyLogProbs, referenceLogProbs); // (B)
-        if (loss.config().rpoAlpha() > 0) {
-          NDArray chosenTokens = chosenTokenCounts(batch);
-          perExample = perExample.add(loss.chosenNll(policyLogProbs.get(new NDIndex(":, 0")), chosenTokens));
-        }
-        NDArray contribution = perExample.mul(batch.weights()).sum().div(totalWeight);
-        collector.backward(contribution);
-        sums.add(contribution.getFloat(), loss.rewards(policyLogProbs, referenceLogProbs), policyLogProbs, batch.tokens());
+        NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, aggregation, collector, (logProbs, first) -> {
+          NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
+          NDArray perExample = loss.perExample(logProbs, referenceLogProbs.get(examples)); // (b)
+          if (loss.config().rpoAlpha() > 0) {
+            perExample = perExample.add(loss.chosenNll(logProbs.get(new NDIndex(":, 0")), chosenTokens.get(examples)));
+          }
+          NDArray part = perExample.mul(batch.weights().get(examples)).sum().div(totalWeight);
+          contribution[0] += part.getFloat();
+          return part;
+        }); // (B, K)
+        sums.add(contribution[0], loss.rewards(policyLogProbs, referenceLogProbs), policyLogProbs, batch.tokens());
       }
     }
   }
@@ -92,7 +97,7 @@ public final class DpoStep implements AutoCloseable {
     long examples;
     long tokens;
 
-    void add(float lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
+    void add(double lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
       int k = (int) rewards.getShape().get(1);
       float[] r = rewards.toFloatArray();
       float[] lp = logProbs.toFloatArray();

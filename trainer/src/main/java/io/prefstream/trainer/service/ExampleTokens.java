@@ -20,6 +20,9 @@ import org.apache.avro.specific.SpecificRecord;
  * maxLength} is truncated: the prompt loses tokens from its start (the end of a prompt matters
  * most), then the response from its end; at least one token of each is kept.
  *
+ * <p>What the model cannot take ({@link ModelLimits}) is an {@link UnfitExampleException}; the
+ * weight comes out clamped to the documented range.
+ *
  * <p>Chat-formatted records ({@link ChatRecords}) are rendered with the model folder's chat
  * template instead ({@link ChatTokens}); a folder without one, or a template that fails, makes the
  * record unfit ({@code no_chat_template}, {@code chat_template_error}).
@@ -28,12 +31,14 @@ final class ExampleTokens {
   private final TextTokenizer tokenizer;
   private final ChatTokens chats;
   private final int maxLength;
+  private final ModelLimits limits;
   private long truncated;
 
-  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength) {
+  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength, ModelLimits limits) {
     this.tokenizer = tokenizer;
     this.chats = chats;
     this.maxLength = maxLength;
+    this.limits = limits;
   }
 
   /** Sequences truncated so far. */
@@ -41,24 +46,29 @@ final class ExampleTokens {
     return truncated;
   }
 
-  /** @throws UnfitExampleException when a conversation cannot be rendered */
+  /** @throws UnfitExampleException when the model cannot take the record */
   PreferenceExample of(SpecificRecord record) {
     Optional<EncodedChat> chat = chat(record);
     if (chat.isPresent()) {
-      double weight = record instanceof PreferencePair p ? p.getWeight() : ((RankedResponses) record).getWeight();
-      return fitted(eventId(record), chat.get().prompt(), chat.get().completions(), weight);
+      String id = eventId(record);
+      if (record instanceof RankedResponses r) limits.checkResponses(id, chat.get().completions().size());
+      double weight = limits.weight(id, record instanceof PreferencePair p ? p.getWeight() : ((RankedResponses) record).getWeight());
+      return fitted(id, chat.get().prompt(), chat.get().completions(), weight);
     }
     if (record instanceof PreferencePair p) {
+      double weight = limits.weight(p.getEventId(), p.getWeight());
       return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
-          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), p.getWeight());
+          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), weight);
     }
     RankedResponses r = (RankedResponses) record;
-    List<int[]> responses = new ArrayList<>();
     int k = r.getResponsesIds() != null ? r.getResponsesIds().size() : r.getResponses().size();
+    limits.checkResponses(r.getEventId(), k);
+    double weight = limits.weight(r.getEventId(), r.getWeight());
+    List<int[]> responses = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
     }
-    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, r.getWeight());
+    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, weight);
   }
 
   private Optional<EncodedChat> chat(SpecificRecord record) {
@@ -76,6 +86,12 @@ final class ExampleTokens {
   }
 
   private PreferenceExample fitted(String id, int[] prompt, List<int[]> responses, double weight) {
+    PreferenceExample example = truncated(id, prompt, responses, weight);
+    limits.check(example);
+    return example;
+  }
+
+  private PreferenceExample truncated(String id, int[] prompt, List<int[]> responses, double weight) {
     int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
     if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
     truncated++;

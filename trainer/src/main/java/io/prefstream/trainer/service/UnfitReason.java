@@ -8,6 +8,16 @@ import java.util.Locale;
  * trainer can know, because they depend on its model.
  */
 public enum UnfitReason {
+  /** The bytes are not a PreferencePair or RankedResponses the trainer can read. */
+  UNDESERIALIZABLE,
+  /** A token id is negative or not below the model's vocab_size. */
+  TOKEN_OUT_OF_VOCAB,
+  /** Prompt + response still exceeds the model's positions (GPT-2's n_positions) after truncation to max.length. */
+  TOO_LONG_FOR_MODEL,
+  /** A ranking has more responses than max.responses. */
+  TOO_MANY_RESPONSES,
+  /** The weight is not finite and positive, or beyond what float32 holds. */
+  BAD_WEIGHT,
   /** A conversation for a model folder without a chat template. */
   NO_CHAT_TEMPLATE,
   /** The model's chat template does not parse or fails on the conversation; the detail says how. */

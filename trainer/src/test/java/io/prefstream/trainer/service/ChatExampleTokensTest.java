@@ -38,7 +38,7 @@ class ChatExampleTokensTest {
     ByteLevelTokenizer.writeTo(dir, 512);
     template(CHATML);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512);
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       PreferenceExample chat = tokens.of(chatPair().build());
       assertThat(tokenizer.decode(chat.prompt())).isEqualTo("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
       assertThat(tokenizer.decode(chat.responses().get(0))).isEqualTo("Hello!<|im_end|>\n");
@@ -63,7 +63,7 @@ class ChatExampleTokensTest {
   void chatPair_forAFolderWithoutTemplate_isUnfitAsNoChatTemplate() {
     ByteLevelTokenizer.writeTo(dir, 512);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512);
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.NO_CHAT_TEMPLATE)).hasMessageContaining("no chat template");
     }
@@ -74,13 +74,13 @@ class ChatExampleTokensTest {
     ByteLevelTokenizer.writeTo(dir, 512);
     template("{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" + CHATML);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512);
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.CHAT_TEMPLATE_ERROR)).hasMessageContaining("System role not supported");
     }
     template("{% for m in messages %}{{ m.content }");
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512);
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.CHAT_TEMPLATE_ERROR)).hasMessageContaining("does not parse");
       assertThat(tokens.of(PreferencePair.newBuilder().setEventId("t").setPrompt("Hi").setChosen("A").setRejected("B").build()).prompt()).containsExactly('H', 'i');
