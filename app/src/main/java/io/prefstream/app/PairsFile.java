@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.serde.JsonRecords;
+import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.service.ChatRecords;
 import io.prefstream.trainer.tokenize.ChatTemplateException;
@@ -119,8 +120,8 @@ final class PairsFile {
     withId.remove("id");
     byte[] json = JSON.writeValueAsBytes(withId);
     SpecificRecord record = node.has("responses") || node.has("responses_messages")
-        ? JsonRecords.read(json, RankedResponses.class, RankedResponses.getClassSchema())
-        : JsonRecords.read(json, PreferencePair.class, PreferencePair.getClassSchema());
+        ? JsonRecords.read(json, RankedResponses.class, RankedResponses.getClassSchema(), SerdeConfig.defaults().limits())
+        : JsonRecords.read(json, PreferencePair.class, PreferencePair.getClassSchema(), SerdeConfig.defaults().limits());
     ChatRecords.Conversation c = ChatRecords.of(record).orElseThrow();
     EncodedChat encoded = chats.encode(c.prompt(), c.responses());
     return new PreferenceExample(withId.get("event_id").asText(), encoded.prompt(), encoded.completions(), 1.0);

@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Chat-formatted feedback (TRL's conversational format) in JSON and Avro, and schema evolution both ways. */
 class ConversationalRecordsTest {
+  private static final DecodeLimits LIMITS = SerdeConfig.defaults().limits();
   private static final List<ChatMessage> PROMPT = List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Capital of France?"));
 
   @Test
@@ -38,7 +39,7 @@ class ConversationalRecordsTest {
          "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
          "chosen": [{"role": "assistant", "content": "Paris."}],
          "rejected": [{"role": "assistant", "content": "Lyon, I think."}]}""";
-    PreferencePair p = JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema());
+    PreferencePair p = JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema(), LIMITS);
 
     assertThat(p.getPrompt()).isNull();
     assertThat(p.getPromptMessages()).isEqualTo(PROMPT);
@@ -51,7 +52,7 @@ class ConversationalRecordsTest {
   void json_textAndMessagesMix_andTheFieldNamesWork() {
     String json = """
         {"event_id": "e1", "prompt_messages": [{"role": "user", "content": "Hi"}], "chosen": "Hello!", "rejected": [{"role": "assistant", "content": ""}]}""";
-    PreferencePair p = JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema());
+    PreferencePair p = JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema(), LIMITS);
 
     assertThat(p.getPromptMessages()).containsExactly(new ChatMessage("user", "Hi"));
     assertThat(p.getChosen()).isEqualTo("Hello!");
@@ -63,21 +64,21 @@ class ConversationalRecordsTest {
     String ranking = """
         {"event_id": "r1", "prompt": [{"role": "user", "content": "Hi"}],
          "responses": [[{"role": "assistant", "content": "Hello!"}], [{"role": "assistant", "content": "Hey."}], [{"role": "assistant", "content": "What?"}]]}""";
-    RankedResponses r = JsonRecords.read(ranking.getBytes(StandardCharsets.UTF_8), RankedResponses.class, RankedResponses.getClassSchema());
+    RankedResponses r = JsonRecords.read(ranking.getBytes(StandardCharsets.UTF_8), RankedResponses.class, RankedResponses.getClassSchema(), LIMITS);
     assertThat(r.getResponses()).isNull();
     assertThat(r.getResponsesMessages()).hasSize(3);
     assertThat(r.getResponsesMessages().get(2)).containsExactly(new ChatMessage("assistant", "What?"));
 
     String plainRanking = """
         {"event_id": "r2", "prompt": "Hi", "responses": ["Hello!", "What?"]}""";
-    RankedResponses plain = JsonRecords.read(plainRanking.getBytes(StandardCharsets.UTF_8), RankedResponses.class, RankedResponses.getClassSchema());
+    RankedResponses plain = JsonRecords.read(plainRanking.getBytes(StandardCharsets.UTF_8), RankedResponses.class, RankedResponses.getClassSchema(), LIMITS);
     assertThat(plain.getResponses()).containsExactly("Hello!", "What?");
     assertThat(plain.getResponsesMessages()).isNull();
 
     String rating = """
         {"event_id": "t1", "prompt_id": "p", "prompt": [{"role": "user", "content": "Hi"}], "response_id": "a",
          "response": [{"role": "assistant", "content": "Hello!"}], "score": 1, "scale": "THUMBS"}""";
-    ResponseRating t = JsonRecords.read(rating.getBytes(StandardCharsets.UTF_8), ResponseRating.class, ResponseRating.getClassSchema());
+    ResponseRating t = JsonRecords.read(rating.getBytes(StandardCharsets.UTF_8), ResponseRating.class, ResponseRating.getClassSchema(), LIMITS);
     assertThat(t.getPromptMessages()).containsExactly(new ChatMessage("user", "Hi"));
     assertThat(t.getResponseMessages()).containsExactly(new ChatMessage("assistant", "Hello!"));
   }
@@ -86,7 +87,7 @@ class ConversationalRecordsTest {
   void json_aMessageWithoutContent_namesTheField() {
     String json = """
         {"event_id": "e1", "prompt": [{"role": "user"}], "chosen": "a", "rejected": "b"}""";
-    assertThatThrownBy(() -> JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema()))
+    assertThatThrownBy(() -> JsonRecords.read(json.getBytes(StandardCharsets.UTF_8), PreferencePair.class, PreferencePair.getClassSchema(), LIMITS))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("content");
   }
 
@@ -94,7 +95,7 @@ class ConversationalRecordsTest {
   void json_roundTripsAConversationalPair() {
     PreferencePair p = PreferencePair.newBuilder().setEventId("e1").setPromptMessages(PROMPT)
         .setChosenMessages(List.of(new ChatMessage("assistant", "Paris."))).setRejectedMessages(List.of(new ChatMessage("assistant", "Lyon."))).build();
-    assertThat(JsonRecords.read(JsonRecords.write(p), PreferencePair.class, PreferencePair.getClassSchema())).isEqualTo(p);
+    assertThat(JsonRecords.read(JsonRecords.write(p), PreferencePair.class, PreferencePair.getClassSchema(), LIMITS)).isEqualTo(p);
   }
 
   @ParameterizedTest
