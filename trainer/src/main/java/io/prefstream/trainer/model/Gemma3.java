@@ -123,16 +123,20 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
       NDList layerInputs = new NDList(x, sliding ? slidingBias : fullBias, rotary.get(0), rotary.get(1));
       x = layer.forward(ps, layerInputs, training).head();                       // (B, T, D)
     }
-    x = norm.forward(ps, new NDList(x), training).head();                        // (B, T, D)
+    return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+  }
+
+  @Override
+  public NDArray head(ParameterStore ps, NDArray hidden) {
     NDArray logits = lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(x), training).head()               // (B, T, V)
-        : Linear.linear(x, embedding).head();                                     // (B, T, V): x · embed_tokensᵀ
-    return new NDList(softCap.map(cap -> cap.apply(logits)).orElse(logits));
+        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
+        : Linear.linear(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)).head(); // (..., V): x · embed_tokensᵀ
+    return softCap.map(cap -> cap.apply(logits)).orElse(logits);
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return new Shape[] {inputShapes[0].add(cfg.vocabSize())};
+    return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }
 
   /** c · tanh(z / c): logits squashed smoothly into (-c, c). */
