@@ -17,6 +17,7 @@ import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
+import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -108,7 +109,7 @@ public final class TrainerService implements AutoCloseable {
       }
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir()); PollingWhileBusy busy = new PollingWhileBusy()) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength(), limits);
+        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength(), limits);
         Runnable poll = () -> poll(consumer, values, tokens);
         while (running.getAsBoolean()) {
           poll.run();
