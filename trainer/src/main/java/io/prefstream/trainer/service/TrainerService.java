@@ -7,8 +7,10 @@ import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.RolloutAgent;
+import io.prefstream.publisher.SigningKeys;
 import io.prefstream.publisher.VersionFolders;
 import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
@@ -25,6 +27,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -101,7 +104,7 @@ public final class TrainerService implements AutoCloseable {
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(); KafkaProducer<Object, Object> producer = producer();
         RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
-      TrainerTransactions transactions = new TrainerTransactions(producer, config);
+      TrainerTransactions transactions = new TrainerTransactions(producer, config, signingKeys());
       transactions.init();
       models = TrainedModels.load(config, restore(), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
@@ -142,6 +145,13 @@ public final class TrainerService implements AutoCloseable {
       consumer.resume(consumer.paused());
     }
     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL_TIMEOUT)) read(r, values, tokens);
+  }
+
+  private Optional<KeyPair> signingKeys() {
+    Optional<KeyPair> keys = config.signingKey().map(SigningKeys::read);
+    keys.ifPresentOrElse(k -> log.info("signing manifests with {} (public key fingerprint {})", config.signingKey().get(), ManifestSignature.fingerprint(k.getPublic())),
+        () -> log.warn("{} is not set: manifests go out unsigned, and rollout agents with --public-key refuse them", TrainerConfig.SIGNING_KEY));
+    return keys;
   }
 
   /** Adds a record to the pending ones: as an example, or as an unfit record for the DLQ. */

@@ -2,9 +2,12 @@ package io.prefstream.trainer.service;
 
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.schemas.TrainingMetrics;
+import java.security.KeyPair;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -36,9 +39,12 @@ final class TrainerTransactions {
   private final String modelTopic;
   private final String metricsTopic;
   private final String dlqTopic;
+  private final Optional<KeyPair> signingKeys;
 
-  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config) {
+  /** @param signingKeys the keys that sign every manifest; none: manifests go out unsigned */
+  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config, Optional<KeyPair> signingKeys) {
     this.producer = producer;
+    this.signingKeys = signingKeys;
     this.trainerId = config.trainerId();
     this.modelTopic = config.modelTopic();
     this.metricsTopic = config.metricsTopic();
@@ -54,10 +60,14 @@ final class TrainerTransactions {
   boolean commitCheckpoint(CheckpointCutter.Cut cut, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
     String what = "checkpoint v" + cut.manifest().getVersion();
     return transact(what, () -> {
-      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), cut);
+      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), signed(cut));
       deadLetters.forEach(d -> producer.send(d.toDeadLetter(dlqTopic)));
       untilDone(what, () -> producer.sendOffsetsToTransaction(offsets, group));
     });
+  }
+
+  private CheckpointCutter.Cut signed(CheckpointCutter.Cut cut) {
+    return signingKeys.map(k -> new CheckpointCutter.Cut(cut.chunks(), ManifestSignature.sign(cut.manifest(), k.getPrivate(), k.getPublic()))).orElse(cut);
   }
 
   /** The same producer, as the publisher takes it: its serializer writes records whatever the declared types. */
