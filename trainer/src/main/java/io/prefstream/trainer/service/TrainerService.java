@@ -5,13 +5,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
-import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ManifestSignature;
-import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.SigningKeys;
-import io.prefstream.publisher.VersionFolders;
 import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
@@ -23,9 +20,6 @@ import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Clock;
@@ -47,16 +41,15 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The main loop: consume pairs (read_committed), train in batches, and every few steps publish a
  * checkpoint in the same Kafka transaction that commits the input offsets it covers (see {@link
- * TrainerTransactions}). On start it restores the newest checkpoint of its model from the model
- * topic (weights and optimizer state) and resumes from the offsets committed with it, so every pair
- * is trained on exactly once.
+ * TrainerTransactions}). On start it restores its own newest checkpoint from the model topic
+ * ({@link CheckpointRestore}: weights and optimizer state) and resumes from the offsets committed
+ * with it, so every pair is trained on exactly once.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
  * are read again after a restart.
@@ -104,11 +97,13 @@ public final class TrainerService implements AutoCloseable {
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(); KafkaProducer<Object, Object> producer = producer();
         RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
-      TrainerTransactions transactions = new TrainerTransactions(producer, config, signingKeys());
+      Optional<KeyPair> signingKeys = signingKeys();
+      TrainerTransactions transactions = new TrainerTransactions(producer, config, signingKeys);
       transactions.init();
-      models = TrainedModels.load(config, restore(), manager);
+      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, signingKeys.map(KeyPair::getPublic));
+      models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
-      restoreOptimizer();
+      restored.ifPresent(this::resumeFrom);
       lastCheckpointMillis = clock.millis();
       ModelLimits limits = ModelLimits.of(models.policy().config(), config.maxResponses());
       if (config.maxLength() > limits.longestSequence()) {
@@ -239,8 +234,8 @@ public final class TrainerService implements AutoCloseable {
       measured.putAll(evaluation.measure(models, config.dpo(), manager));
       measured.put("skipped_batches", (double) stepLog.skipped());
       if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-      CheckpointCutter.Cut cut = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime);
-      return transactions.commitCheckpoint(cut, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime);
+      return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
     }, poll);
     if (published.isEmpty()) return; // what it covers goes into the next one
     Map<String, Double> measured = published.get();
@@ -263,39 +258,9 @@ public final class TrainerService implements AutoCloseable {
     return true;
   }
 
-  /** The newest checkpoint of the model from the model topic, written under the work folder; else the configured folder. */
-  private Path restore() {
-    Map<String, Object> props = clientProps();
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
-    try (var reader = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      Optional<Checkpoint> newest = new ModelTopicReader(reader, config.modelTopic()).checkpoint(config.modelName(), Optional.empty(), Optional.empty());
-      if (newest.isEmpty()) {
-        log.info("no checkpoint of {} yet: starting from {}", config.modelName(), config.modelDir());
-        return config.modelDir();
-      }
-      version = newest.get().manifest().getVersion();
-      Path restored = new VersionFolders(workDir.resolve("restored")).write(version, newest.get().files());
-      Path state = workDir.resolve("restored-state-" + version);
-      for (var f : newest.get().files().entrySet()) {
-        if (!f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
-        Path file = state.resolve(f.getKey().substring(CheckpointCutter.COMPANION_PREFIX.length()));
-        Files.createDirectories(file.getParent());
-        Files.write(file, f.getValue());
-      }
-      log.info("restored {} v{} from {}", config.modelName(), version, config.modelTopic());
-      return restored;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot restore the newest checkpoint", e);
-    }
-  }
-
-  private void restoreOptimizer() {
-    if (version == 0) return;
-    TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
-    steps = state.step();
+  private void resumeFrom(Checkpoint restored) {
+    version = restored.version();
+    steps = TrainerState.restore(restored.companion(), step.optimizer(), manager).step();
     log.info("resuming at step {}", steps);
   }
 

@@ -2,7 +2,7 @@ package io.prefstream.trainer.service;
 
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
-import io.prefstream.publisher.ManifestSignature;
+import io.prefstream.publisher.ManifestSigner;
 import io.prefstream.schemas.TrainingMetrics;
 import java.security.KeyPair;
 import java.util.List;
@@ -36,17 +36,16 @@ final class TrainerTransactions {
   /** Writes records and bytes alike ({@link RecordsOrBytes}). */
   private final Producer<Object, Object> producer;
   private final String trainerId;
-  private final String modelTopic;
+  private final CheckpointPublisher publisher;
   private final String metricsTopic;
   private final String dlqTopic;
-  private final Optional<KeyPair> signingKeys;
 
   /** @param signingKeys the keys that sign every manifest; none: manifests go out unsigned */
   TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config, Optional<KeyPair> signingKeys) {
     this.producer = producer;
-    this.signingKeys = signingKeys;
     this.trainerId = config.trainerId();
-    this.modelTopic = config.modelTopic();
+    this.publisher = new CheckpointPublisher(config.modelTopic(), new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES),
+        signingKeys.map(k -> ManifestSigner.ed25519(k.getPrivate(), k.getPublic())).orElse(ManifestSigner.NONE));
     this.metricsTopic = config.metricsTopic();
     this.dlqTopic = config.dlqTopic();
   }
@@ -57,17 +56,13 @@ final class TrainerTransactions {
   }
 
   /** Publishes the checkpoint, dead-letters the unfit records it covers and commits the consumer offsets it covers, atomically. */
-  boolean commitCheckpoint(CheckpointCutter.Cut cut, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
-    String what = "checkpoint v" + cut.manifest().getVersion();
+  boolean commitCheckpoint(CheckpointWriter.Written checkpoint, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    String what = "checkpoint v" + checkpoint.version();
     return transact(what, () -> {
-      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), signed(cut));
+      publisher.publish(asRecordProducer(), checkpoint.serving(), checkpoint.state(), checkpoint.manifest());
       deadLetters.forEach(d -> producer.send(d.toDeadLetter(dlqTopic)));
       untilDone(what, () -> producer.sendOffsetsToTransaction(offsets, group));
     });
-  }
-
-  private CheckpointCutter.Cut signed(CheckpointCutter.Cut cut) {
-    return signingKeys.map(k -> new CheckpointCutter.Cut(cut.chunks(), ManifestSignature.sign(cut.manifest(), k.getPrivate(), k.getPublic()))).orElse(cut);
   }
 
   /** The same producer, as the publisher takes it: its serializer writes records whatever the declared types. */
