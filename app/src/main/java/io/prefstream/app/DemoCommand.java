@@ -7,8 +7,8 @@ import io.prefstream.broker.TopicCreator;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
 import io.prefstream.ingest.IngestTopology;
-import io.prefstream.publisher.CheckpointAssembler;
 import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.ServingNotifier;
 import io.prefstream.publisher.VersionFolders;
@@ -194,10 +194,9 @@ final class DemoCommand implements Callable<Integer> {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     props.put(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE);
-    RolloutAgent agent = new RolloutAgent("demo-policy", serving, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
+    RolloutAgent agent = new RolloutAgent("demo-policy", serving, Optional.empty(), PendingChunks.Limits.DEFAULT, OptionalDouble.empty(), 3, ServingNotifier.NONE);
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      consumer.subscribe(List.of(TopicCatalog.MODEL_CHECKPOINTS));
-      agent.run(consumer, running);
+      agent.run(consumer, TopicCatalog.MODEL_CHECKPOINTS, running);
     }
   }
 

@@ -32,6 +32,9 @@ class ScoreCommandTest {
     "llama, ipo, 0, loss_ipo_beta0.1",
     "llama, hinge, 0, loss_hinge_beta0.1",
     "llama, cdpo, 0.2, loss_cdpo_ls0.2_beta0.1",
+    "llama3, sigmoid, 0, loss_sigmoid_beta0.1",
+    "qwen3, ipo, 0, loss_ipo_beta0.1",
+    "gemma3, cdpo, 0.2, loss_cdpo_ls0.2_beta0.1",
   })
   void score_reproducesTheReferenceVectors(String arch, String loss, String smoothing, String expectedLoss) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
