@@ -41,7 +41,7 @@ class TrainCommandTest {
 
   @Test
   void unreachableBroker_isOneClearError() throws IOException {
-    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"));
+    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"), tmp.resolve("keys"));
     Cli cli = train("model.dir=" + model() + "\ncheckpoint.signing.key=" + tmp.resolve("keys/signing.pem") + "\ndefault.api.timeout.ms=2000\nrequest.timeout.ms=2000\n");
     assertThat(cli.exitCode()).isEqualTo(1);
     assertThat(cli.err()).containsAnyOf("no Kafka broker answered at localhost:", "cannot reach Kafka at localhost:").doesNotContain("InitProducerId");
@@ -57,6 +57,19 @@ class TrainCommandTest {
     Cli second = Cli.run("keys", "generate", "--out", tmp.resolve("keys").toString());
     assertThat(second.exitCode()).isEqualTo(1);
     assertThat(second.err()).contains("never overwritten");
+  }
+
+  @Test
+  void keysGenerateIfMissing_keepsTheKey_andWritesThePublicKeyApart() {
+    Path keys = tmp.resolve("trainer-keys");
+    Path forRollout = tmp.resolve("rollout-keys");
+    assertThat(Cli.run("keys", "generate", "--out", keys.toString(), "--public-out", forRollout.toString(), "--if-missing").exitCode()).isZero();
+    var made = SigningKeys.read(keys.resolve(SigningKeys.PRIVATE_FILE));
+    assertThat(keys.resolve(SigningKeys.PUBLIC_FILE)).doesNotExist();
+    Cli again = Cli.run("keys", "generate", "--out", keys.toString(), "--public-out", tmp.resolve("fresh").toString(), "--if-missing");
+    assertThat(again.exitCode()).isZero();
+    assertThat(SigningKeys.read(keys.resolve(SigningKeys.PRIVATE_FILE)).getPrivate().getEncoded()).isEqualTo(made.getPrivate().getEncoded());
+    assertThat(ManifestSignature.readPublicKey(tmp.resolve("fresh").resolve(SigningKeys.PUBLIC_FILE)).getEncoded()).isEqualTo(made.getPublic().getEncoded());
   }
 
   private Path model() {

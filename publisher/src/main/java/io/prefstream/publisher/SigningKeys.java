@@ -37,25 +37,27 @@ public final class SigningKeys {
 
   /**
    * Writes {@value #PRIVATE_FILE} (owner-readable only, where the file system has POSIX
-   * permissions) and {@value #PUBLIC_FILE} into {@code dir}.
+   * permissions) into {@code privateDir} and {@value #PUBLIC_FILE} into {@code publicDir}, which
+   * may be the same folder: apart, a deployment can hand the public key out without the private one.
    *
    * @throws IllegalStateException when either file exists already: keys are never overwritten
    */
-  public static void write(KeyPair keys, Path dir) {
-    Path privateFile = dir.resolve(PRIVATE_FILE);
-    Path publicFile = dir.resolve(PUBLIC_FILE);
+  public static void write(KeyPair keys, Path privateDir, Path publicDir) {
+    Path privateFile = privateDir.resolve(PRIVATE_FILE);
+    Path publicFile = publicDir.resolve(PUBLIC_FILE);
     if (Files.exists(privateFile) || Files.exists(publicFile)) {
       throw new IllegalStateException(privateFile + " or " + publicFile + " exists already; keys are never overwritten: choose another folder");
     }
     try {
-      Files.createDirectories(dir);
+      Files.createDirectories(privateDir);
+      Files.createDirectories(publicDir);
       ManifestSignature.writePem(keys.getPrivate(), privateFile);
       if (Files.getFileStore(privateFile).supportsFileAttributeView("posix")) {
         Files.setPosixFilePermissions(privateFile, PosixFilePermissions.fromString("rw-------"));
       }
       ManifestSignature.writePem(keys.getPublic(), publicFile);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write keys to " + dir, e);
+      throw new UncheckedIOException("cannot write keys to " + privateDir + " and " + publicDir, e);
     }
   }
 

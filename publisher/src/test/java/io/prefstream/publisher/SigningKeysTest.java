@@ -17,16 +17,16 @@ class SigningKeysTest {
   @Test
   void written_readBackFromThePrivateKeyAlone() {
     KeyPair made = SigningKeys.generate();
-    SigningKeys.write(made, tmp);
+    SigningKeys.write(made, tmp, tmp.resolve("public"));
     KeyPair read = SigningKeys.read(tmp.resolve(SigningKeys.PRIVATE_FILE));
     assertThat(read.getPublic().getEncoded()).isEqualTo(made.getPublic().getEncoded());
-    assertThat(ManifestSignature.readPublicKey(tmp.resolve(SigningKeys.PUBLIC_FILE)).getEncoded()).isEqualTo(made.getPublic().getEncoded());
+    assertThat(ManifestSignature.readPublicKey(tmp.resolve("public").resolve(SigningKeys.PUBLIC_FILE)).getEncoded()).isEqualTo(made.getPublic().getEncoded());
   }
 
   @Test
   void write_neverOverwritesAKey() {
-    SigningKeys.write(SigningKeys.generate(), tmp);
-    assertThatThrownBy(() -> SigningKeys.write(SigningKeys.generate(), tmp)).hasMessageContaining("never overwritten");
+    SigningKeys.write(SigningKeys.generate(), tmp, tmp);
+    assertThatThrownBy(() -> SigningKeys.write(SigningKeys.generate(), tmp, tmp)).hasMessageContaining("never overwritten");
   }
 
   @Test

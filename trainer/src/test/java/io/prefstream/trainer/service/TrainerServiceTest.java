@@ -66,7 +66,7 @@ class TrainerServiceTest {
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
     props.put(TrainerConfig.LOG_STEPS, "3");
-    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"));
+    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"), tmp.resolve("keys"));
     props.put(TrainerConfig.SIGNING_KEY, tmp.resolve("keys").resolve(SigningKeys.PRIVATE_FILE).toString());
     TrainerConfig config = TrainerConfig.parse(props);
 
