@@ -23,6 +23,7 @@ public record IngestConfig(
     RatingPairing pairing,
     Duration dedupHorizon,
     int metricsPort,
+    String metricsHost,
     Map<String, Object> passThrough) {
 
   public static final String FEEDBACK_PAIRS_TOPIC = "feedback.pairs.topic";
@@ -42,6 +43,7 @@ public record IngestConfig(
   public static final String RATINGS_MAX_PER_PROMPT = "ratings.max.per.prompt";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
+  public static final String METRICS_HOST = "metrics.host";
 
   /**
    * Where Kafka Streams keeps ingest's state unless {@code state.dir} says otherwise: under the
@@ -68,7 +70,8 @@ public record IngestConfig(
       .define(RATINGS_MAX_PAIRS, Type.INT, 10, Range.atLeast(1), Importance.MEDIUM, "Most pairs one prompt's window yields.")
       .define(RATINGS_MAX_PER_PROMPT, Type.INT, 100, Range.atLeast(2), Importance.MEDIUM, "Most ratings one prompt's window holds; more go to the DLQ as too_many_ratings.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
-      .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.");
+      .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
+      .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.");
 
   public IngestConfig {
     passThrough = Map.copyOf(passThrough);
@@ -87,6 +90,7 @@ public record IngestConfig(
             c.getInt(RATINGS_MAX_PER_PROMPT)),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         c.getInt(METRICS_PORT),
+        c.getString(METRICS_HOST),
         passThrough);
   }
 

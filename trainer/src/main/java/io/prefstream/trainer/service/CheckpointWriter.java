@@ -1,6 +1,7 @@
 package io.prefstream.trainer.service;
 
 import io.prefstream.schemas.CheckpointManifest;
+import io.prefstream.schemas.OffsetRange;
 import io.prefstream.trainer.optim.AdamW;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,14 +31,14 @@ final class CheckpointWriter {
    * @param newestEventTime event time of the newest pair covered so far, -1 for none
    */
   Written write(long version, long step, TrainedModels models, AdamW optimizer, Map<String, Double> metrics,
-      CoveredOffsets covered, long newestEventTime) {
+      List<OffsetRange> covered, long newestEventTime) {
     Path serving = workDir.resolve("publish/" + version + "/model");
     Path state = workDir.resolve("publish/" + version + "/state");
     models.save(serving);
     new TrainerState(step, version).save(optimizer, state);
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(version)
         .setParentVersion(version == 1 ? null : version - 1).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(step)
-        .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered.asRanges())
+        .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered)
         .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
     return new Written(version, serving, state, manifest);
   }
