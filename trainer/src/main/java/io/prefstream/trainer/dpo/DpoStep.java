@@ -62,7 +62,7 @@ public final class DpoStep implements AutoCloseable {
       PreferenceBatch batch = PreferenceBatch.of(micro, m);
       LogProbAggregation aggregation = loss.config().aggregation();
       NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, aggregation); // no graph: nothing in it needs a gradient
-      NDArray chosenTokens = chosenTokenCounts(batch);
+      NDArray chosenTokens = batch.responseLengths().get(new NDIndex(":, 0")); // (B)
       double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, aggregation, collector, (logProbs, first) -> {
@@ -78,12 +78,6 @@ public final class DpoStep implements AutoCloseable {
         sums.add(contribution[0], loss.rewards(policyLogProbs, referenceLogProbs), policyLogProbs, batch.tokens());
       }
     }
-  }
-
-  /** Response tokens of each example's best response, (B). */
-  private static NDArray chosenTokenCounts(PreferenceBatch batch) {
-    NDArray perRow = batch.responseMask().sum(new int[] {1}); // (N)
-    return perRow.reshape(batch.examples(), batch.responsesPerExample()).get(new NDIndex(":, 0"));
   }
 
   /** Running sums of a step's numbers over its micro-batches. */

@@ -87,7 +87,7 @@ public final class SequenceLogProbs {
     int k = batch.responsesPerExample();
     float[] perRow = new float[scored.rows()];
     try (NDScope pass = new NDScope()) {
-      NDArray hidden = flatHidden(model, batch, true);                           // (N·T, D), with the trunk's graph
+      NDArray hidden = flatHidden(model, batch, true);                           // (B·T, D), with the trunk's graph
       NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
       cut.setRequiresGradient(true);
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
@@ -97,15 +97,15 @@ public final class SequenceLogProbs {
           copy(logProbs, perRow, rows[0]);
         }
       }
-      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (N·T, D)
+      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (B·T, D)
       collector.backward(hidden.mul(trunkGradient).sum());
     }
     return perExample(perRow, batch);
   }
 
-  /** The final hidden states of every position, one row each: (N·T, D). */
+  /** The final hidden states of every slot, one row each: (B·T, D). */
   private static NDArray flatHidden(CausalLm model, PreferenceBatch batch, boolean training) {
-    NDArray hidden = model.hiddenStates(batch.tokenIds(), batch.attentionMask(), training); // (N, T, D)
+    NDArray hidden = model.hiddenStates(batch.layout(), training);               // (B, T, D)
     Shape s = hidden.getShape();
     return hidden.reshape(s.get(0) * s.get(1), s.get(2));
   }
@@ -164,6 +164,6 @@ public final class SequenceLogProbs {
   }
 
   private static NDArray perExample(float[] perRow, PreferenceBatch batch) {
-    return batch.tokenIds().getManager().create(perRow, new Shape(batch.examples(), batch.responsesPerExample()));
+    return batch.weights().getManager().create(perRow, new Shape(batch.examples(), batch.responsesPerExample()));
   }
 }

@@ -72,22 +72,9 @@ public record Gemma3Config(
   }
 
   public Gemma3Config {
-    positive("vocab_size", vocabSize);
-    positive("hidden_size", hiddenSize);
-    positive("intermediate_size", intermediateSize);
-    positive("num_hidden_layers", numHiddenLayers);
-    positive("num_attention_heads", numAttentionHeads);
-    positive("num_key_value_heads", numKeyValueHeads);
-    positive("head_dim", headDim);
-    positive("max_position_embeddings", maxPositionEmbeddings);
+    ConfigFields.rotaryDecoderSizes(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+        numKeyValueHeads, headDim, maxPositionEmbeddings);
     positive("sliding_window", slidingWindow);
-    if (numAttentionHeads % numKeyValueHeads != 0) {
-      throw new IllegalArgumentException(
-          "num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
-    }
-    if (headDim % 2 != 0) {
-      throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
-    }
     if (!(rmsNormEps > 0) || !(ropeTheta > 0) || !(ropeLocalBaseFreq > 0) || !(queryPreAttnScalar > 0)) {
       throw new IllegalArgumentException("rms_norm_eps, rope_theta, rope_local_base_freq and query_pre_attn_scalar must be > 0");
     }
@@ -126,6 +113,22 @@ public record Gemma3Config(
     int heads = requiredInt(json, "num_attention_heads");
     int layers = requiredInt(json, "num_hidden_layers");
     double softcap = optionalDouble(json, "final_logit_softcapping", Double.NaN);
+    RopeScaling.Rotary global;
+    RopeScaling.Rotary local;
+    JsonNode parameters = json.get("rope_parameters");
+    if (parameters == null || parameters.isNull()) {
+      global = RopeScaling.fromConfig(json, 1_000_000.0);
+      local = new RopeScaling.Rotary(optionalDouble(json, "rope_local_base_freq", 10_000.0), RopeScaling.NONE);
+    } else { // transformers 5: one entry per layer kind
+      if (!parameters.has(LayerType.FULL.configName) || !parameters.has(LayerType.SLIDING.configName)) {
+        throw new IllegalArgumentException("rope_parameters needs a full_attention and a sliding_attention entry, got " + parameters);
+      }
+      global = RopeScaling.fromParameters(parameters.get(LayerType.FULL.configName), 1_000_000.0);
+      local = RopeScaling.fromParameters(parameters.get(LayerType.SLIDING.configName), 10_000.0);
+      if (local.scaling().type() != RopeScaling.Type.DEFAULT) {
+        throw new IllegalArgumentException("rope_parameters sliding_attention: a scaled local rope is not supported");
+      }
+    }
     return new Gemma3Config(
         requiredInt(json, "vocab_size"),
         requiredInt(json, "hidden_size"),
@@ -135,9 +138,9 @@ public record Gemma3Config(
         optionalInt(json, "num_key_value_heads", heads),
         optionalInt(json, "head_dim", 256),
         (float) optionalDouble(json, "rms_norm_eps", 1e-6),
-        optionalDouble(json, "rope_theta", 1_000_000.0),
-        RopeScaling.fromJson(json.get("rope_scaling")),
-        optionalDouble(json, "rope_local_base_freq", 10_000.0),
+        global.theta(),
+        global.scaling(),
+        local.theta(),
         requiredInt(json, "max_position_embeddings"),
         optionalBoolean(json, "tie_word_embeddings", true),
         optionalBoolean(json, "attention_bias", false),

@@ -68,7 +68,6 @@ final class PendingPairs {
 
   void addUnfit(UnfitRecord record) {
     read(new Unfit(record));
-    passUnfitAtFront();
   }
 
   private void read(Pending p) {
@@ -109,7 +108,7 @@ final class PendingPairs {
   }
 
   /** Unfit records with nothing pending before them are covered at once: they need no batch. */
-  private void passUnfitAtFront() {
+  void passUnfitAtFront() {
     while (pending.peek() instanceof Unfit u) {
       pending.poll();
       covered.consumed(u.partition(), u.offset());

@@ -5,11 +5,11 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
-import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.ModelTopic;
-import io.prefstream.publisher.ModelTopicReader;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.RolloutAgent;
-import io.prefstream.publisher.VersionFolders;
+import io.prefstream.publisher.SigningKeys;
+import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.TrainingMetrics;
@@ -19,11 +19,10 @@ import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
+import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.TextTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -34,29 +33,31 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The main loop: consume pairs (read_committed), train in batches, and every few steps publish a
  * checkpoint in the same Kafka transaction that commits the input offsets it covers (see {@link
- * TrainerTransactions}). On start it restores the newest checkpoint of its model from the model
- * topic (weights and optimizer state) and resumes from the offsets committed with it, so every pair
- * is trained on exactly once.
+ * TrainerTransactions}). On start it restores its own newest checkpoint from the model topic
+ * ({@link CheckpointRestore}: weights and optimizer state) and resumes from the offsets committed
+ * with it, so every pair is trained on exactly once.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
  * are read again after a restart.
  */
 public final class TrainerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
 
   private final TrainerConfig config;
   private final Path workDir;
@@ -97,11 +98,13 @@ public final class TrainerService implements AutoCloseable {
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(); KafkaProducer<Object, Object> producer = producer();
         RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
-      TrainerTransactions transactions = new TrainerTransactions(producer, config);
+      Optional<KeyPair> signingKeys = signingKeys();
+      TrainerTransactions transactions = new TrainerTransactions(producer, config, signingKeys);
       transactions.init();
-      models = TrainedModels.load(config, restore(), manager);
+      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, signingKeys.map(KeyPair::getPublic));
+      models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
-      restoreOptimizer();
+      restored.ifPresent(this::resumeFrom);
       lastCheckpointMillis = clock.millis();
       ModelLimits limits = ModelLimits.of(models.policy().config(), config.maxResponses());
       if (config.maxLength() > limits.longestSequence()) {
@@ -109,20 +112,42 @@ public final class TrainerService implements AutoCloseable {
             limits.longestSequence(), UnfitReason.TOO_LONG_FOR_MODEL.code());
       }
       consumer.subscribe(List.of(config.pairsTopic()));
-      try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength(), limits);
+      try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir()); PollingWhileBusy busy = new PollingWhileBusy()) {
+        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength(), limits);
+        Runnable poll = () -> poll(consumer, values, tokens);
         while (running.getAsBoolean()) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) read(r, values, tokens);
-          while (pending.hasBatch(config.batchPairs())) {
-            trainOneBatch();
+          poll.run();
+          pending.passUnfitAtFront();
+          if (pending.hasBatch(config.batchPairs())) {
+            trainOneBatch(busy, poll);
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
-            if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer);
+            if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer, busy, poll);
           }
-          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer);
+          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer, busy, poll);
         }
-        if (!pending.covered().isEmpty()) checkpoint(transactions, consumer);
+        if (!pending.covered().isEmpty()) checkpoint(transactions, consumer, busy, poll);
       }
     }
+  }
+
+  /**
+   * One poll. Reading stops (the assignment paused) while two batches wait, so memory stays
+   * bounded however slow the steps; polling goes on, which keeps the consumer in its group.
+   */
+  private void poll(KafkaConsumer<byte[], byte[]> consumer, RecordDeserializer<SpecificRecord> values, ExampleTokens tokens) {
+    if (pending.trainable() >= 2L * config.batchPairs()) {
+      consumer.pause(consumer.assignment());
+    } else if (!consumer.paused().isEmpty()) {
+      consumer.resume(consumer.paused());
+    }
+    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL_TIMEOUT)) read(r, values, tokens);
+  }
+
+  private Optional<KeyPair> signingKeys() {
+    Optional<KeyPair> keys = config.signingKey().map(SigningKeys::read);
+    keys.ifPresentOrElse(k -> log.info("signing manifests with {} (public key fingerprint {})", config.signingKey().get(), ManifestSignature.fingerprint(k.getPublic())),
+        () -> log.warn("{} is not set: manifests go out unsigned, and rollout agents with --public-key refuse them", TrainerConfig.SIGNING_KEY));
+    return keys;
   }
 
   /** Adds a record to the pending ones: as an example, or as an unfit record for the DLQ. */
@@ -157,11 +182,12 @@ public final class TrainerService implements AutoCloseable {
     }
   }
 
-  private void trainOneBatch() {
+  private void trainOneBatch(PollingWhileBusy busy, Runnable poll) {
     List<PreferenceExample> batch = pending.takeBatch(config.batchPairs());
+    long started = System.nanoTime();
     StepMetrics m;
     try {
-      m = step.step(MicroBatches.of(batch, config.microBatchTokens()));
+      m = busy.run(() -> step.step(MicroBatches.of(batch, config.microBatchTokens())), poll);
     } catch (RuntimeException e) {
       throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(PreferenceExample::id).toList()
           + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
@@ -170,7 +196,7 @@ public final class TrainerService implements AutoCloseable {
     steps++;
     lastMetrics = m;
     metrics.stepped(m.examples(), m.skipped());
-    stepLog.stepped(steps, m);
+    stepLog.stepped(steps, m, (System.nanoTime() - started) / 1e9);
   }
 
   /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
@@ -186,22 +212,35 @@ public final class TrainerService implements AutoCloseable {
     return lag;
   }
 
-  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
-    if (!allFinite()) {
-      // the update of a non-finite gradient is skipped, so only a step gone wrong gets here, and no step will mend it
-      throw new IllegalStateException("weights are not finite after step " + steps + ": checkpoint v" + (version + 1)
-          + " not published; stopping. A restart resumes from checkpoint v" + version + " (the pairs since are read again)");
-    }
-    Map<String, Double> measured = new LinkedHashMap<>();
-    if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
-    measured.putAll(evaluation.measure(models, config.dpo(), manager));
-    measured.put("skipped_batches", (double) stepLog.skipped());
+  /**
+   * Publishes a checkpoint of what was used since the last one. The worker writes and publishes it
+   * while this thread polls; what it covers is fixed here first, as records read meanwhile are not
+   * in it.
+   */
+  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer, PollingWhileBusy busy, Runnable poll) {
+    List<OffsetRange> ranges = pending.covered().asRanges();
+    Map<TopicPartition, OffsetAndMetadata> offsets = pending.covered().toCommit();
+    List<UnfitRecord> deadLetters = pending.deadLetters();
+    ConsumerGroupMetadata group = consumer.groupMetadata();
     long newestEventTime = pending.newestEventTime();
-    if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-    metrics.logged(measured);
     long next = version + 1;
-    CheckpointCutter.Cut cut = writer.write(next, steps, models, step.optimizer(), measured, pending.covered(), newestEventTime);
-    if (!transactions.commitCheckpoint(cut, pending.deadLetters(), pending.covered().toCommit(), consumer.groupMetadata())) return; // what it covers goes into the next one
+    Optional<Map<String, Double>> published = busy.run(() -> {
+      if (!allFinite()) {
+        // the update of a non-finite gradient is skipped, so only a step gone wrong gets here, and no step will mend it
+        throw new IllegalStateException("weights are not finite after step " + steps + ": checkpoint v" + next
+            + " not published; stopping. A restart resumes from checkpoint v" + version + " (the pairs since are read again)");
+      }
+      Map<String, Double> measured = new LinkedHashMap<>();
+      if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
+      measured.putAll(evaluation.measure(models, config.dpo(), manager));
+      measured.put("skipped_batches", (double) stepLog.skipped());
+      if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
+      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime);
+      return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+    }, poll);
+    if (published.isEmpty()) return; // what it covers goes into the next one
+    Map<String, Double> measured = published.get();
+    metrics.logged(measured);
     version = next;
     lastCheckpoint = new PublishedCheckpoint(version, steps, measured);
     pending.checkpointed();
@@ -220,39 +259,9 @@ public final class TrainerService implements AutoCloseable {
     return true;
   }
 
-  /** The newest checkpoint of the model from the model topic, written under the work folder; else the configured folder. */
-  private Path restore() {
-    Map<String, Object> props = clientProps();
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
-    try (var reader = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      Optional<Checkpoint> newest = new ModelTopicReader(reader, config.modelTopic()).checkpoint(config.modelName(), Optional.empty(), Optional.empty());
-      if (newest.isEmpty()) {
-        log.info("no checkpoint of {} yet: starting from {}", config.modelName(), config.modelDir());
-        return config.modelDir();
-      }
-      version = newest.get().manifest().getVersion();
-      Path restored = new VersionFolders(workDir.resolve("restored")).write(version, newest.get().files());
-      Path state = workDir.resolve("restored-state-" + version);
-      for (var f : newest.get().files().entrySet()) {
-        if (!f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
-        Path file = state.resolve(f.getKey().substring(CheckpointCutter.COMPANION_PREFIX.length()));
-        Files.createDirectories(file.getParent());
-        Files.write(file, f.getValue());
-      }
-      log.info("restored {} v{} from {}", config.modelName(), version, config.modelTopic());
-      return restored;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot restore the newest checkpoint", e);
-    }
-  }
-
-  private void restoreOptimizer() {
-    if (version == 0) return;
-    TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
-    steps = state.step();
+  private void resumeFrom(Checkpoint restored) {
+    version = restored.version();
+    steps = TrainerState.restore(restored.companion(), step.optimizer(), manager).step();
     log.info("resuming at step {}", steps);
   }
 

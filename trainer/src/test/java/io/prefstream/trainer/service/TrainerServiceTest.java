@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.prefstream.publisher.Checkpoint;
+import io.prefstream.publisher.CheckpointAssembler;
+import io.prefstream.publisher.ManifestFilter;
+import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.CoveredInputs;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
+import io.prefstream.publisher.SigningKeys;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
@@ -16,6 +21,7 @@ import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The training loop on a real broker: checkpoints cover every input offset exactly once, also across a restart. */
+/** The training loop on a real broker: signed checkpoints cover every input offset exactly once, also across a restart. */
 class TrainerServiceTest {
   @RegisterExtension static final KafkaBroker broker = KafkaBroker.shared();
   private static final String PAIRS = "trainer-it.pairs";
@@ -60,6 +66,8 @@ class TrainerServiceTest {
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
     props.put(TrainerConfig.LOG_STEPS, "3");
+    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"));
+    props.put(TrainerConfig.SIGNING_KEY, tmp.resolve("keys").resolve(SigningKeys.PRIVATE_FILE).toString());
     TrainerConfig config = TrainerConfig.parse(props);
 
     runUntilCovered(config, tmp.resolve("work1"), 24);
@@ -75,6 +83,8 @@ class TrainerServiceTest {
     assertThat(all.get(3).getParentVersion()).isEqualTo(3L);
     assertThat(all.get(3).getNewestEventTime()).isNotNull();
     assertThat(all.get(3).getMetrics()).containsKeys("loss", "rewards/accuracies", "freshness_ms");
+    PublicKey publicKey = ManifestSignature.readPublicKey(tmp.resolve("keys").resolve(SigningKeys.PUBLIC_FILE));
+    assertThat(all).as("every manifest signed with the trainer's key").allMatch(m -> ManifestSignature.isSignedBy(m, publicKey));
     assertThat(trainingMetrics()).isNotEmpty().allSatisfy(m -> assertThat(m.getMetrics())
         .containsKeys("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
             "grad_norm", "lr", "pairs_per_s", "tokens_per_s", "consumer_lag", "skipped_batches"));
@@ -110,9 +120,11 @@ class TrainerServiceTest {
     CheckpointManifest last = first.get(first.size() - 1);
     assertThat(last.getMetrics().get("eval/rewards/accuracies")).as("held-out reward accuracy").isGreaterThanOrEqualTo(0.9);
     assertThat(last.getMetrics().get("eval/examples")).isGreaterThanOrEqualTo(8.0);
-    Map<String, byte[]> files = newest(models, "tiny-lora").files();
-    assertThat(files).containsKeys(AdapterFolder.CONFIG, AdapterFolder.WEIGHTS).doesNotContainKey(ModelFolder.WEIGHTS);
-    assertThat(new String(files.get(AdapterFolder.CONFIG), java.nio.charset.StandardCharsets.UTF_8)).contains("\"peft_type\" : \"LORA\"");
+    try (Checkpoint newest = newest(models, "tiny-lora", tmp.resolve("inspect"))) {
+      assertThat(newest.serving().resolve(AdapterFolder.WEIGHTS)).isRegularFile();
+      assertThat(newest.serving().resolve(ModelFolder.WEIGHTS)).doesNotExist();
+      assertThat(newest.serving().resolve(AdapterFolder.CONFIG)).content().contains("\"peft_type\" : \"LORA\"");
+    }
 
     produce(pairs, 64, 16);
     runUntil(config, tmp.resolve("work2"), () -> manifests(models, "tiny-lora").size() > first.size());
@@ -183,9 +195,11 @@ class TrainerServiceTest {
     }
   }
 
-  private static Checkpoint newest(String topic, String model) {
-    try (var consumer = modelTopicConsumer()) {
-      return new ModelTopicReader(consumer, topic).checkpoint(model, Optional.empty(), Optional.empty()).orElseThrow();
+  /** The newest checkpoint, assembled under {@code dir}. */
+  private static Checkpoint newest(String topic, String model, Path dir) {
+    try (var consumer = modelTopicConsumer(); var assembler = new CheckpointAssembler(Optional.empty(), dir, PendingChunks.Limits.DEFAULT)) {
+      return new ModelTopicReader(consumer, topic).checkpoint(model, Optional.empty(), assembler, ManifestFilter.ANY).orElseThrow()
+          .moveTo(dir.resolveSibling(dir.getFileName() + "-newest"));
     }
   }
 
