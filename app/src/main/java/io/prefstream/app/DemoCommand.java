@@ -17,6 +17,7 @@ import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.trainer.service.TrainerConfig;
 import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
+import io.prefstream.trainer.tokenize.ChatTemplate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,11 +60,14 @@ final class DemoCommand implements Callable<Integer> {
   private static final String SCOPE = "mock://prefstream-demo";
   /** How long the stop waits for the trainer's last checkpoint to be rolled out and measured. */
   private static final Duration LAST_CHECKPOINT_WAIT = Duration.ofSeconds(20);
+  /** How long the stop waits for ingest to read the last events the users sent. */
+  private static final Duration INGEST_SETTLE_WAIT = Duration.ofSeconds(10);
 
   @Option(names = "--duration", defaultValue = "3m", converter = DurationConverter.class, description = "How long to run, e.g. 90s, 3m (default: ${DEFAULT-VALUE}).")
   Duration duration;
 
-  @Option(names = "--model", description = "Policy model folder (Hugging Face layout); default: a project-made tiny GPT-2 with a byte-level tokenizer.")
+  @Option(names = "--model", description = {"Policy model folder (Hugging Face layout); default: a project-made tiny GPT-2 with a byte-level tokenizer.",
+      "With a chat template, the simulated users chat: prompts are the user's messages, responses the assistant's."})
   Path model;
 
   @Option(names = "--out", defaultValue = "./demo-out", description = "Output folder: the pre-trained base model (cached), the rolled-out checkpoints and report.html (default: ${DEFAULT-VALUE}).")
@@ -75,15 +79,25 @@ final class DemoCommand implements Callable<Integer> {
     Path work = out.resolve("run"); // broker data, Streams and trainer state of this run: the next run starts afresh
     if (Files.exists(work)) Folders.deleteTree(work);
     Files.createDirectories(work);
+    Path logFile = out.resolve("logs").resolve("demo.log");
+    Files.createDirectories(logFile.getParent());
+    System.out.println("logs (Kafka, Kafka Streams, DJL, prefstream): " + logFile.toAbsolutePath());
+    try (DemoLogs logs = DemoLogs.toFile(logFile)) {
+      return run(work);
+    }
+  }
+
+  private int run(Path work) throws Exception {
     Path policy = model != null ? model : DemoBaseModel.prepare(out.resolve("base-model"));
-    try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy);
+    Optional<ChatTemplate> chat = ChatTemplate.fromFolder(policy);
+    try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy, chat);
         LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
       DemoHistory history = new DemoHistory(probe.reference());
       System.out.printf(Locale.ROOT, "reference: ground-truth reward of %d samples %+.3f, e.g. \"%s\"%n",
           history.reference().samples(), history.reference().meanReward(), history.reference().example());
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), null, (short) 1);
-      System.out.println("broker " + bootstrap + ", topics created, policy " + policy);
+      System.out.println("broker " + bootstrap + ", topics created, policy " + policy + (chat.isPresent() ? " (chat: feedback as messages, rendered with its chat template)" : ""));
 
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       IngestMetrics ingestMetrics = new IngestMetrics(meters);
@@ -98,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread trainerThread = start("demo-trainer", () -> trainer.run(signal::running));
         Thread rolloutThread = start("demo-rollout", () -> rollout(bootstrap, serving, rollingOut::get));
         Thread probeThread = start("demo-probe", probing);
-        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent));
+        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent()));
 
         DemoProgress progress = new DemoProgress(trainer, meters, history);
         long deadline = System.nanoTime() + duration.toNanos();
@@ -108,6 +122,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         signal.stop();
         usersThread.join();
+        long settleUntil = System.nanoTime() + INGEST_SETTLE_WAIT.toNanos(); // ingest reads what the users sent last
+        while (IngestTally.of(sent.get(), ingestMetrics).inFlight() > 0 && System.nanoTime() < settleUntil) Thread.sleep(100);
+        IngestTally tally = IngestTally.of(sent.get(), ingestMetrics);
         trainerThread.join(); // it publishes a last checkpoint
         long lastVersion = trainer.version();
         long waitUntil = System.nanoTime() + LAST_CHECKPOINT_WAIT.toNanos();
@@ -120,18 +137,22 @@ final class DemoCommand implements Callable<Integer> {
         Path report = DemoReport.write(out.resolve("report.html"), history, List.of(
             String.format(Locale.ROOT, "%d optimizer steps, %d checkpoints, %d feedback events; policy %s.", trainer.steps(), trainer.version(), sent.get(), policy),
             "Users prefer reviews with more positive and fewer negative words (ground truth: (positive - negative) / words), with Bradley-Terry noise."));
-        printSummary(history, ingestMetrics, trainer, sent.get(), serving, report);
+        printSummary(history, tally, ingestMetrics, trainer, serving, report);
       }
     }
     return 0;
   }
 
-  private void printSummary(DemoHistory history, IngestMetrics ingestMetrics, TrainerService trainer, long sent, VersionFolders serving, Path report) {
+  private void printSummary(DemoHistory history, IngestTally tally, IngestMetrics ingestMetrics, TrainerService trainer, VersionFolders serving,
+      Path report) {
     System.out.println();
     System.out.println("summary");
-    System.out.printf("  feedback events sent       %d%n", sent);
-    System.out.printf("  accepted by ingest         %.0f%n", ingestMetrics.count("prefstream.ingest.accepted"));
-    System.out.printf("  sent to the DLQ            %.0f%n", ingestMetrics.count("prefstream.ingest.rejected"));
+    System.out.printf("  feedback events sent       %d%n", tally.sent());
+    System.out.printf("    accepted by ingest       %d%n", tally.accepted());
+    System.out.printf("    dropped as repeats       %d%n", tally.repeats());
+    System.out.printf("    sent to the DLQ          %d%n", tally.deadLettered());
+    System.out.printf("    in flight at stop        %d%n", tally.inFlight());
+    System.out.printf("  accepted ratings later in the DLQ (window closed or full)  %d%n", tally.ratingsDeadLetteredLater());
     System.out.printf("  pairs made from ratings    %.0f%n", ingestMetrics.count("prefstream.ingest.rating.pairs"));
     System.out.printf("  optimizer steps            %d%n", trainer.steps());
     System.out.printf("  checkpoints published      %d%n", trainer.version());
@@ -197,8 +218,8 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent) {
-    FeedbackSimulator users = new FeedbackSimulator(42);
+  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent, boolean chat) {
+    FeedbackSimulator users = new FeedbackSimulator(42, chat);
     AvroSerializer<SpecificRecord> avro = new AvroSerializer<>();
     avro.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE), false);
     try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -2,7 +2,17 @@ package io.prefstream.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.serde.JsonRecords;
+import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.service.ChatRecords;
+import io.prefstream.trainer.tokenize.ChatTemplateException;
+import io.prefstream.trainer.tokenize.ChatTokens;
+import io.prefstream.trainer.tokenize.EncodedChat;
+import io.prefstream.trainer.tokenize.NoChatTemplateException;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
  * A JSON-lines file of preference examples, one per line:
@@ -19,7 +31,11 @@ import java.util.function.Supplier;
  *   <li>{@code {"id", "prompt_ids", "chosen_ids", "rejected_ids"}} — token ids, used as given;
  *   <li>{@code {"id", "prompt", "chosen", "rejected"}} — text, tokenized with the model's tokenizer,
  *       prompt and each response separately, the tokenizer's EOS appended to each response;
- *   <li>{@code {"id", "prompt_ids", "responses_ids": [[...], ...]}} — a ranking, best first.
+ *   <li>{@code {"id", "prompt_ids", "responses_ids": [[...], ...]}} — a ranking, best first;
+ *   <li>{@code {"id", "prompt": [{"role", "content"}, ...], "chosen": [...], "rejected": [...]}} —
+ *       a conversation (TRL's conversational format; {@code "responses": [[...], ...]} ranks), read
+ *       as the trainer reads it ({@link ChatRecords}) and rendered with the model folder's chat
+ *       template exactly as the trainer renders it ({@link ChatTokens}).
  * </ul>
  */
 final class PairsFile {
@@ -35,10 +51,27 @@ final class PairsFile {
   private PairsFile() {}
 
   /**
+   * Every form above; text and conversations with the tokenizer and chat template of {@code model}.
+   *
+   * @throws BadLineException naming the first bad line
+   */
+  static List<PreferenceExample> read(Path file, Path model) {
+    return read(file, () -> TextTokenizer.fromFolder(model), tokenizer -> ChatTokens.fromFolder(model, tokenizer));
+  }
+
+  /**
+   * Token ids and text only.
+   *
    * @param tokenizer opened only when a line holds text
    * @throws BadLineException naming the first bad line
    */
   static List<PreferenceExample> read(Path file, Supplier<TextTokenizer> tokenizer) {
+    return read(file, tokenizer, t -> {
+      throw new IllegalArgumentException("conversations need a model folder's chat template");
+    });
+  }
+
+  private static List<PreferenceExample> read(Path file, Supplier<TextTokenizer> tokenizer, Function<TextTokenizer, ChatTokens> chatTemplate) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file);
@@ -47,6 +80,7 @@ final class PairsFile {
     }
     List<PreferenceExample> examples = new ArrayList<>();
     TextTokenizer opened = null;
+    ChatTokens chats = null;
     try {
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
@@ -55,8 +89,13 @@ final class PairsFile {
           JsonNode node = JSON.readTree(line);
           if (node == null || !node.isObject()) throw new IllegalArgumentException("not a JSON object");
           if (node.has("prompt") && opened == null) opened = tokenizer.get();
-          examples.add(example(node, opened, i + 1));
-        } catch (IOException | IllegalArgumentException e) {
+          if (conversational(node)) {
+            if (chats == null) chats = chatTemplate.apply(opened);
+            examples.add(conversation(node, line, chats, i + 1));
+          } else {
+            examples.add(example(node, opened, i + 1));
+          }
+        } catch (IOException | IllegalArgumentException | ChatTemplateException | NoChatTemplateException e) {
           throw new BadLineException(file, i + 1, e.getMessage());
         }
       }
@@ -64,6 +103,28 @@ final class PairsFile {
       if (opened != null) opened.close();
     }
     return examples;
+  }
+
+  private static boolean conversational(JsonNode node) {
+    for (String field : List.of("prompt", "chosen", "rejected", "responses")) {
+      JsonNode value = node.get(field);
+      if (value != null && value.isArray() && !value.isEmpty() && !value.get(0).isTextual()) return true;
+    }
+    return node.has("prompt_messages") || node.has("chosen_messages") || node.has("rejected_messages") || node.has("responses_messages");
+  }
+
+  /** The line as the record the trainer would read from preference.pairs, rendered as the trainer renders it. */
+  private static PreferenceExample conversation(JsonNode node, String line, ChatTokens chats, int lineNumber) throws IOException {
+    ObjectNode withId = (ObjectNode) node.deepCopy();
+    if (!withId.has("event_id")) withId.put("event_id", node.has("id") ? node.get("id").asText() : "line-" + lineNumber);
+    withId.remove("id");
+    byte[] json = JSON.writeValueAsBytes(withId);
+    SpecificRecord record = node.has("responses") || node.has("responses_messages")
+        ? JsonRecords.read(json, RankedResponses.class, RankedResponses.getClassSchema(), SerdeConfig.defaults().limits())
+        : JsonRecords.read(json, PreferencePair.class, PreferencePair.getClassSchema(), SerdeConfig.defaults().limits());
+    ChatRecords.Conversation c = ChatRecords.of(record).orElseThrow();
+    EncodedChat encoded = chats.encode(c.prompt(), c.responses());
+    return new PreferenceExample(withId.get("event_id").asText(), encoded.prompt(), encoded.completions(), 1.0);
   }
 
   private static PreferenceExample example(JsonNode node, TextTokenizer tokenizer, int lineNumber) {

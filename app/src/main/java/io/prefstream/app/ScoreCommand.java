@@ -14,7 +14,6 @@ import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
-import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,8 +45,14 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--reference", description = "Reference model folder; with --adapter the default is the base with the adapter off.")
   Path reference;
 
-  @Option(names = "--pairs", required = true, description = "JSON lines: {id,prompt_ids,chosen_ids,rejected_ids}, {id,prompt,chosen,rejected} or {id,prompt_ids,responses_ids}.")
+  @Option(names = "--pairs", required = true, description = {
+      "JSON lines: {id,prompt_ids,chosen_ids,rejected_ids}, {id,prompt,chosen,rejected} or {id,prompt_ids,responses_ids};",
+      "or conversations as the trainer takes them, {id,prompt:[{role,content},...],chosen:[...],rejected:[...]} (or responses:[[...],...]),",
+      "rendered with the policy folder's chat template exactly as the trainer renders them."})
   Path pairs;
+
+  @Option(names = "--show-tokens", description = "Adds each example's prompt_ids and responses_ids (as scored) to its line.")
+  boolean showTokens;
 
   @Option(names = "--beta", defaultValue = "0.1", description = "β (default: ${DEFAULT-VALUE}).")
   double beta;
@@ -64,7 +69,7 @@ final class ScoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DpoConfig config = new DpoConfig(beta, LossType.parse(loss), labelSmoothing, 0, LogProbAggregation.parse(logp));
-    List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
+    List<PreferenceExample> examples = PairsFile.read(pairs, policy);
     if (reference == null && adapter == null) {
       throw new ParameterException(spec.commandLine(), "--reference is required unless --adapter is given");
     }
@@ -76,9 +81,23 @@ final class ScoreCommand implements Callable<Integer> {
       scores = new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples);
     }
     PrintWriter out = spec.commandLine().getOut();
-    for (PreferenceScore s : scores) out.println(JSON.writeValueAsString(line(s)));
+    for (int i = 0; i < scores.size(); i++) {
+      ObjectNode line = line(scores.get(i));
+      if (showTokens) tokens(line, examples.get(i));
+      out.println(JSON.writeValueAsString(line));
+    }
     out.flush();
     return 0;
+  }
+
+  private static void tokens(ObjectNode line, PreferenceExample example) {
+    var prompt = line.putArray("prompt_ids");
+    for (int id : example.prompt()) prompt.add(id);
+    var responses = line.putArray("responses_ids");
+    for (int[] response : example.responses()) {
+      var ids = responses.addArray();
+      for (int id : response) ids.add(id);
+    }
   }
 
   private static ObjectNode line(PreferenceScore s) {
