@@ -18,16 +18,7 @@ import java.util.regex.Pattern;
  * One {@code prefstream <command>} as a child JVM, as {@code bin/prefstream} starts it (DJL
  * offline, no tracking), its console (stdout and stderr) in {@code <name>.log}.
  */
-final class ChildProcess implements AutoCloseable {
-  private final String name;
-  private final Process process;
-  private final Path log;
-
-  private ChildProcess(String name, Process process, Path log) {
-    this.name = name;
-    this.process = process;
-    this.log = log;
-  }
+record ChildProcess(String name, Process process, Path log) implements AutoCloseable {
 
   static ChildProcess start(Path logDir, String name, String heap, String... args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,

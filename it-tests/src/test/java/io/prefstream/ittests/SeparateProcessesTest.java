@@ -53,10 +53,12 @@ class SeparateProcessesTest {
           "state.dir", dir.resolve("ingest-state").toString(), "metrics.port", "0"));
       Path trainConfig = local("trainer.properties", Map.of("bootstrap.servers", bootstrap, "schema.registry.url", registry,
           "model.dir", model.toString(), "metrics.port", "0"));
+      Path rolloutConfig = local("rollout.properties", Map.of("schema.registry.url", registry));
       Path serving = dir.resolve("serving");
       try (ChildProcess ingest = ChildProcess.start(dir, "ingest", "512m", "ingest", "--config", ingestConfig.toString());
           ChildProcess train = ChildProcess.start(dir, "train", "1g", "train", "--config", trainConfig.toString(), "--work-dir", dir.resolve("trainer-work").toString());
-          ChildProcess rollout = ChildProcess.start(dir, "rollout", "512m", "rollout", "--bootstrap", bootstrap, "--model", MODEL, "--dir", serving.toString())) {
+          ChildProcess rollout = ChildProcess.start(dir, "rollout", "512m", "rollout", "--bootstrap", bootstrap, "--model", MODEL, "--dir", serving.toString(),
+              "--consumer-config", rolloutConfig.toString())) {
         ingest.awaitLine("(ingest running)", START);
 
         sendJsonPairs(bootstrap, 8); // what `kcat -P -t feedback.pairs` sends: one JSON object per record
