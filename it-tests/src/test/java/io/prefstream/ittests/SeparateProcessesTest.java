@@ -56,7 +56,8 @@ class SeparateProcessesTest {
       Path serving = dir.resolve("serving");
       try (ChildProcess ingest = ChildProcess.start(dir, "ingest", "512m", "ingest", "--config", ingestConfig.toString());
           ChildProcess train = ChildProcess.start(dir, "train", "1g", "train", "--config", trainConfig.toString(), "--work-dir", dir.resolve("trainer-work").toString());
-          ChildProcess rollout = ChildProcess.start(dir, "rollout", "512m", "rollout", "--bootstrap", bootstrap, "--model", MODEL, "--dir", serving.toString())) {
+          ChildProcess rollout = ChildProcess.start(dir, "rollout", "512m", "rollout", "--bootstrap", bootstrap, "--model", MODEL, "--dir", serving.toString(),
+              "--consumer-config", Files.writeString(dir.resolve("rollout.properties"), "schema.registry.url=" + registry + "\n").toString())) {
         ingest.awaitLine("(ingest running)", START);
 
         sendJsonPairs(bootstrap, 8); // what `kcat -P -t feedback.pairs` sends: one JSON object per record
