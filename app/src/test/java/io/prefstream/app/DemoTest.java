@@ -39,7 +39,6 @@ class DemoTest {
     assertThat(Files.readString(out.resolve("report.html"))).contains("<svg", "data-series=\"policy checkpoints\"");
     assertThat(out.resolve("base-model/pretraining.txt")).isRegularFile();
     assertThat(out.resolve("serving/current")).isSymbolicLink();
-
   }
 
   /** The number at the end of the summary line that starts with {@code label}. */
