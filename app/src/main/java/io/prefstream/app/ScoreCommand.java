@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.LogProbAggregation;
-import io.prefstream.trainer.dpo.LossType;
+import io.prefstream.trainer.dpo.FDivergence;
+import io.prefstream.trainer.dpo.LossTerm;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.PreferenceLoss;
 import io.prefstream.trainer.dpo.PreferenceScore;
@@ -52,18 +53,54 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--beta", defaultValue = "0.1", description = "β (default: ${DEFAULT-VALUE}).")
   double beta;
 
-  @Option(names = "--loss", defaultValue = "sigmoid", description = "sigmoid, cdpo, ipo, hinge or plackett-luce (default: ${DEFAULT-VALUE}).")
-  String loss;
+  @Option(names = "--loss", defaultValue = "sigmoid", split = ",",
+      description = "A loss or a comma-separated combination (as dpo.loss): sigmoid, cdpo, robust, ipo, hinge, exo_pair, nca_pair, bco_pair, sppo_hard, "
+          + "aot, aot_unpaired, apo_zero, apo_down, discopop, sft, sigmoid_norm, simpo, orpo, plackett-luce (default: ${DEFAULT-VALUE}). "
+          + "The file is one batch: aot and aot_unpaired sort over all its pairs.")
+  List<String> loss;
 
-  @Option(names = "--label-smoothing", defaultValue = "0", description = "ε for cdpo (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--loss-weights", split = ",", description = "One weight per --loss (default: 1 each).")
+  List<Double> lossWeights = List.of();
+
+  @Option(names = "--label-smoothing", defaultValue = "0", description = "ε for cdpo, robust, exo_pair, aot, aot_unpaired, simpo (default: ${DEFAULT-VALUE}).")
   double labelSmoothing;
 
   @Option(names = "--logp", defaultValue = "sum", description = "sum or mean over response tokens (default: ${DEFAULT-VALUE}).")
   String logp;
 
+  @Option(names = "--rpo-alpha", defaultValue = "0", description = "Weight of RPO's NLL term on the chosen response (default: ${DEFAULT-VALUE}).")
+  double rpoAlpha;
+
+  @Option(names = "--f-divergence", defaultValue = "reverse_kl", description = "reverse_kl, forward_kl, js_divergence or alpha_divergence (default: ${DEFAULT-VALUE}).")
+  String fDivergence;
+
+  @Option(names = "--f-alpha-coef", defaultValue = "0.5", description = "α of the alpha divergence (default: ${DEFAULT-VALUE}).")
+  double fAlphaCoef;
+
+  @Option(names = "--discopop-tau", defaultValue = "0.05", description = "τ of discopop (default: ${DEFAULT-VALUE}).")
+  double discopopTau;
+
+  @Option(names = "--simpo-gamma", defaultValue = "0.5", description = "SimPO's γ (default: ${DEFAULT-VALUE}).")
+  double simpoGamma;
+
+  @Option(names = "--orpo-lambda", defaultValue = "0.1", description = "ORPO's λ (default: ${DEFAULT-VALUE}).")
+  double orpoLambda;
+
+  @Option(names = "--use-weighting", description = "WPO weighting.")
+  boolean useWeighting;
+
+  @Option(names = "--ld-alpha", defaultValue = "1", description = "LD-DPO's α (default: ${DEFAULT-VALUE}: off).")
+  double ldAlpha;
+
   @Override
   public Integer call() throws Exception {
-    DpoConfig config = new DpoConfig(beta, LossType.parse(loss), labelSmoothing, 0, LogProbAggregation.parse(logp));
+    DpoConfig config;
+    try {
+      config = new DpoConfig(beta, LossTerm.parse(loss, lossWeights), labelSmoothing, rpoAlpha, LogProbAggregation.parse(logp),
+          FDivergence.parse(fDivergence), fAlphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
     if (reference == null && adapter == null) {
       throw new ParameterException(spec.commandLine(), "--reference is required unless --adapter is given");

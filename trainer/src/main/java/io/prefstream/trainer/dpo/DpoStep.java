@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.optim.AdamW;
@@ -14,8 +13,11 @@ import java.util.List;
 
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
- * gradient graph, policy log-probs with one, the loss, backward, then a {@link ClippedUpdate} of
- * the policy. The reference is never written to.
+ * gradient graph (none at all for reference-free losses), policy log-probs with one, the loss,
+ * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to.
+ *
+ * <p>Losses that sort the batch (aot, aot_unpaired) sort within each micro-batch, as TRL sorts
+ * within each device's batch.
  *
  * <p>Gradient accumulation equals one big batch: micro-batch i contributes Σ_{b∈i} w_b·L_b / W,
  * with W the weight of the whole batch, so the accumulated gradient is that of the weighted mean.
@@ -43,42 +45,35 @@ public final class DpoStep implements AutoCloseable {
   /** Makes one update from the micro-batches, which together form the step's batch. */
   public StepMetrics step(List<List<PreferenceExample>> microBatches) {
     double totalWeight = microBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum();
+    double meanChosenTokens = microBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElseThrow();
     Sums sums = new Sums();
     // The scope closes everything the step creates, also what the model's blocks attach to the
     // weights' manager (results belong to their first input's manager).
     try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
       NDArray total = stepManager.create((float) totalWeight);
       for (List<PreferenceExample> micro : microBatches) {
-        accumulate(micro, total, sums, stepManager);
+        accumulate(micro, total, meanChosenTokens, sums, stepManager);
       }
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
     }
   }
 
-  private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, Sums sums, NDManager stepManager) {
+  private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
     try (NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, m);
-      LogProbAggregation aggregation = loss.config().aggregation();
-      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, aggregation); // no graph: nothing in it needs a gradient
+      DpoConfig config = loss.config();
+      // no graph: nothing in it needs a gradient; reference-free losses (SimPO, ORPO, SFT) skip the pass
+      SequenceLogProbs.TokenLogProbs referenceTokens = config.needsReference() ? SequenceLogProbs.tokens(reference, batch, false, false) : null;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, aggregation, true); // (B, K)
-        NDArray perExample = loss.perExample(policyLogProbs, referenceLogProbs); // (B)
-        if (loss.config().rpoAlpha() > 0) {
-          NDArray chosenTokens = chosenTokenCounts(batch);
-          perExample = perExample.add(loss.chosenNll(policyLogProbs.get(new NDIndex(":, 0")), chosenTokens));
-        }
+        SequenceLogProbs.TokenLogProbs policyTokens = SequenceLogProbs.tokens(policy, batch, true, config.useWeighting());
+        ResponseLogProbs logProbs = ResponseLogProbs.of(policyTokens, referenceTokens, batch, config.ldAlpha()); // (B, K)
+        NDArray perExample = loss.perExample(logProbs, meanChosenTokens); // (B)
         NDArray contribution = perExample.mul(batch.weights()).sum().div(totalWeight);
         collector.backward(contribution);
-        sums.add(contribution.getFloat(), loss.rewards(policyLogProbs, referenceLogProbs), policyLogProbs, batch.tokens());
+        sums.add(contribution.getFloat(), loss.rewards(logProbs), loss.aggregated(logProbs.policy(), logProbs.tokens()), batch.tokens());
       }
     }
-  }
-
-  /** Response tokens of each example's best response, (B). */
-  private static NDArray chosenTokenCounts(PreferenceBatch batch) {
-    NDArray perRow = batch.responseMask().sum(new int[] {1}); // (N)
-    return perRow.reshape(batch.examples(), batch.responsesPerExample()).get(new NDIndex(":, 0"));
   }
 
   /** Running sums of a step's numbers over its micro-batches. */

@@ -11,18 +11,25 @@ import org.apache.avro.specific.SpecificRecord;
 
 /**
  * Turns pairs and rankings into token ids: ids where given, else the text tokenized (prompt and each
- * response separately, the tokenizer's EOS appended to responses). A sequence longer than {@code
- * maxLength} is truncated: the prompt loses tokens from its start (the end of a prompt matters
- * most), then the response from its end; at least one token of each is kept.
+ * response separately, the tokenizer's EOS appended to responses). An example whose prompt plus
+ * longest response exceeds {@code maxLength} is truncated as TRL's DPOTrainer used to: first the
+ * prompt to {@code maxPromptLength}, keeping its end (what a response answers); then, if still too
+ * long, every response to what is left, keeping its start.
  */
 final class ExampleTokens {
   private final TextTokenizer tokenizer;
   private final int maxLength;
+  private final int maxPromptLength;
   private long truncated;
 
-  ExampleTokens(TextTokenizer tokenizer, int maxLength) {
+  /** @param maxPromptLength below {@code maxLength}, so that every response keeps a token */
+  ExampleTokens(TextTokenizer tokenizer, int maxLength, int maxPromptLength) {
+    if (maxPromptLength < 1 || maxPromptLength >= maxLength) {
+      throw new IllegalArgumentException("max prompt length must be in [1, " + maxLength + "), got " + maxPromptLength);
+    }
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
+    this.maxPromptLength = maxPromptLength;
   }
 
   /** Sequences truncated so far. */
@@ -48,10 +55,10 @@ final class ExampleTokens {
     int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
     if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
     truncated++;
-    int promptKeep = Math.max(1, Math.min(prompt.length, maxLength - longest));
+    int promptKeep = Math.min(prompt.length, maxPromptLength);
     int[] keptPrompt = Arrays.copyOfRange(prompt, prompt.length - promptKeep, prompt.length); // the prompt's end
     List<int[]> keptResponses = new ArrayList<>();
-    for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.max(1, Math.min(r.length, maxLength - promptKeep))));
+    for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.min(r.length, maxLength - promptKeep))); // each response's start
     return new PreferenceExample(id, keptPrompt, keptResponses, weight);
   }
 

@@ -115,7 +115,7 @@ public final class TrainerService implements AutoCloseable {
       lastCheckpointMillis = clock.millis();
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength());
+        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength(), config.maxPromptLength());
         while (running.getAsBoolean()) {
           for (ConsumerRecord<String, SpecificRecord> r : consumer.poll(java.time.Duration.ofMillis(200))) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -251,7 +251,7 @@ public final class TrainerService implements AutoCloseable {
     Path serving = workDir.resolve("publish/" + next + "/model");
     Path state = workDir.resolve("publish/" + next + "/state");
     models.save(serving);
-    new TrainerState(steps, next).save(step.optimizer(), state);
+    new TrainerState(steps, next, List.copyOf(evalSet)).save(step.optimizer(), state);
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(next)
         .setParentVersion(version == 0 ? null : version).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(steps)
         .setFiles(List.of()).setChunkCount(0).setMetrics(measured).setCoveredOffsets(covered.asRanges())
@@ -328,7 +328,8 @@ public final class TrainerService implements AutoCloseable {
     if (version == 0) return;
     TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
     steps = state.step();
-    log.info("resuming at step {}", steps);
+    evalSet.addAll(state.heldOut());
+    log.info("resuming at step {} with {} held-out examples", steps, evalSet.size());
   }
 
   private KafkaConsumer<String, SpecificRecord> consumer() {
