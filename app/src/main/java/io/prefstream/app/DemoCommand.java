@@ -72,7 +72,9 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Files.createDirectories(out);
-    Path work = Files.createTempDirectory("prefstream-demo");
+    Path work = out.resolve("run"); // broker data, Streams and trainer state of this run: the next run starts afresh
+    if (Files.exists(work)) Folders.deleteTree(work);
+    Files.createDirectories(work);
     Path policy = model != null ? model : DemoBaseModel.prepare(out.resolve("base-model"));
     try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy);
         LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {

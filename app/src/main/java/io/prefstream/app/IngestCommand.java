@@ -33,6 +33,7 @@ final class IngestCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     IngestConfig ingest = IngestConfig.parse(ClientProperties.load(config));
     IngestPreflight.check(ingest, Duration.ofSeconds(30));
+    log.info("ingest state in {} (state.dir moves it)", ingest.stateDir().toAbsolutePath());
     CountDownLatch stopped = new CountDownLatch(1);
     try (MetricsEndpoint endpoint = new MetricsEndpoint(ingest.metricsPort())) {
       Properties props = new Properties();

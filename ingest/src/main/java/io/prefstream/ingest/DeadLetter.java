@@ -1,8 +1,7 @@
 package io.prefstream.ingest;
 
-import java.nio.charset.StandardCharsets;
+import io.prefstream.schemas.DeadLetterHeaders;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * A rejected input record: its original key and bytes and where it came from, with the reason.
@@ -10,23 +9,13 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * {@code error.source.topic}, {@code error.source.partition} and {@code error.source.offset}.
  */
 public record DeadLetter(byte[] key, byte[] value, Rejection rejection, String sourceTopic, int sourcePartition, long sourceOffset) {
-  public static final String REASON = "error.reason";
-  public static final String DETAIL = "error.detail";
-  public static final String SOURCE_TOPIC = "error.source.topic";
-  public static final String SOURCE_PARTITION = "error.source.partition";
-  public static final String SOURCE_OFFSET = "error.source.offset";
+  public static final String REASON = DeadLetterHeaders.REASON;
+  public static final String DETAIL = DeadLetterHeaders.DETAIL;
+  public static final String SOURCE_TOPIC = DeadLetterHeaders.SOURCE_TOPIC;
+  public static final String SOURCE_PARTITION = DeadLetterHeaders.SOURCE_PARTITION;
+  public static final String SOURCE_OFFSET = DeadLetterHeaders.SOURCE_OFFSET;
 
   Headers headers() {
-    Headers h = new RecordHeaders();
-    h.add(REASON, bytes(rejection.reason().code()));
-    h.add(DETAIL, bytes(rejection.detail()));
-    h.add(SOURCE_TOPIC, bytes(sourceTopic));
-    h.add(SOURCE_PARTITION, bytes(String.valueOf(sourcePartition)));
-    h.add(SOURCE_OFFSET, bytes(String.valueOf(sourceOffset)));
-    return h;
-  }
-
-  private static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    return DeadLetterHeaders.of(rejection.reason().code(), rejection.detail(), sourceTopic, sourcePartition, sourceOffset);
   }
 }

@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,6 +39,12 @@ public record IngestConfig(
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
 
+  /**
+   * Where Kafka Streams keeps ingest's state unless {@code state.dir} says otherwise: under the
+   * user's home, not the OS temp folder that every process on the machine shares and cleaners empty.
+   */
+  public static final Path DEFAULT_STATE_DIR = Path.of(System.getProperty("user.home"), ".prefstream", "state");
+
   private static final long MINUTE = 60_000L;
 
   static final ConfigDef DEF = new ConfigDef()
@@ -75,11 +82,21 @@ public record IngestConfig(
         passThrough);
   }
 
-  /** Kafka Streams' properties: the pass-through ones, exactly-once v2 unless set otherwise. */
+  /**
+   * Kafka Streams' properties: the pass-through ones, exactly-once v2 and state under
+   * {@link #DEFAULT_STATE_DIR} unless set otherwise.
+   */
   public Map<String, Object> streamsProperties() {
     Map<String, Object> p = new HashMap<>(passThrough);
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "prefstream-ingest");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.putIfAbsent(StreamsConfig.STATE_DIR_CONFIG, DEFAULT_STATE_DIR.toString());
     return p;
+  }
+
+  /** The folder of this application's local state: {@code state.dir}/{@code application.id}. */
+  public Path stateDir() {
+    Map<String, Object> p = streamsProperties();
+    return Path.of(p.get(StreamsConfig.STATE_DIR_CONFIG).toString(), p.get(StreamsConfig.APPLICATION_ID_CONFIG).toString());
   }
 }

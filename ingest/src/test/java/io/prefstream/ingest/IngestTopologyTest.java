@@ -12,6 +12,7 @@ import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.JsonSerializer;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SerdeConfig;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -31,6 +32,7 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -45,6 +47,7 @@ class IngestTopologyTest {
   private TestOutputTopic<String, SpecificRecord> out;
   private TestOutputTopic<byte[], byte[]> dlq;
   private Map<String, Object> serdeProps;
+  @TempDir Path stateDir;
 
   @BeforeEach
   void start() {
@@ -60,6 +63,7 @@ class IngestTopologyTest {
     var streamsProps = new java.util.Properties();
     streamsProps.putAll(config.streamsProperties());
     streamsProps.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    streamsProps.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString()); // never the shared /tmp/kafka-streams
     driver = new TopologyTestDriver(IngestTopology.build(config, metrics), streamsProps, T0);
     pairsIn = driver.createInputTopic("feedback.pairs", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
     ratingsIn = driver.createInputTopic("feedback.ratings", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);

@@ -15,21 +15,26 @@ import org.apache.avro.specific.SpecificRecord;
  * longest response exceeds {@code maxLength} is truncated as TRL's DPOTrainer used to: first the
  * prompt to {@code maxPromptLength}, keeping its end (what a response answers); then, if still too
  * long, every response to what is left, keeping its start.
+ *
+ * <p>What the model cannot take ({@link ModelLimits}) is an {@link UnfitExampleException}; the
+ * weight comes out clamped to the documented range.
  */
 final class ExampleTokens {
   private final TextTokenizer tokenizer;
   private final int maxLength;
   private final int maxPromptLength;
+  private final ModelLimits limits;
   private long truncated;
 
   /** @param maxPromptLength below {@code maxLength}, so that every response keeps a token */
-  ExampleTokens(TextTokenizer tokenizer, int maxLength, int maxPromptLength) {
+  ExampleTokens(TextTokenizer tokenizer, int maxLength, int maxPromptLength, ModelLimits limits) {
     if (maxPromptLength < 1 || maxPromptLength >= maxLength) {
       throw new IllegalArgumentException("max prompt length must be in [1, " + maxLength + "), got " + maxPromptLength);
     }
     this.tokenizer = tokenizer;
     this.maxLength = maxLength;
     this.maxPromptLength = maxPromptLength;
+    this.limits = limits;
   }
 
   /** Sequences truncated so far. */
@@ -37,21 +42,31 @@ final class ExampleTokens {
     return truncated;
   }
 
+  /** @throws UnfitExampleException when the model cannot take the record */
   PreferenceExample of(SpecificRecord record) {
     if (record instanceof PreferencePair p) {
+      double weight = limits.weight(p.getEventId(), p.getWeight());
       return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
-          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), p.getWeight());
+          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), weight);
     }
     RankedResponses r = (RankedResponses) record;
-    List<int[]> responses = new ArrayList<>();
     int k = r.getResponsesIds() != null ? r.getResponsesIds().size() : r.getResponses().size();
+    limits.checkResponses(r.getEventId(), k);
+    double weight = limits.weight(r.getEventId(), r.getWeight());
+    List<int[]> responses = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
     }
-    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, r.getWeight());
+    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, weight);
   }
 
   private PreferenceExample fitted(String id, int[] prompt, List<int[]> responses, double weight) {
+    PreferenceExample example = truncated(id, prompt, responses, weight);
+    limits.check(example);
+    return example;
+  }
+
+  private PreferenceExample truncated(String id, int[] prompt, List<int[]> responses, double weight) {
     int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
     if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
     truncated++;

@@ -30,10 +30,12 @@ public record TrainerConfig(
     String pairsTopic,
     String modelTopic,
     String metricsTopic,
+    String dlqTopic,
     int batchPairs,
     int microBatchTokens,
     int maxLength,
     int maxPromptLength,
+    int maxResponses,
     DpoConfig dpo,
     double learningRate,
     int warmupSteps,
@@ -56,10 +58,12 @@ public record TrainerConfig(
   public static final String PAIRS_TOPIC = "pairs.topic";
   public static final String MODEL_TOPIC = "model.topic";
   public static final String METRICS_TOPIC = "metrics.topic";
+  public static final String DLQ_TOPIC = "dlq.topic";
   public static final String BATCH_PAIRS = "batch.pairs";
   public static final String MICRO_BATCH_TOKENS = "micro.batch.tokens";
   public static final String MAX_LENGTH = "max.length";
   public static final String MAX_PROMPT_LENGTH = "max.prompt.length";
+  public static final String MAX_RESPONSES = "max.responses";
   public static final String BETA = "dpo.beta";
   public static final String LOSS = "dpo.loss";
   public static final String LOSS_WEIGHTS = "dpo.loss.weights";
@@ -98,9 +102,13 @@ public record TrainerConfig(
       .define(PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Validated pairs and rankings to train on.")
       .define(MODEL_TOPIC, Type.STRING, "model.checkpoints", Importance.HIGH, "Where checkpoints are published and restored from.")
       .define(METRICS_TOPIC, Type.STRING, "trainer.metrics", Importance.MEDIUM, "Where TrainingMetrics records go.")
+      .define(DLQ_TOPIC, Type.STRING, "preference.dlq", Importance.MEDIUM,
+          "Where records the model cannot take go (original bytes, header error.reason), in the transaction that commits their offsets.")
       .define(BATCH_PAIRS, Type.INT, 8, Range.atLeast(1), Importance.HIGH, "Pairs (and rankings) per optimizer step.")
       .define(MICRO_BATCH_TOKENS, Type.INT, 16_384, Range.atLeast(1), Importance.MEDIUM, "Token budget of one forward pass; a batch is split into micro-batches under it (gradients accumulate exactly).")
-      .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM, "Longest prompt + response in tokens; longer ones are truncated (prompt from the left, response from the right).")
+      .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM,
+          "Longest prompt + response in tokens; longer ones are truncated (see max.prompt.length). One still longer than the model's positions is dead-lettered as too_long_for_model.")
+      .define(MAX_RESPONSES, Type.INT, 16, Range.atLeast(2), Importance.MEDIUM, "Most responses of one ranking; one with more is dead-lettered as too_many_responses.")
       .define(MAX_PROMPT_LENGTH, Type.INT, 256, Range.atLeast(1), Importance.MEDIUM,
           "Longest prompt in tokens: a longer prompt keeps its end; then responses that still do not fit in max.length keep their start. Capped at max.length - 1.")
       .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference (IPO's τ).")
@@ -171,8 +179,8 @@ public record TrainerConfig(
       }
     }
     return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
-        c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
-        Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), dpo(c),
+        c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getString(DLQ_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
+        Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), dpo(c),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
         c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The trainer's numbers for Prometheus: the last logged value of each metric, TRL's names with
- * '/' as '.', e.g. {@code prefstream_trainer_rewards_accuracies}; counters of steps, pairs and
- * skipped batches.
+ * '/' as '.', e.g. {@code prefstream_trainer_rewards_accuracies}; counters of steps, pairs,
+ * skipped batches and dead letters.
  */
 public final class TrainerMetrics {
   private final MeterRegistry registry;
@@ -29,6 +29,12 @@ public final class TrainerMetrics {
     steps.increment();
     pairs.increment(examples);
     if (wasSkipped) skipped.increment();
+  }
+
+  /** Counts a record sent to the DLQ, by reason: {@code prefstream_trainer_dead_letters_total{reason="bad_weight"}}. */
+  void deadLettered(UnfitReason reason) {
+    Counter.builder("prefstream.trainer.dead.letters").description("records the model cannot take, sent to the DLQ").tag("reason", reason.code())
+        .register(registry).increment();
   }
 
   /** Sets the gauges to these values, registering a gauge the first time a name appears. */

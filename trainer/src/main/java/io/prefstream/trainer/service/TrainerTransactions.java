@@ -1,0 +1,111 @@
+package io.prefstream.trainer.service;
+
+import io.prefstream.publisher.CheckpointCutter;
+import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.schemas.TrainingMetrics;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer's transaction boundary: everything it writes to Kafka goes through here, each in
+ * one transaction. A checkpoint's chunks, its manifest, the dead letters of the unfit records it
+ * covers and the commit of the input offsets it covers are one transaction, so they become
+ * visible together or not at all.
+ *
+ * <p>A Kafka failure aborts the transaction and reports false (the caller keeps what it covers
+ * and tries again with the next one); being fenced by a newer trainer of the same id stops this one.
+ */
+final class TrainerTransactions {
+  private static final Logger log = LoggerFactory.getLogger(TrainerTransactions.class);
+
+  /** Writes records and bytes alike ({@link RecordsOrBytes}). */
+  private final Producer<Object, Object> producer;
+  private final String trainerId;
+  private final String modelTopic;
+  private final String metricsTopic;
+  private final String dlqTopic;
+
+  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config) {
+    this.producer = producer;
+    this.trainerId = config.trainerId();
+    this.modelTopic = config.modelTopic();
+    this.metricsTopic = config.metricsTopic();
+    this.dlqTopic = config.dlqTopic();
+  }
+
+  /** Fences an older trainer with the same transactional id. */
+  void init() {
+    producer.initTransactions();
+  }
+
+  /** Publishes the checkpoint, dead-letters the unfit records it covers and commits the consumer offsets it covers, atomically. */
+  boolean commitCheckpoint(CheckpointCutter.Cut cut, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    String what = "checkpoint v" + cut.manifest().getVersion();
+    return transact(what, () -> {
+      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), cut);
+      deadLetters.forEach(d -> producer.send(d.toDeadLetter(dlqTopic)));
+      untilDone(what, () -> producer.sendOffsetsToTransaction(offsets, group));
+    });
+  }
+
+  /** The same producer, as the publisher takes it: its serializer writes records whatever the declared types. */
+  @SuppressWarnings("unchecked")
+  private Producer<String, SpecificRecord> asRecordProducer() {
+    return (Producer<String, SpecificRecord>) (Producer<?, ?>) producer;
+  }
+
+  boolean publishMetrics(TrainingMetrics metrics) {
+    return transact("metrics of step " + metrics.getStep(), () -> producer.send(new ProducerRecord<>(metricsTopic, metrics.getModelName(), metrics)));
+  }
+
+  private boolean transact(String what, Runnable sends) {
+    try {
+      producer.beginTransaction();
+      sends.run();
+      untilDone(what, producer::commitTransaction);
+      return true;
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      throw fenced(e);
+    } catch (KafkaException e) {
+      log.warn("{} not published: {}", what, e.getMessage());
+      try {
+        producer.abortTransaction();
+      } catch (ProducerFencedException | InvalidProducerEpochException f) {
+        throw fenced(f);
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Runs a blocking transactional call until it completes. One that timed out (the broker away for
+   * longer than max.block.ms) is still under way in the producer, which then refuses any other
+   * call, abortTransaction included: repeating the same call is the only way on.
+   */
+  private static void untilDone(String what, Runnable call) {
+    while (true) {
+      try {
+        call.run();
+        return;
+      } catch (TimeoutException e) {
+        log.warn("{} not done within max.block.ms, trying again: {}", what, e.getMessage());
+      }
+    }
+  }
+
+  private IllegalStateException fenced(KafkaException e) {
+    return new IllegalStateException("another trainer with id " + trainerId + " took over; stopping", e);
+  }
+}

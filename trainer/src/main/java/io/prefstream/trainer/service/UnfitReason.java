@@ -1,0 +1,26 @@
+package io.prefstream.trainer.service;
+
+import java.util.Locale;
+
+/**
+ * Why the trainer sent a record to the dead-letter topic instead of training on it; its code is
+ * the {@code error.reason} header. Ingest has checked the record already: these are what only the
+ * trainer can know, because they depend on its model.
+ */
+public enum UnfitReason {
+  /** The bytes are not a PreferencePair or RankedResponses the trainer can read. */
+  UNDESERIALIZABLE,
+  /** A token id is negative or not below the model's vocab_size. */
+  TOKEN_OUT_OF_VOCAB,
+  /** Prompt + response still exceeds the model's positions (GPT-2's n_positions) after truncation to max.length. */
+  TOO_LONG_FOR_MODEL,
+  /** A ranking has more responses than max.responses. */
+  TOO_MANY_RESPONSES,
+  /** The weight is not finite and positive, or beyond what float32 holds. */
+  BAD_WEIGHT;
+
+  /** The header value: lower snake case. */
+  public String code() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
