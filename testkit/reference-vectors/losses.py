@@ -162,9 +162,28 @@ def columns(anchor, folder):
         # RPO (Pang et al. 2024) on mean log-probs: the DPO term on per-token ratios plus alpha * (-log pi(y_w) / |y_w|)
         "loss_sigmoid_mean_rpo1": nls(BETA * ((pw / nw - rw / nw) - (pl / nl - rl / nl))) + 1.0 * (-pw / nw),
     }
+    out.update(kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl))
+    # the same with the roles of the two models swapped, where z_ref > 0 and the clamp is not at work
+    out.update({k + "_swapped": v for k, v in kto_columns(anchor, pairs, reference, policy, rw, rl, pw, pl).items()})
     ld_pw, ld_pl, ld_rw, ld_rl = (sums(r, s, ld=0.5) for r, s in (("policy", "chosen"), ("policy", "rejected"), ("reference", "chosen"), ("reference", "rejected")))
     out["loss_sigmoid_ld_alpha0.5"] = nls(BETA * ((ld_pw - ld_rw) - (ld_pl - ld_rl)))
     return pairs, (pw, pl, rw, rl), out
+
+
+def kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl, lambda_d=1.0, lambda_u=1.0):
+    """KTO (TRL's KTOTrainer) on the ten responses as labelled examples, in the order chosen 0,
+    rejected 0, chosen 1, ...: chosen desirable, rejected undesirable, one batch. z_ref pairs each
+    prompt with the previous example's response (the first with the last's), no gradient, >= 0."""
+    prompts = [p["prompt_ids"] for p in pairs for _ in (0, 1)]
+    responses = [r for p in pairs for r in (p["chosen_ids"], p["rejected_ids"])]
+    n = len(responses)
+    mismatched = [(prompts[i], responses[(i - 1) % n]) for i in range(n)]
+    kl_policy = torch.stack([token_logps(anchor, policy, pr, re)[0].sum() for pr, re in mismatched])
+    kl_reference = torch.stack([token_logps(anchor, reference, pr, re)[0].sum() for pr, re in mismatched])
+    z = torch.clamp((kl_policy - kl_reference).mean(), min=0)
+    chosen = lambda_d * (1 - sig(BETA * ((pw - rw) - z)))
+    rejected = lambda_u * (1 - sig(BETA * (z - (pl - rl))))
+    return {"loss_kto_chosen": chosen, "loss_kto_rejected": rejected, "kto_kl": z * torch.ones_like(pw)}
 
 
 def main():

@@ -97,7 +97,7 @@ final class ScoreCommand implements Callable<Integer> {
     DpoConfig config;
     try {
       config = new DpoConfig(beta, LossTerm.parse(loss, lossWeights), labelSmoothing, rpoAlpha, LogProbAggregation.parse(logp),
-          FDivergence.parse(fDivergence), fAlphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+          FDivergence.parse(fDivergence), fAlphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, 1, 1);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -18,6 +18,8 @@ import java.util.List;
  * @param orpoLambda ORPO's λ, the weight of the odds-ratio term
  * @param useWeighting WPO: weigh each pair by its responses' length-normalized probabilities
  * @param ldAlpha LD-DPO's α in [0, 1]: tokens past the shorter response's length count α times (1: off)
+ * @param ktoDesirableWeight KTO's λ_D ≥ 0, for labelled responses (see {@link KtoLoss})
+ * @param ktoUndesirableWeight KTO's λ_U ≥ 0
  */
 public record DpoConfig(
     double beta,
@@ -31,7 +33,9 @@ public record DpoConfig(
     double simpoGamma,
     double orpoLambda,
     boolean useWeighting,
-    double ldAlpha) {
+    double ldAlpha,
+    double ktoDesirableWeight,
+    double ktoUndesirableWeight) {
 
   public DpoConfig {
     losses = List.copyOf(losses);
@@ -55,6 +59,9 @@ public record DpoConfig(
     if (!Double.isFinite(simpoGamma)) throw new IllegalArgumentException("simpo gamma must be finite, got " + simpoGamma);
     if (!(orpoLambda >= 0) || Double.isInfinite(orpoLambda)) throw new IllegalArgumentException("orpo lambda must be finite and >= 0, got " + orpoLambda);
     if (!(ldAlpha >= 0 && ldAlpha <= 1)) throw new IllegalArgumentException("ld alpha must be in [0, 1], got " + ldAlpha);
+    if (!(ktoDesirableWeight >= 0) || !(ktoUndesirableWeight >= 0) || Double.isInfinite(ktoDesirableWeight) || Double.isInfinite(ktoUndesirableWeight)) {
+      throw new IllegalArgumentException("KTO's desirable and undesirable weights must be finite and >= 0, got " + ktoDesirableWeight + " and " + ktoUndesirableWeight);
+    }
   }
 
   /** Sigmoid DPO with β = 0.1 on summed log-probs: the paper's setting and TRL's defaults. */
@@ -64,51 +71,55 @@ public record DpoConfig(
 
   /** One loss of weight 1, every other setting at TRL's default (exo_pair: ε = 1e-3, as its paper). */
   public static DpoConfig of(LossType loss) {
-    return new DpoConfig(0.1, List.of(new LossTerm(loss, 1)), loss == LossType.EXO_PAIR ? 1e-3 : 0, 0, LogProbAggregation.SUM, FDivergence.REVERSE_KL, 0.5, 0.05, 0.5, 0.1, false, 1.0);
+    return new DpoConfig(0.1, List.of(new LossTerm(loss, 1)), loss == LossType.EXO_PAIR ? 1e-3 : 0, 0, LogProbAggregation.SUM, FDivergence.REVERSE_KL, 0.5, 0.05, 0.5, 0.1, false, 1.0, 1.0, 1.0);
   }
 
   public DpoConfig withBeta(double b) {
-    return new DpoConfig(b, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(b, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withLosses(List<LossTerm> terms) {
-    return new DpoConfig(beta, terms, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, terms, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withLabelSmoothing(double epsilon) {
-    return new DpoConfig(beta, losses, epsilon, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, epsilon, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withRpoAlpha(double alpha) {
-    return new DpoConfig(beta, losses, labelSmoothing, alpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, alpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withAggregation(LogProbAggregation a) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, a, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, a, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withFDivergence(FDivergence f, double alphaCoef) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, f, alphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, f, alphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withDiscopopTau(double tau) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, tau, simpoGamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, tau, simpoGamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withSimpoGamma(double gamma) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, gamma, orpoLambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, gamma, orpoLambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withOrpoLambda(double lambda) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, lambda, useWeighting, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, lambda, useWeighting, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withWeighting(boolean wpo) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, wpo, ldAlpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, wpo, ldAlpha, ktoDesirableWeight, ktoUndesirableWeight);
   }
 
   public DpoConfig withLdAlpha(double alpha) {
-    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, alpha);
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, alpha, ktoDesirableWeight, ktoUndesirableWeight);
+  }
+
+  public DpoConfig withKtoWeights(double desirable, double undesirable) {
+    return new DpoConfig(beta, losses, labelSmoothing, rpoAlpha, aggregation, fDivergence, alphaDivergenceCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, desirable, undesirable);
   }
 
   /** False when every term reads the policy alone: then no reference pass is made. */

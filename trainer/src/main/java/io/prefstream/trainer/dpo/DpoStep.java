@@ -28,6 +28,7 @@ public final class DpoStep implements AutoCloseable {
   private final CausalLm policy;
   private final CausalLm reference;
   private final PreferenceLoss loss;
+  private final KtoLoss kto;
   private final ClippedUpdate update;
 
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay) {
@@ -35,6 +36,7 @@ public final class DpoStep implements AutoCloseable {
     this.policy = policy;
     this.reference = reference;
     this.loss = new PreferenceLoss(config, policy.manager());
+    this.kto = new KtoLoss(config, policy.manager());
     this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
   }
 
@@ -42,17 +44,33 @@ public final class DpoStep implements AutoCloseable {
     return update.optimizer();
   }
 
-  /** Makes one update from the micro-batches, which together form the step's batch. */
+  /** Makes one update from the micro-batches of pairs and rankings, which together form the step's batch. */
   public StepMetrics step(List<List<PreferenceExample>> microBatches) {
-    double totalWeight = microBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum();
-    double meanChosenTokens = microBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElseThrow();
+    return step(microBatches, List.of());
+  }
+
+  /**
+   * Makes one update from preference examples and labelled responses together: the step's loss is
+   * the weighted mean over all its examples of each one's loss, the preference loss for pairs and
+   * rankings, KTO's for labelled responses.
+   */
+  public StepMetrics step(List<List<PreferenceExample>> preferenceMicroBatches, List<List<LabelledExample>> labelledMicroBatches) {
+    double totalWeight = preferenceMicroBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum()
+        + labelledMicroBatches.stream().flatMap(List::stream).mapToDouble(LabelledExample::weight).sum();
+    if (!(totalWeight > 0)) throw new IllegalArgumentException("a step needs at least one example");
+    double meanChosenTokens = preferenceMicroBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElse(1);
     Sums sums = new Sums();
     // The scope closes everything the step creates, also what the model's blocks attach to the
     // weights' manager (results belong to their first input's manager).
     try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
       NDArray total = stepManager.create((float) totalWeight);
-      for (List<PreferenceExample> micro : microBatches) {
+      for (List<PreferenceExample> micro : preferenceMicroBatches) {
         accumulate(micro, total, meanChosenTokens, sums, stepManager);
+      }
+      if (!labelledMicroBatches.isEmpty()) {
+        double z = referencePoint(labelledMicroBatches, stepManager);
+        sums.kl = z;
+        for (List<LabelledExample> micro : labelledMicroBatches) accumulateLabelled(micro, total, z, sums, stepManager);
       }
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
@@ -76,6 +94,47 @@ public final class DpoStep implements AutoCloseable {
     }
   }
 
+  /**
+   * KTO's z_ref over all the step's labelled responses: each prompt with the response of the one
+   * before it (the first with the last's), as TRL pairs them; forward passes without a graph, in
+   * the micro-batches' sizes.
+   */
+  private double referencePoint(List<List<LabelledExample>> microBatches, NDManager stepManager) {
+    List<Completion> mismatched = KtoLoss.mismatched(microBatches.stream().flatMap(List::stream).toList());
+    float[] policyLogProbs = new float[mismatched.size()];
+    float[] referenceLogProbs = new float[mismatched.size()];
+    int start = 0;
+    for (List<LabelledExample> micro : microBatches) {
+      try (NDManager m = stepManager.newSubManager()) {
+        PreferenceBatch batch = PreferenceBatch.ofCompletions(mismatched.subList(start, start + micro.size()), m);
+        System.arraycopy(SequenceLogProbs.of(policy, batch, LogProbAggregation.SUM).toFloatArray(), 0, policyLogProbs, start, micro.size());
+        System.arraycopy(SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).toFloatArray(), 0, referenceLogProbs, start, micro.size());
+      }
+      start += micro.size();
+    }
+    return KtoLoss.referencePoint(policyLogProbs, referenceLogProbs);
+  }
+
+  private void accumulateLabelled(List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
+    try (NDManager m = stepManager.newSubManager()) {
+      PreferenceBatch batch = PreferenceBatch.ofCompletions(micro.stream().map(LabelledExample::completion).toList(), m);
+      float[] weights = new float[micro.size()];
+      float[] desirable = new float[micro.size()];
+      for (int i = 0; i < micro.size(); i++) {
+        weights[i] = (float) micro.get(i).weight();
+        desirable[i] = micro.get(i).desirable() ? 1 : 0;
+      }
+      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).reshape(micro.size()); // no graph
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, LogProbAggregation.SUM, true).reshape(micro.size()); // (B)
+        NDArray perExample = kto.perExample(policyLogProbs, referenceLogProbs, m.create(desirable), z); // (B)
+        NDArray contribution = perExample.mul(m.create(weights)).sum().div(totalWeight);
+        collector.backward(contribution);
+        sums.addLabelled(contribution.getFloat(), policyLogProbs.toFloatArray(), referenceLogProbs.toFloatArray(), desirable, kto, batch.tokens());
+      }
+    }
+  }
+
   /** Running sums of a step's numbers over its micro-batches. */
   private static final class Sums {
     double loss;
@@ -84,8 +143,13 @@ public final class DpoStep implements AutoCloseable {
     double correct;
     double logpsChosen;
     double logpsRejected;
-    long examples;
+    long chosen;
+    long rejected;
+    long pairs;
+    long rankings;
+    long labelled;
     long tokens;
+    double kl = Double.NaN;
 
     void add(float lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
       int k = (int) rewards.getShape().get(1);
@@ -102,13 +166,40 @@ public final class DpoStep implements AutoCloseable {
         logpsRejected += lp[i * k + k - 1];
       }
       loss += lossContribution;
-      examples += b;
+      chosen += b;
+      rejected += b;
+      if (k == 2) pairs += b;
+      else rankings += b;
+      tokens += batchTokens;
+    }
+
+    /** Desirable responses count as chosen, undesirable ones as rejected, as TRL's KTO metrics. */
+    void addLabelled(float lossContribution, float[] policy, float[] reference, float[] desirable, KtoLoss kto, long batchTokens) {
+      for (int i = 0; i < policy.length; i++) {
+        double reward = kto.reward(policy[i], reference[i]);
+        if (desirable[i] == 1) {
+          rewardsChosen += reward;
+          logpsChosen += policy[i];
+          chosen++;
+        } else {
+          rewardsRejected += reward;
+          logpsRejected += policy[i];
+          rejected++;
+        }
+      }
+      loss += lossContribution;
+      labelled += policy.length;
       tokens += batchTokens;
     }
 
     StepMetrics metrics(double gradNorm, double lr, boolean skipped) {
-      return new StepMetrics(loss, rewardsChosen / examples, rewardsRejected / examples, correct / examples,
-          logpsChosen / examples, logpsRejected / examples, gradNorm, lr, examples, tokens, skipped);
+      long preferences = pairs + rankings;
+      return new StepMetrics(loss, mean(rewardsChosen, chosen), mean(rewardsRejected, rejected), mean(correct, preferences),
+          mean(logpsChosen, chosen), mean(logpsRejected, rejected), gradNorm, lr, preferences + labelled, tokens, skipped, kl, pairs, rankings, labelled);
+    }
+
+    private static double mean(double sum, long count) {
+      return count == 0 ? Double.NaN : sum / count;
     }
   }
 
@@ -116,5 +207,6 @@ public final class DpoStep implements AutoCloseable {
   public void close() {
     update.close();
     loss.close();
+    kto.close();
   }
 }

@@ -77,6 +77,8 @@ public record TrainerConfig(
   public static final String ORPO_LAMBDA = "dpo.orpo.lambda";
   public static final String USE_WEIGHTING = "dpo.use.weighting";
   public static final String LD_ALPHA = "dpo.ld.alpha";
+  public static final String KTO_DESIRABLE_WEIGHT = "kto.desirable.weight";
+  public static final String KTO_UNDESIRABLE_WEIGHT = "kto.undesirable.weight";
   public static final String LR = "optimizer.lr";
   public static final String WARMUP_STEPS = "optimizer.warmup.steps";
   public static final String WEIGHT_DECAY = "optimizer.weight.decay";
@@ -124,6 +126,8 @@ public record TrainerConfig(
       .define(ORPO_LAMBDA, Type.DOUBLE, 0.1, Importance.LOW, "ORPO's λ: the weight of the odds-ratio term.")
       .define(USE_WEIGHTING, Type.BOOLEAN, false, Importance.LOW, "WPO: weigh each pair by its responses' length-normalized probabilities under the policy.")
       .define(LD_ALPHA, Type.DOUBLE, 1.0, Range.between(0, 1), Importance.LOW, "LD-DPO's α: tokens past the shorter response count α times (1: off).")
+      .define(KTO_DESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_D: the weight of desirable labelled responses (TRL's desirable_weight).")
+      .define(KTO_UNDESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_U: the weight of undesirable labelled responses (TRL's undesirable_weight).")
       .define(LR, Type.DOUBLE, 1e-5, Importance.HIGH, "AdamW learning rate after warm-up.")
       .define(WARMUP_STEPS, Type.INT, 10, Range.atLeast(0), Importance.MEDIUM, "Linear warm-up steps.")
       .define(WEIGHT_DECAY, Type.DOUBLE, 0.0, Range.atLeast(0), Importance.LOW, "AdamW's decoupled weight decay.")
@@ -150,7 +154,8 @@ public record TrainerConfig(
       List<Double> weights = c.getList(LOSS_WEIGHTS).stream().map(Double::parseDouble).toList();
       return new DpoConfig(c.getDouble(BETA), LossTerm.parse(c.getList(LOSS), weights), c.getDouble(LABEL_SMOOTHING), c.getDouble(RPO_ALPHA),
           LogProbAggregation.parse(c.getString(LOGP)), FDivergence.parse(c.getString(F_DIVERGENCE_TYPE)), c.getDouble(F_ALPHA_DIVERGENCE_COEF),
-          c.getDouble(DISCOPOP_TAU), c.getDouble(SIMPO_GAMMA), c.getDouble(ORPO_LAMBDA), c.getBoolean(USE_WEIGHTING), c.getDouble(LD_ALPHA));
+          c.getDouble(DISCOPOP_TAU), c.getDouble(SIMPO_GAMMA), c.getDouble(ORPO_LAMBDA), c.getBoolean(USE_WEIGHTING), c.getDouble(LD_ALPHA),
+          c.getDouble(KTO_DESIRABLE_WEIGHT), c.getDouble(KTO_UNDESIRABLE_WEIGHT));
     } catch (IllegalArgumentException e) { // NumberFormatException included
       throw new ConfigException("dpo settings: " + e.getMessage());
     }
