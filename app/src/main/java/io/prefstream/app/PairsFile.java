@@ -2,6 +2,7 @@ package io.prefstream.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
@@ -19,8 +20,12 @@ import java.util.function.Supplier;
  *   <li>{@code {"id", "prompt_ids", "chosen_ids", "rejected_ids"}} — token ids, used as given;
  *   <li>{@code {"id", "prompt", "chosen", "rejected"}} — text, tokenized with the model's tokenizer,
  *       prompt and each response separately, the tokenizer's EOS appended to each response;
- *   <li>{@code {"id", "prompt_ids", "responses_ids": [[...], ...]}} — a ranking, best first.
+ *   <li>{@code {"id", "prompt_ids", "responses_ids": [[...], ...]}} — a ranking, best first;
  * </ul>
+ *
+ * or, read by {@link #readLabelled}, of labelled responses (KTO): {@code {"id", "prompt_ids",
+ * "response_ids", "label"}} or {@code {"id", "prompt", "response", "label"}}, {@code label} true
+ * for desirable.
  */
 final class PairsFile {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,13 +44,26 @@ final class PairsFile {
    * @throws BadLineException naming the first bad line
    */
   static List<PreferenceExample> read(Path file, Supplier<TextTokenizer> tokenizer) {
+    return lines(file, tokenizer, PairsFile::example);
+  }
+
+  /** As {@link #read}, for a file of labelled responses. */
+  static List<LabelledExample> readLabelled(Path file, Supplier<TextTokenizer> tokenizer) {
+    return lines(file, tokenizer, PairsFile::labelled);
+  }
+
+  private interface LineParser<T> {
+    T parse(JsonNode node, TextTokenizer tokenizer, int lineNumber);
+  }
+
+  private static <T> List<T> lines(Path file, Supplier<TextTokenizer> tokenizer, LineParser<T> parser) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
-    List<PreferenceExample> examples = new ArrayList<>();
+    List<T> examples = new ArrayList<>();
     TextTokenizer opened = null;
     try {
       for (int i = 0; i < lines.size(); i++) {
@@ -55,7 +73,7 @@ final class PairsFile {
           JsonNode node = JSON.readTree(line);
           if (node == null || !node.isObject()) throw new IllegalArgumentException("not a JSON object");
           if (node.has("prompt") && opened == null) opened = tokenizer.get();
-          examples.add(example(node, opened, i + 1));
+          examples.add(parser.parse(node, opened, i + 1));
         } catch (IOException | IllegalArgumentException e) {
           throw new BadLineException(file, i + 1, e.getMessage());
         }
@@ -82,6 +100,19 @@ final class PairsFile {
           response(tokenizer, text(node, "chosen")), response(tokenizer, text(node, "rejected")));
     }
     throw new IllegalArgumentException("expected prompt_ids + chosen_ids + rejected_ids, prompt + chosen + rejected, or prompt_ids + responses_ids");
+  }
+
+  private static LabelledExample labelled(JsonNode node, TextTokenizer tokenizer, int lineNumber) {
+    String id = node.has("id") ? node.get("id").asText() : "line-" + lineNumber;
+    JsonNode label = node.get("label");
+    if (label == null || !label.isBoolean()) throw new IllegalArgumentException("'label' must be true (desirable) or false (undesirable)");
+    if (node.has("prompt_ids")) {
+      return new LabelledExample(id, ids(node.get("prompt_ids"), "prompt_ids"), ids(node.get("response_ids"), "response_ids"), label.asBoolean(), 1.0);
+    }
+    if (node.has("prompt")) {
+      return new LabelledExample(id, tokenizer.encode(text(node, "prompt")), response(tokenizer, text(node, "response")), label.asBoolean(), 1.0);
+    }
+    throw new IllegalArgumentException("expected prompt_ids + response_ids + label, or prompt + response + label");
   }
 
   private static int[] response(TextTokenizer tokenizer, String text) {

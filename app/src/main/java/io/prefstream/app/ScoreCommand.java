@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.LogProbAggregation;
 import io.prefstream.trainer.dpo.FDivergence;
+import io.prefstream.trainer.dpo.KtoLoss;
+import io.prefstream.trainer.dpo.LabelledExample;
+import io.prefstream.trainer.dpo.LabelledScorer;
 import io.prefstream.trainer.dpo.LossTerm;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.PreferenceLoss;
@@ -18,6 +21,7 @@ import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -55,8 +59,8 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Option(names = "--loss", defaultValue = "sigmoid", split = ",",
       description = "A loss or a comma-separated combination (as dpo.loss): sigmoid, cdpo, robust, ipo, hinge, exo_pair, nca_pair, bco_pair, sppo_hard, "
-          + "aot, aot_unpaired, apo_zero, apo_down, discopop, sft, sigmoid_norm, simpo, orpo, plackett-luce (default: ${DEFAULT-VALUE}). "
-          + "The file is one batch: aot and aot_unpaired sort over all its pairs.")
+          + "aot, aot_unpaired, apo_zero, apo_down, discopop, sft, sigmoid_norm, simpo, orpo, plackett-luce (default: ${DEFAULT-VALUE}); "
+          + "or kto alone, for labelled responses. The file is one batch: aot and aot_unpaired sort over all its pairs, kto's z_ref is its mean.")
   List<String> loss;
 
   @Option(names = "--loss-weights", split = ",", description = "One weight per --loss (default: 1 each).")
@@ -92,30 +96,52 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--ld-alpha", defaultValue = "1", description = "LD-DPO's α (default: ${DEFAULT-VALUE}: off).")
   double ldAlpha;
 
+  @Option(names = "--kto-desirable-weight", defaultValue = "1", description = "KTO's λ_D (default: ${DEFAULT-VALUE}).")
+  double ktoDesirableWeight;
+
+  @Option(names = "--kto-undesirable-weight", defaultValue = "1", description = "KTO's λ_U (default: ${DEFAULT-VALUE}).")
+  double ktoUndesirableWeight;
+
   @Override
   public Integer call() throws Exception {
+    // kto scores labelled responses, not preferences: its lines are {prompt_ids, response_ids, label}
+    boolean kto = loss.size() == 1 && loss.get(0).trim().equalsIgnoreCase("kto");
     DpoConfig config;
     try {
-      config = new DpoConfig(beta, LossTerm.parse(loss, lossWeights), labelSmoothing, rpoAlpha, LogProbAggregation.parse(logp),
-          FDivergence.parse(fDivergence), fAlphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha, 1, 1);
+      config = new DpoConfig(beta, LossTerm.parse(kto ? List.of("sigmoid") : loss, kto ? List.of() : lossWeights), labelSmoothing, rpoAlpha,
+          LogProbAggregation.parse(logp), FDivergence.parse(fDivergence), fAlphaCoef, discopopTau, simpoGamma, orpoLambda, useWeighting, ldAlpha,
+          ktoDesirableWeight, ktoUndesirableWeight);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
     if (reference == null && adapter == null) {
       throw new ParameterException(spec.commandLine(), "--reference is required unless --adapter is given");
     }
-    List<PreferenceScore> scores;
+    List<ObjectNode> lines = new ArrayList<>();
     try (NDManager manager = NDManager.newBaseManager();
         CausalLm policyModel = adapter == null ? ModelFolder.load(policy, manager) : AdapterFolder.load(adapter, ModelFolder.load(policy, manager));
-        CausalLm referenceModel = reference != null ? ModelFolder.load(reference, manager) : ((LoraModel) policyModel).reference();
-        PreferenceLoss preferenceLoss = new PreferenceLoss(config, manager)) {
-      scores = new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples);
+        CausalLm referenceModel = reference != null ? ModelFolder.load(reference, manager) : ((LoraModel) policyModel).reference()) {
+      if (kto) {
+        List<LabelledExample> examples = PairsFile.readLabelled(pairs, () -> TextTokenizer.fromFolder(policy));
+        try (KtoLoss ktoLoss = new KtoLoss(config, manager)) {
+          for (LabelledScorer.LabelledScore s : new LabelledScorer(policyModel, referenceModel, ktoLoss).score(examples)) lines.add(line(s));
+        }
+      } else {
+        List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
+        try (PreferenceLoss preferenceLoss = new PreferenceLoss(config, manager)) {
+          for (PreferenceScore s : new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples)) lines.add(line(s));
+        }
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
-    for (PreferenceScore s : scores) out.println(JSON.writeValueAsString(line(s)));
+    for (ObjectNode line : lines) out.println(JSON.writeValueAsString(line));
     out.flush();
     return 0;
+  }
+
+  private static ObjectNode line(LabelledScorer.LabelledScore s) {
+    return JSON.createObjectNode().put("id", s.id()).put("label", s.desirable()).put("policy_logp", s.policyLogProb())
+        .put("reference_logp", s.referenceLogProb()).put("reward", s.reward()).put("kl", s.kl()).put("loss", s.loss());
   }
 
   private static ObjectNode line(PreferenceScore s) {

@@ -65,6 +65,41 @@ class ScoreCommandTest {
   }
 
   @Test
+  void kto_scoresLabelledResponses_asTheReferenceVectors(@TempDir Path tmp) throws IOException {
+    Path dir = ReferenceVectors.dir("llama");
+    Path file = tmp.resolve("labelled.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (String line : Files.readAllLines(dir.resolve("pairs.jsonl"))) { // chosen desirable, rejected undesirable: c0, r0, c1, ...
+      if (line.isBlank()) continue;
+      JsonNode p = JSON.readTree(line);
+      lines.append(labelled(p, "chosen_ids", true)).append('\n').append(labelled(p, "rejected_ids", false)).append('\n');
+    }
+    Files.writeString(file, lines.toString());
+    // the reference vectors' swapped columns: the reference folder as the policy, where z_ref > 0
+    Cli cli = Cli.run("score", "--policy", dir.resolve("reference").toString(), "--reference", dir.resolve("policy").toString(),
+        "--pairs", file.toString(), "--loss", "kto");
+    assertThat(cli.exitCode()).as(cli.err()).isZero();
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    List<String> out = cli.out().lines().toList();
+    assertThat(out).hasSize(2 * expected.size());
+    for (int i = 0; i < expected.size(); i++) {
+      JsonNode chosen = JSON.readTree(out.get(2 * i));
+      JsonNode rejected = JSON.readTree(out.get(2 * i + 1));
+      assertClose(chosen.get("loss").asDouble(), expected.get(i).get("loss_kto_chosen_swapped").asDouble(), "chosen " + i);
+      assertClose(rejected.get("loss").asDouble(), expected.get(i).get("loss_kto_rejected_swapped").asDouble(), "rejected " + i);
+      assertClose(chosen.get("kl").asDouble(), expected.get(i).get("kto_kl_swapped").asDouble(), "kl");
+      assertThat(chosen.get("label").asBoolean()).isTrue();
+    }
+  }
+
+  private static String labelled(JsonNode pair, String response, boolean desirable) throws IOException {
+    var o = JSON.createObjectNode().put("id", pair.get("id").asText() + (desirable ? "+" : "-"));
+    o.set("prompt_ids", pair.get("prompt_ids"));
+    o.set("response_ids", pair.get(response));
+    return JSON.writeValueAsString(o.put("label", desirable));
+  }
+
+  @Test
   void rankings_printLogProbsPerResponse() throws IOException {
     Path dir = ReferenceVectors.dir("gpt2");
     Path file = Files.createTempFile("rankings", ".jsonl");

@@ -2,6 +2,7 @@ package io.prefstream.ingest;
 
 import java.time.Duration;
 import java.util.function.Function;
+import io.prefstream.schemas.serde.SchemaRegistryException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -13,10 +14,16 @@ import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
- * Admits one kind of feedback: reads the bytes (Avro or JSON), applies the rules, drops repeats of
- * an event id seen within the de-duplication horizon, and passes valid records on keyed by prompt
- * id with their event time as timestamp. Bad input becomes a dead letter with its original bytes;
- * the application never stops on it.
+ * Admits one kind of feedback: refuses records over the size limit unread, reads the bytes (Avro or
+ * JSON, within the decode limits), applies the rules, drops repeats of an event id seen within the
+ * de-duplication horizon, and passes valid records on keyed by prompt id. Bad input becomes a dead
+ * letter with its original bytes; the application never stops on it.
+ *
+ * <p>The timestamp passed on is the event time, but never later than the ingest clock: an event
+ * dated in the allowed future would otherwise advance stream time, and with it close the rating
+ * windows of every other prompt in the partition. A schema registry that cannot answer is not the
+ * record's fault: that error propagates and stops the service (exactly-once replays the record
+ * after a restart) rather than dead-lettering valid input.
  */
 final class Admission<T extends SpecificRecord> implements Processor<byte[], byte[], String, Admitted> {
 
@@ -30,13 +37,15 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       Function<T, String> promptId, Function<T, Long> eventTime, String dedupStore, java.util.function.BiFunction<T, RecordMetadata, T> stamp) {}
 
   private final Kind<T> kind;
+  private final int maxRecordBytes;
   private final Duration dedupHorizon;
   private final IngestMetrics metrics;
   private ProcessorContext<String, Admitted> context;
   private WindowStore<String, Long> seen;
 
-  Admission(Kind<T> kind, Duration dedupHorizon, IngestMetrics metrics) {
+  Admission(Kind<T> kind, int maxRecordBytes, Duration dedupHorizon, IngestMetrics metrics) {
     this.kind = kind;
+    this.maxRecordBytes = maxRecordBytes;
     this.dedupHorizon = dedupHorizon;
     this.metrics = metrics;
   }
@@ -49,27 +58,42 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
 
   @Override
   public void process(Record<byte[], byte[]> in) {
+    long size = length(in.key()) + length(in.value());
+    if (size > maxRecordBytes) {
+      reject(in, new Rejection(Reason.TOO_LARGE, "the record has " + size + " bytes (key and value); the limit is " + maxRecordBytes
+          + " (" + IngestConfig.MAX_RECORD_BYTES + ")"));
+      return;
+    }
     T record;
     try {
       record = kind.deserializer().deserialize(topic(), in.headers(), in.value());
       if (record == null) throw new SerializationException("topic " + topic() + ": the value is empty (a tombstone)");
-    } catch (SerializationException e) {
+    } catch (SchemaRegistryException e) {
+      if (e.unavailable()) throw e;
       reject(in, new Rejection(Reason.UNDESERIALIZABLE, e.getMessage()));
       return;
+    } catch (RuntimeException e) { // SerializationException, or whatever else odd bytes make a reader throw
+      reject(in, new Rejection(Reason.UNDESERIALIZABLE, String.valueOf(e.getMessage())));
+      return;
     }
-    FeedbackRules.Checked<T> checked = kind.check().apply(record, in.timestamp(), context.currentSystemTimeMs());
+    long now = context.currentSystemTimeMs();
+    FeedbackRules.Checked<T> checked = kind.check().apply(record, in.timestamp(), now);
     if (!checked.passed()) {
       reject(in, checked.rejection());
       return;
     }
     T valid = kind.stamp().apply(checked.record(), context.recordMetadata().orElseThrow());
-    long eventTime = kind.eventTime().apply(valid);
-    if (isRepeat(kind.eventId().apply(valid), eventTime)) {
+    long timestamp = Math.min(kind.eventTime().apply(valid), now);
+    if (isRepeat(kind.eventId().apply(valid), timestamp)) {
       metrics.duplicate(kind.name());
       return;
     }
     metrics.accepted(kind.name());
-    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), eventTime));
+    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), timestamp));
+  }
+
+  private static long length(byte[] bytes) {
+    return bytes == null ? 0 : bytes.length;
   }
 
   private boolean isRepeat(String eventId, long eventTime) {

@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * The validation rules, one reason code each (see {@link Reason}). A record passes when it has an
  * event id; a prompt and each response as non-empty text or tokens, within the size limits; two
- * different responses (a ranking: two distinct ones); a finite positive weight; an event time
+ * different responses (a ranking: two distinct ones); a weight in (0, limits.max.weight]; an event time
  * within the clock limits (an unset event time, 0, takes the Kafka record's timestamp); a rating
  * also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
  * the prompt.
@@ -141,9 +141,9 @@ final class FeedbackRules {
     return Optional.empty();
   }
 
-  private static Optional<Rejection> weight(double weight) {
-    return weight > 0 && Double.isFinite(weight) ? Optional.empty()
-        : Optional.of(new Rejection(Reason.BAD_WEIGHT, "weight must be finite and > 0, got " + weight));
+  private Optional<Rejection> weight(double weight) {
+    return weight > 0 && weight <= limits.maxWeight() ? Optional.empty()
+        : Optional.of(new Rejection(Reason.BAD_WEIGHT, "weight must be > 0 and <= " + limits.maxWeight() + " (limits.max.weight), got " + weight));
   }
 
   private Optional<Rejection> eventTime(long eventTime, long now) {

@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -20,6 +22,7 @@ public record IngestConfig(
     IngestTopics topics,
     ValidationLimits limits,
     RatingPairing pairing,
+    UnpairedRatings unpaired,
     Duration dedupHorizon,
     int metricsPort,
     Map<String, Object> passThrough) {
@@ -29,13 +32,19 @@ public record IngestConfig(
   public static final String FEEDBACK_RANKINGS_TOPIC = "feedback.rankings.topic";
   public static final String PREFERENCE_PAIRS_TOPIC = "preference.pairs.topic";
   public static final String DLQ_TOPIC = "dlq.topic";
+  public static final String MAX_RECORD_BYTES = "limits.max.record.bytes";
   public static final String MAX_TEXT_BYTES = "limits.max.text.bytes";
   public static final String MAX_TOKENS = "limits.max.tokens";
   public static final String MAX_FUTURE_SKEW_MS = "limits.max.future.skew.ms";
   public static final String MAX_AGE_MS = "limits.max.age.ms";
+  public static final String MAX_WEIGHT = "limits.max.weight";
   public static final String RATINGS_WINDOW_MS = "ratings.window.ms";
   public static final String RATINGS_GRACE_MS = "ratings.grace.ms";
   public static final String RATINGS_MAX_PAIRS = "ratings.max.pairs.per.prompt";
+  public static final String RATINGS_MAX_PER_PROMPT = "ratings.max.per.prompt";
+  public static final String RATINGS_UNPAIRED = "ratings.unpaired";
+  public static final String RATINGS_UNPAIRED_DESIRABLE_MIN_STARS = "ratings.unpaired.desirable.min.stars";
+  public static final String RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS = "ratings.unpaired.undesirable.max.stars";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
 
@@ -53,18 +62,33 @@ public record IngestConfig(
       .define(FEEDBACK_RANKINGS_TOPIC, Type.STRING, "feedback.rankings", Importance.HIGH, "Input: ranked responses.")
       .define(PREFERENCE_PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Output: validated pairs and rankings.")
       .define(DLQ_TOPIC, Type.STRING, "preference.dlq", Importance.HIGH, "Output: rejected records with the reason in headers.")
+      .define(MAX_RECORD_BYTES, Type.INT, 1 << 20, Range.atLeast(1), Importance.MEDIUM, "Largest input record value in bytes; a larger one goes to the DLQ as too_large, unread, its copy cut to fit the producer's max.request.size.")
       .define(MAX_TEXT_BYTES, Type.INT, 65_536, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response text in UTF-8 bytes.")
       .define(MAX_TOKENS, Type.INT, 8_192, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response token list.")
       .define(MAX_FUTURE_SKEW_MS, Type.LONG, 60 * MINUTE, Range.atLeast(0), Importance.MEDIUM, "How far ahead of the ingest clock an event time may be.")
       .define(MAX_AGE_MS, Type.LONG, 30 * 24 * 60 * MINUTE, Range.atLeast(0), Importance.MEDIUM, "How far behind the ingest clock an event time may be.")
+      .define(MAX_WEIGHT, Type.DOUBLE, 100.0, Importance.MEDIUM, "Largest weight of a pair or ranking; a weight outside (0, this] goes to the DLQ as bad_weight.")
       .define(RATINGS_WINDOW_MS, Type.LONG, MINUTE, Range.atLeast(1), Importance.MEDIUM, "Ratings of one prompt within a window of this size pair up.")
       .define(RATINGS_GRACE_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM, "Ratings may arrive this late after their window ends; later ones go to the DLQ as late_rating.")
       .define(RATINGS_MAX_PAIRS, Type.INT, 10, Range.atLeast(1), Importance.MEDIUM, "Most pairs one prompt's window yields.")
+      .define(RATINGS_MAX_PER_PROMPT, Type.INT, 100, Range.atLeast(2), Importance.MEDIUM, "Most ratings one prompt's window holds; more go to the DLQ as too_many_ratings.")
+      .define(RATINGS_UNPAIRED, Type.BOOLEAN, false, Importance.MEDIUM,
+          "true: each THUMBS rating, and each STARS_5 rating past the thresholds below, becomes a LabelledResponse (desirable or not) on the pairs topic for KTO, instead of pairing up.")
+      .define(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS, Type.DOUBLE, 4.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or above this are desirable.")
+      .define(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS, Type.DOUBLE, 2.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or below this are undesirable; those between pair up.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
       .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.");
 
   public IngestConfig {
     passThrough = Map.copyOf(passThrough);
+  }
+
+  private static UnpairedRatings unpaired(AbstractConfig c) {
+    try {
+      return new UnpairedRatings(c.getBoolean(RATINGS_UNPAIRED), c.getDouble(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS), c.getDouble(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("ratings.unpaired settings: " + e.getMessage());
+    }
   }
 
   public static IngestConfig parse(Map<String, ?> props) {
@@ -74,9 +98,11 @@ public record IngestConfig(
     return new IngestConfig(
         new IngestTopics(c.getString(FEEDBACK_PAIRS_TOPIC), c.getString(FEEDBACK_RATINGS_TOPIC),
             c.getString(FEEDBACK_RANKINGS_TOPIC), c.getString(PREFERENCE_PAIRS_TOPIC), c.getString(DLQ_TOPIC)),
-        new ValidationLimits(c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
-            Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS))),
-        new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS)),
+        new ValidationLimits(c.getInt(MAX_RECORD_BYTES), c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
+            Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS)), c.getDouble(MAX_WEIGHT)),
+        new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS),
+            c.getInt(RATINGS_MAX_PER_PROMPT)),
+        unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         c.getInt(METRICS_PORT),
         passThrough);
@@ -91,7 +117,19 @@ public record IngestConfig(
     p.putIfAbsent(StreamsConfig.APPLICATION_ID_CONFIG, "prefstream-ingest");
     p.putIfAbsent(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.putIfAbsent(StreamsConfig.STATE_DIR_CONFIG, DEFAULT_STATE_DIR.toString());
+    p.putIfAbsent(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterWriteHandler.class.getName());
+    p.put(DeadLetterWriteHandler.DLQ_TOPIC, topics.dlq());
     return p;
+  }
+
+  /**
+   * The largest request ingest's producer sends ({@code max.request.size}, also under the
+   * {@code producer.} prefix): dead letters are cut to fit it.
+   */
+  public int maxRequestBytes() {
+    Object size = passThrough.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        passThrough.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024));
+    return Integer.parseInt(size.toString().trim());
   }
 
   /** The folder of this application's local state: {@code state.dir}/{@code application.id}. */

@@ -1,11 +1,13 @@
 package io.prefstream.ingest;
 
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SerdeConfig;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
@@ -35,8 +37,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   feedback.pairs    ─ admit ─┬─ valid ────────────────────────────────────────────┐
  *   feedback.rankings ─ admit ─┼─ valid ────────────────────────────────────────────┼─► preference.pairs
- *   feedback.ratings  ─ admit ─┼─ valid ─ by prompt ─ late? ─ window ─ pair up ─────┘
- *                              └─ invalid, undeserializable, late ───────────────────► preference.dlq
+ *   feedback.ratings  ─ admit ─┼─ valid ─ by prompt ─ gate ─ window ─ pair up ───────┘
+ *                              └─ too large, undeserializable, invalid, late, too many ─► preference.dlq
  * </pre>
  *
  * preference.pairs carries PreferencePair and RankedResponses under TopicRecordNameStrategy
@@ -51,6 +53,8 @@ public final class IngestTopology {
     add(builder, config, metrics);
     return builder.build();
   }
+
+  private static final String RATING_COUNTS = "rating-counts";
 
   static void add(StreamsBuilder builder, IngestConfig config, IngestMetrics metrics) {
     IngestTopics topics = config.topics();
@@ -72,31 +76,45 @@ public final class IngestTopology {
           Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(2), config.dedupHorizon().multipliedBy(2), false),
           Serdes.String(), Serdes.Long()));
     }
+    RatingPairing pairing = config.pairing();
+    Duration counted = pairing.window().plus(pairing.grace()); // a window's count is needed until it closes
+    builder.addStateStore(Stores.windowStoreBuilder(
+        Stores.persistentWindowStore(RATING_COUNTS, counted, pairing.window(), false), Serdes.String(), Serdes.Integer()));
 
     admitted(builder, topics.feedbackPairs(), pairs, config, metrics)
         .split(Named.as("pairs-"))
         .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
             .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-pairs"))
             .to(topics.preferencePairs(), toPairs.withName("write-pairs")), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "pairs"), "invalid"));
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "pairs"), "invalid"));
 
     admitted(builder, topics.feedbackRankings(), rankings, config, metrics)
         .split(Named.as("rankings-"))
         .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
             .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-rankings"))
             .to(topics.preferencePairs(), toPairs.withName("write-rankings")), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "rankings"), "invalid"));
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "rankings"), "invalid"));
 
     admitted(builder, topics.feedbackRatings(), ratings, config, metrics)
         .split(Named.as("ratings-"))
-        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(valid, config, metrics, toPairs, serdeProps), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, topics, "ratings"), "invalid"));
+        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(labelUnpaired(valid, config, toPairs), config, metrics, toPairs, serdeProps), "valid"))
+        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "ratings"), "invalid"));
   }
 
   private static <T extends SpecificRecord> KStream<String, Admitted> admitted(
       StreamsBuilder builder, String topic, Admission.Kind<T> kind, IngestConfig config, IngestMetrics metrics) {
     return builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("read-" + kind.name()))
-        .process(() -> new Admission<>(kind, config.dedupHorizon(), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
+        .process(() -> new Admission<>(kind, config.limits().maxRecordBytes(), config.dedupHorizon(), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
+  }
+
+  /** Writes the ratings that {@link UnpairedRatings} labels to the pairs topic; returns the others, to pair up. */
+  private static KStream<String, Admitted> labelUnpaired(KStream<String, Admitted> valid, IngestConfig config, Produced<String, SpecificRecord> toPairs) {
+    if (!config.unpaired().enabled()) return valid;
+    UnpairedRatings unpaired = config.unpaired();
+    valid
+        .flatMapValues(v -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).<SpecificRecord>map(l -> l).stream().toList(), Named.as("label-unpaired-ratings"))
+        .to(config.topics().preferencePairs(), toPairs.withName("write-labelled-ratings"));
+    return valid.filter((k, v) -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).isEmpty(), Named.as("ratings-to-pair"));
   }
 
   private static void pairRatings(KStream<String, Admitted> valid, IngestConfig config, IngestMetrics metrics,
@@ -106,10 +124,10 @@ public final class IngestTopology {
     KStream<String, Admitted> checked = valid
         .mapValues(v -> (ResponseRating) ((Admitted.Accepted) v).record(), Named.as("unwrap-ratings"))
         .repartition(Repartitioned.<String, ResponseRating>as("ratings-by-prompt").withKeySerde(Serdes.String()).withValueSerde(ratingSerde))
-        .process(() -> new LateRatings(pairing, metrics), Named.as("check-late-ratings"));
+        .process(() -> new RatingWindowGate(pairing, RATING_COUNTS, metrics), Named.as("gate-ratings"), RATING_COUNTS);
     checked
         .filter((k, v) -> v instanceof Admitted.Rejected, Named.as("late-ratings"))
-        .process(DeadLetterRecords::new, Named.as("dead-letter-late-ratings"))
+        .process(() -> new DeadLetterRecords(config.maxRequestBytes()), Named.as("dead-letter-late-ratings"))
         .to(config.topics().dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-late-ratings"));
     checked
         .filter((k, v) -> v instanceof Admitted.Accepted, Named.as("timely-ratings"))
@@ -129,14 +147,19 @@ public final class IngestTopology {
         .to(config.topics().preferencePairs(), toPairs.withName("write-rating-pairs"));
   }
 
-  private static void deadLetters(KStream<String, Admitted> invalid, IngestTopics topics, String kind) {
-    invalid.process(DeadLetterRecords::new, Named.as("dead-letter-" + kind))
-        .to(topics.dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-" + kind));
+  private static void deadLetters(KStream<String, Admitted> invalid, IngestConfig config, String kind) {
+    invalid.process(() -> new DeadLetterRecords(config.maxRequestBytes()), Named.as("dead-letter-" + kind))
+        .to(config.topics().dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-" + kind));
   }
 
-  /** A dead letter as the DLQ record: original key and bytes, the reason and source in headers. */
+  /** A dead letter as the DLQ record: original key and bytes (cut to fit a request), the reason and source in headers. */
   static final class DeadLetterRecords implements Processor<String, Admitted, byte[], byte[]> {
+    private final int maxRequestBytes;
     private ProcessorContext<byte[], byte[]> context;
+
+    DeadLetterRecords(int maxRequestBytes) {
+      this.maxRequestBytes = maxRequestBytes;
+    }
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
@@ -145,16 +168,16 @@ public final class IngestTopology {
 
     @Override
     public void process(Record<String, Admitted> in) {
-      DeadLetter letter = ((Admitted.Rejected) in.value()).letter();
-      context.forward(new Record<>(letter.key(), letter.value(), in.timestamp(), letter.headers()));
+      DeadLetter.Copy copy = ((Admitted.Rejected) in.value()).letter().fitting(maxRequestBytes);
+      context.forward(new Record<>(copy.key(), copy.value(), in.timestamp(), copy.headers()));
     }
   }
 
   private static ResponseRating stampSource(ResponseRating r, org.apache.kafka.streams.processor.api.RecordMetadata source) {
     Map<String, String> metadata = new HashMap<>(r.getMetadata());
-    metadata.put(LateRatings.SOURCE_TOPIC, source.topic());
-    metadata.put(LateRatings.SOURCE_PARTITION, String.valueOf(source.partition()));
-    metadata.put(LateRatings.SOURCE_OFFSET, String.valueOf(source.offset()));
+    metadata.put(RatingWindowGate.SOURCE_TOPIC, source.topic());
+    metadata.put(RatingWindowGate.SOURCE_PARTITION, String.valueOf(source.partition()));
+    metadata.put(RatingWindowGate.SOURCE_OFFSET, String.valueOf(source.offset()));
     return ResponseRating.newBuilder(r).setMetadata(metadata).build();
   }
 
@@ -176,7 +199,7 @@ public final class IngestTopology {
     props.put(SerdeConfig.VALUE_SUBJECT_NAME_STRATEGY, "TopicRecordNameStrategy");
     AvroSerializer<SpecificRecord> serializer = new AvroSerializer<>();
     serializer.configure(props, false);
-    RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
     deserializer.configure(props, false);
     return Serdes.serdeFrom(serializer, deserializer);
   }

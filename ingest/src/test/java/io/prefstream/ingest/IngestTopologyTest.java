@@ -3,31 +3,20 @@ package io.prefstream.ingest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
 import io.prefstream.schemas.ScoreScale;
-import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.JsonSerializer;
-import io.prefstream.schemas.serde.RecordDeserializer;
-import io.prefstream.schemas.serde.SerdeConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,50 +28,38 @@ import org.junit.jupiter.params.provider.MethodSource;
 class IngestTopologyTest {
   private static final Instant T0 = Instant.parse("2026-11-01T12:00:00Z");
 
-  private TopologyTestDriver driver;
+  private TopologyFixture fixture;
   private IngestMetrics metrics;
   private TestInputTopic<byte[], byte[]> pairsIn;
   private TestInputTopic<byte[], byte[]> ratingsIn;
   private TestInputTopic<byte[], byte[]> rankingsIn;
   private TestOutputTopic<String, SpecificRecord> out;
   private TestOutputTopic<byte[], byte[]> dlq;
-  private Map<String, Object> serdeProps;
   @TempDir Path stateDir;
 
   @BeforeEach
   void start() {
-    serdeProps = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://ingest-topology-" + UUID.randomUUID());
-    Map<String, Object> props = new HashMap<>(serdeProps);
-    props.put(IngestConfig.RATINGS_WINDOW_MS, "60000");
-    props.put(IngestConfig.RATINGS_GRACE_MS, "10000");
-    props.put(IngestConfig.RATINGS_MAX_PAIRS, "2");
-    props.put(IngestConfig.MAX_TEXT_BYTES, "100");
-    props.put(IngestConfig.MAX_TOKENS, "8");
-    IngestConfig config = IngestConfig.parse(props);
-    metrics = new IngestMetrics(new SimpleMeterRegistry());
-    var streamsProps = new java.util.Properties();
-    streamsProps.putAll(config.streamsProperties());
-    streamsProps.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    streamsProps.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString()); // never the shared /tmp/kafka-streams
-    driver = new TopologyTestDriver(IngestTopology.build(config, metrics), streamsProps, T0);
-    pairsIn = driver.createInputTopic("feedback.pairs", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
-    ratingsIn = driver.createInputTopic("feedback.ratings", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
-    rankingsIn = driver.createInputTopic("feedback.rankings", new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ZERO);
-    var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
-    preferences.configure(serdeProps, false);
-    out = driver.createOutputTopic("preference.pairs", new StringDeserializer(), preferences);
-    dlq = driver.createOutputTopic("preference.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    fixture = new TopologyFixture(stateDir, T0, Map.of(
+        IngestConfig.RATINGS_WINDOW_MS, "60000",
+        IngestConfig.RATINGS_GRACE_MS, "10000",
+        IngestConfig.RATINGS_MAX_PAIRS, "2",
+        IngestConfig.MAX_TEXT_BYTES, "100",
+        IngestConfig.MAX_TOKENS, "8"));
+    metrics = fixture.metrics;
+    pairsIn = fixture.pairsIn;
+    ratingsIn = fixture.ratingsIn;
+    rankingsIn = fixture.rankingsIn;
+    out = fixture.out;
+    dlq = fixture.dlq;
   }
 
   @AfterEach
   void stop() {
-    driver.close();
+    fixture.close();
   }
 
   private <T extends SpecificRecord> byte[] avro(String topic, T record) {
-    AvroSerializer<T> s = new AvroSerializer<>();
-    s.configure(serdeProps, false);
-    return s.serialize(topic, record);
+    return fixture.avro(topic, record);
   }
 
   private static <T extends SpecificRecord> byte[] json(T record) {
@@ -99,7 +76,7 @@ class IngestTopologyTest {
         .setResponse("text of " + responseId).setScore(score).setScale(scale).setEventTime(T0.toEpochMilli()).build();
   }
 
-  private static String header(Headers headers, String key) {
+  static String header(Headers headers, String key) {
     return new String(headers.lastHeader(key).value(), UTF_8);
   }
 
@@ -129,6 +106,7 @@ class IngestTopologyTest {
         new Object[] {pair("e").setChosenIds(List.of(1, -2)).build(), Reason.BAD_TOKEN},
         new Object[] {pair("e").setWeight(Double.NaN).build(), Reason.BAD_WEIGHT},
         new Object[] {pair("e").setWeight(0).build(), Reason.BAD_WEIGHT},
+        new Object[] {pair("e").setWeight(1e39).build(), Reason.BAD_WEIGHT}, // finite, but past limits.max.weight
         new Object[] {pair("e").setEventTime(T0.plus(Duration.ofDays(1)).toEpochMilli()).build(), Reason.BAD_EVENT_TIME},
         new Object[] {pair("e").setEventTime(T0.minus(Duration.ofDays(400)).toEpochMilli()).build(), Reason.BAD_EVENT_TIME});
   }
@@ -193,12 +171,14 @@ class IngestTopologyTest {
   }
 
   private void rate(String id, String response, double stars, Instant at) {
+    fixture.clockTo(at);
     ratingsIn.pipeInput(null, avro("feedback.ratings", ResponseRating.newBuilder(rating(id, response, stars, ScoreScale.STARS_5))
         .setEventTime(at.toEpochMilli()).build()), at);
   }
 
   /** A rating of another prompt far later: moves stream time so that earlier windows close. */
   private void closeWindows(Instant at) {
+    fixture.clockTo(at);
     ratingsIn.pipeInput(null, avro("feedback.ratings", ResponseRating.newBuilder(rating("tick-" + at, "z", 3, ScoreScale.STARS_5))
         .setPromptId("other").setEventTime(at.toEpochMilli()).build()), at);
   }

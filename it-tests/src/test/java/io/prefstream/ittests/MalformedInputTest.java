@@ -66,6 +66,7 @@ class MalformedInputTest {
       bad(feedback.avro(t.feedbackPairs(), "zero-weight", Feedback.pair("e8").setWeight(0).build()), "zero-weight", Reason.BAD_WEIGHT, t.feedbackPairs());
       bad(feedback.avro(t.feedbackPairs(), "tomorrow", Feedback.pair("e9").setEventTime(now + Duration.ofDays(1).toMillis()).build()),
           "tomorrow", Reason.BAD_EVENT_TIME, t.feedbackPairs());
+      bad(feedback.bytes(t.feedbackPairs(), "huge", new byte[Pipeline.MAX_RECORD_BYTES + 1]), "huge", Reason.TOO_LARGE, t.feedbackPairs());
       valid(feedback.avro(t.feedbackPairs(), "k", Feedback.pair("pair-4").build()), "pair-4");
       valid(feedback.avro(t.feedbackPairs(), "k", Feedback.pair("pair-5").build()), "pair-5");
 
@@ -75,13 +76,19 @@ class MalformedInputTest {
       valid(feedback.json(t.feedbackRankings(), "k", Feedback.ranking("ranking-1").build()), "ranking-1");
       valid(feedback.avro(t.feedbackRankings(), "k", Feedback.ranking("ranking-2").build()), "ranking-2");
 
-      // two ratings of one prompt pair up once a rating far enough ahead closes their window; the
+      // two ratings of one prompt pair up once a rating sent after their window closes it; the
       // closing rating stays alone in its own window and makes no pair
       valid(feedback.avro(t.feedbackRatings(), "rated", Feedback.rating("rating-a", "rated", "a", 5, now).build()), "rating-a");
       bad(feedback.avro(t.feedbackRatings(), "off-scale", Feedback.rating("e11", "off-scale", "a", 7, now).build()), "off-scale", Reason.BAD_SCORE, t.feedbackRatings());
       valid(feedback.avro(t.feedbackRatings(), "rated", Feedback.rating("rating-b", "rated", "b", 2, now).build()), "rating-b");
-      feedback.avro(t.feedbackRatings(), "later", Feedback.rating("closes-the-window", "later", "a", 3, now + 5_000).build()).get();
+      feedback.avro(t.feedbackRatings(), "later", Feedback.rating("closes-the-window", "later", "a", 3, Pipeline.ratingWindowsOver(now)).build()).get();
       bad(feedback.avro(t.feedbackRatings(), "late", Feedback.rating("e12", "late", "a", 4, now).build()), "late", Reason.LATE_RATING, t.feedbackRatings());
+      long crowdedAt = System.currentTimeMillis();
+      for (int i = 0; i < Pipeline.MAX_RATINGS_PER_PROMPT; i++) { // one response rated by several users: no pair, but the window is full
+        feedback.avro(t.feedbackRatings(), "crowded", Feedback.rating("crowded-" + i, "crowded", "a", 4, crowdedAt).build()).get();
+      }
+      bad(feedback.avro(t.feedbackRatings(), "crowded", Feedback.rating("e13", "crowded", "a", 4, crowdedAt).build()), "crowded",
+          Reason.TOO_MANY_RATINGS, t.feedbackRatings());
 
       assertThat(reasonsSent).as("a bad event for every reason").isEqualTo(EnumSet.allOf(Reason.class));
       await().atMost(PATIENCE).untilAsserted(() -> assertThat(pipeline.deadLetters()).extracting(MalformedInputTest::describe)

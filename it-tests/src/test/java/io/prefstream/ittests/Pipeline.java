@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
 final class Pipeline implements AutoCloseable {
   /** Pairs per optimizer step: a test that wants every pair trained on sends a multiple of it. */
   static final int BATCH_PAIRS = 2;
+  static final int MAX_RATINGS_PER_PROMPT = 3;
+  static final int MAX_RECORD_BYTES = 200_000;
   private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
   private static final String MODEL = "e2e";
   private static final Duration CATCH_UP = Duration.ofSeconds(90);
@@ -80,6 +82,16 @@ final class Pipeline implements AutoCloseable {
     });
   }
 
+  /**
+   * Waits until the rating windows of events dated {@code sentAt} are over by the clock (window
+   * 1 s, no grace) and returns the time then: a rating dated now closes them. Ingest lets no event
+   * time run ahead of its clock, so a rating dated in the future would not.
+   */
+  static long ratingWindowsOver(long sentAt) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> System.currentTimeMillis() >= sentAt + 2_000);
+    return System.currentTimeMillis();
+  }
+
   /** Creates the topics, a tiny model under {@code work}, and starts ingest and the trainer. */
   static Pipeline start(String name, Clients clients, Path work) {
     Topics topics = Topics.under(name);
@@ -112,6 +124,8 @@ final class Pipeline implements AutoCloseable {
     props.put(IngestConfig.DLQ_TOPIC, topics.dlq());
     // ratings pair up within a second: a rating sent a few seconds later closes the window
     props.put(IngestConfig.RATINGS_WINDOW_MS, "1000");
+    props.put(IngestConfig.RATINGS_MAX_PER_PROMPT, String.valueOf(MAX_RATINGS_PER_PROMPT));
+    props.put(IngestConfig.MAX_RECORD_BYTES, String.valueOf(MAX_RECORD_BYTES)); // under the broker's 1 MB, so a test can send a larger one
     props.put(IngestConfig.RATINGS_GRACE_MS, "0");
     props.put(IngestConfig.METRICS_PORT, "-1");
     return IngestConfig.parse(props);

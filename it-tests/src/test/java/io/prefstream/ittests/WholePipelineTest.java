@@ -47,8 +47,8 @@ class WholePipelineTest {
         feedback.avro(t.feedbackRatings(), "rated-" + i, Feedback.rating("rating-" + i + "-a", "rated-" + i, "a", 5, now).build());
         feedback.avro(t.feedbackRatings(), "rated-" + i, Feedback.rating("rating-" + i + "-b", "rated-" + i, "b", 1, now).build());
       }
-      // a rating far enough ahead closes the rating windows, so the rated prompts pair up
-      feedback.avro(t.feedbackRatings(), "later", Feedback.rating("closes-the-windows", "later", "a", 3, now + 5_000).build()).get();
+      // a rating sent after the rating windows are over closes them, so the rated prompts pair up
+      feedback.avro(t.feedbackRatings(), "later", Feedback.rating("closes-the-windows", "later", "a", 3, Pipeline.ratingWindowsOver(now)).build()).get();
       feedback.flush();
 
       // 6 pairs, 6 rankings, 6 pairs made from ratings

@@ -14,6 +14,7 @@ public final class DeadLetterHeaders {
   public static final String SOURCE_TOPIC = "error.source.topic";
   public static final String SOURCE_PARTITION = "error.source.partition";
   public static final String SOURCE_OFFSET = "error.source.offset";
+  private static final int MAX_DETAIL_CHARS = 2 * 1024;
 
   private DeadLetterHeaders() {}
 
@@ -24,7 +25,7 @@ public final class DeadLetterHeaders {
   public static Headers of(String reason, String detail, String sourceTopic, int sourcePartition, long sourceOffset) {
     Headers h = new RecordHeaders();
     h.add(REASON, utf8(reason));
-    h.add(DETAIL, utf8(detail));
+    h.add(DETAIL, utf8(detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) + "..." : detail));
     h.add(SOURCE_TOPIC, utf8(sourceTopic));
     h.add(SOURCE_PARTITION, utf8(String.valueOf(sourcePartition)));
     h.add(SOURCE_OFFSET, utf8(String.valueOf(sourceOffset)));

@@ -1,7 +1,10 @@
 package io.prefstream.schemas.serde;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -33,19 +37,24 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class JsonRecords {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** One parser per set of limits: Jackson's constraints belong to the factory. */
+  private static final Map<DecodeLimits, ObjectMapper> READERS = new ConcurrentHashMap<>();
 
   private JsonRecords() {}
 
-  /** Reads a JSON object into the record class; {@link IllegalArgumentException} names the bad field. */
-  public static <T extends SpecificRecord> T read(byte[] json, Class<T> type, Schema schema) {
+  /**
+   * Reads a JSON object into the record class within the limits (string length, nesting depth,
+   * items per array or object); {@link IllegalArgumentException} names the bad field or the limit.
+   */
+  public static <T extends SpecificRecord> T read(byte[] json, Class<T> type, Schema schema, DecodeLimits limits) {
     JsonNode tree;
     try {
-      tree = JSON.readTree(json);
+      tree = READERS.computeIfAbsent(limits, JsonRecords::reader).readTree(json);
     } catch (IOException e) {
       throw new IllegalArgumentException("not valid JSON: " + e.getMessage(), e);
     }
     if (tree == null || !tree.isObject()) throw new IllegalArgumentException("expected a JSON object");
-    GenericRecord generic = (GenericRecord) value(schema, tree, schema.getName());
+    GenericRecord generic = (GenericRecord) value(schema, tree, schema.getName(), limits.maxCollectionItems());
     // Through Avro binary so the generated class's own reader fills it: types come out exactly as
     // from an Avro producer (String, List, Map, enums).
     try {
@@ -59,6 +68,14 @@ public final class JsonRecords {
     }
   }
 
+  private static ObjectMapper reader(DecodeLimits limits) {
+    StreamReadConstraints constraints = StreamReadConstraints.builder()
+        .maxStringLength(limits.maxStringBytes())
+        .maxNestingDepth(limits.maxNestingDepth())
+        .build();
+    return JsonMapper.builder(JsonFactory.builder().streamReadConstraints(constraints).build()).build();
+  }
+
   /** Writes the record as a JSON object. */
   public static byte[] write(SpecificRecord record) {
     try {
@@ -68,7 +85,7 @@ public final class JsonRecords {
     }
   }
 
-  private static Object value(Schema schema, JsonNode node, String where) {
+  private static Object value(Schema schema, JsonNode node, String where, int maxItems) {
     switch (schema.getType()) {
       case NULL:
         if (node == null || node.isNull()) return null;
@@ -79,7 +96,7 @@ public final class JsonRecords {
           throw mismatch(where, "a value", node);
         }
         for (Schema branch : schema.getTypes()) {
-          if (branch.getType() != Schema.Type.NULL && fits(branch, node)) return value(branch, node, where);
+          if (branch.getType() != Schema.Type.NULL && fits(branch, node)) return value(branch, node, where, maxItems);
         }
         throw mismatch(where, schema.getTypes().toString(), node);
       case STRING:
@@ -110,14 +127,16 @@ public final class JsonRecords {
         throw mismatch(where, "one of " + schema.getEnumSymbols(), node);
       case ARRAY: {
         if (node == null || !node.isArray()) throw mismatch(where, "an array", node);
+        checkItems(where, node, maxItems);
         List<Object> items = new ArrayList<>(node.size());
-        for (int i = 0; i < node.size(); i++) items.add(value(schema.getElementType(), node.get(i), where + "[" + i + "]"));
+        for (int i = 0; i < node.size(); i++) items.add(value(schema.getElementType(), node.get(i), where + "[" + i + "]", maxItems));
         return items;
       }
       case MAP: {
         if (node == null || !node.isObject()) throw mismatch(where, "an object", node);
+        checkItems(where, node, maxItems);
         Map<String, Object> map = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> map.put(e.getKey(), value(schema.getValueType(), e.getValue(), where + "." + e.getKey())));
+        node.fields().forEachRemaining(e -> map.put(e.getKey(), value(schema.getValueType(), e.getValue(), where + "." + e.getKey(), maxItems)));
         return map;
       }
       case RECORD: {
@@ -129,13 +148,17 @@ public final class JsonRecords {
             if (!field.hasDefaultValue()) throw new IllegalArgumentException("field '" + field.name() + "' of " + where + " is required");
             continue; // the builder applies the default
           }
-          builder.set(field, value(field.schema(), child, field.name()));
+          builder.set(field, value(field.schema(), child, field.name(), maxItems));
         }
         return builder.build();
       }
       default:
         throw new IllegalArgumentException(where + ": Avro type " + schema.getType() + " is not supported in JSON");
     }
+  }
+
+  private static void checkItems(String where, JsonNode node, int maxItems) {
+    if (node.size() > maxItems) throw new IllegalArgumentException("field '" + where + "' has " + node.size() + " items; at most " + maxItems + " allowed");
   }
 
   private static boolean fits(Schema schema, JsonNode node) {

@@ -16,7 +16,10 @@ import org.apache.kafka.common.serialization.Deserializer;
  * from the registry, so older and newer producers are read into this version of the class) or
  * plain JSON (first non-blank byte {@code '{'}), detected per record.
  *
- * <p>Anything else is a {@link SerializationException} naming the topic and the first bytes. A
+ * <p>No value makes it allocate more than {@link DecodeLimits} allow, whatever lengths its bytes
+ * claim. A registry that cannot answer is a {@link SchemaRegistryException} that is
+ * {@link SchemaRegistryException#unavailable() unavailable}, thrown as it is: the value is not at
+ * fault. Anything else is a {@link SerializationException} naming the topic and the first bytes. A
  * deserializer does not see the partition and offset; whoever handles the exception (ingest's
  * dead-letter path, a consumer's error log) adds them.
  */
@@ -70,7 +73,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     if (WireFormat.isFramed(data)) return fromAvro(topic, data);
     if (startsLikeJson(data) && readerSchemasByName.isEmpty()) {
       try {
-        return JsonRecords.read(data, type, readerSchema);
+        return JsonRecords.read(data, type, readerSchema, config.limits());
       } catch (IllegalArgumentException e) {
         throw failure(topic, data, "JSON is not a valid " + readerSchema.getName() + ": " + e.getMessage(), e);
       }
@@ -89,6 +92,9 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
       if (registry == null) registry = SchemaRegistry.of(config);
       writerSchema = registry.byId(id);
     } catch (SchemaRegistryException e) {
+      if (e.unavailable()) { // the value may be valid: not this record's fault
+        throw new SchemaRegistryException(e.status(), e.errorCode(), "topic " + topic + ": writer schema id " + id + ": " + e.getMessage(), e);
+      }
       throw failure(topic, data, "writer schema id " + id + " unavailable: " + e.getMessage(), e);
     }
     Schema reader = readerSchemasByName.isEmpty() ? readerSchema : readerSchemasByName.get(writerSchema.getFullName());
@@ -96,8 +102,9 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
       throw failure(topic, data, "record type " + writerSchema.getFullName() + " (schema id " + id + ") is none of " + readerSchemasByName.keySet(), null);
     }
     try {
-      var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, data.length - WireFormat.HEADER_LENGTH, null);
-      T record = new SpecificDatumReader<T>(writerSchema, reader).read(null, decoder);
+      int length = data.length - WireFormat.HEADER_LENGTH;
+      var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, length, null);
+      T record = new SpecificDatumReader<T>(writerSchema, reader).read(null, new BoundedDecoder(decoder, config.limits(), length));
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
       return record;
     } catch (IOException | RuntimeException e) {

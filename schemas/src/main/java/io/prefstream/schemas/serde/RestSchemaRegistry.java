@@ -14,23 +14,28 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client of Confluent's schema registry REST API (v1), with a schema-id cache.
  *
- * <p>5xx answers and connection failures are retried a bounded number of times with exponential
- * backoff; 4xx answers fail at once with the registry's own error code and message.
+ * <p>5xx answers and connection failures are retried with exponential backoff for
+ * {@code schema.registry.retry.max.ms}, then fail as {@link SchemaRegistryException#unavailable()};
+ * 4xx answers fail at once with the registry's own error code and message.
  */
 final class RestSchemaRegistry implements SchemaRegistry {
   static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int ATTEMPTS = 3;
+  private static final Logger log = LoggerFactory.getLogger(RestSchemaRegistry.class);
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final String baseUrl;
   private final HttpClient http;
   private final String authorization;
+  private final Duration retryBound;
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
   private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
 
@@ -43,6 +48,10 @@ final class RestSchemaRegistry implements SchemaRegistry {
     this.authorization = config.basicAuthUserInfo()
         .map(u -> "Basic " + Base64.getEncoder().encodeToString(u.getBytes(StandardCharsets.UTF_8)))
         .orElse(null);
+    this.retryBound = config.registryRetryBound();
+    if (authorization != null && baseUrl.startsWith("http://")) {
+      log.warn("basic-auth credentials for the schema registry go over plain http to {}: anyone on the path can read them; use https://", baseUrl);
+    }
   }
 
   @Override
@@ -84,9 +93,10 @@ final class RestSchemaRegistry implements SchemaRegistry {
     if (body != null) request.header("Content-Type", CONTENT_TYPE);
     if (authorization != null) request.header("Authorization", authorization);
 
-    SchemaRegistryException last = null;
+    SchemaRegistryException last;
     Duration backoff = FIRST_BACKOFF;
-    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    long deadline = System.nanoTime() + retryBound.toNanos();
+    for (int attempt = 1; ; attempt++) {
       try {
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
@@ -100,10 +110,15 @@ final class RestSchemaRegistry implements SchemaRegistry {
         Thread.currentThread().interrupt();
         throw new SchemaRegistryException(0, 0, "interrupted while calling the schema registry at " + baseUrl, e);
       }
-      if (attempt < ATTEMPTS) pause(backoff);
-      backoff = backoff.multipliedBy(2);
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new SchemaRegistryException(last.status(), last.errorCode(), "schema registry at " + baseUrl + " gave no answer in "
+            + retryBound.toMillis() + " ms (" + attempt + " attempts, " + SerdeConfig.REGISTRY_RETRY_MAX_MS + "); last: " + last.getMessage(), last);
+      }
+      if (attempt == 1) log.warn("schema registry at {} unavailable, retrying for up to {} ms: {}", baseUrl, retryBound.toMillis(), last.getMessage());
+      pause(Duration.ofNanos(Math.min(backoff.toNanos(), left)));
+      backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
     }
-    throw last;
   }
 
   private static SchemaRegistryException refusal(String method, URI uri, int status, String body) {

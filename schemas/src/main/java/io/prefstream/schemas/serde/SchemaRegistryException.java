@@ -25,4 +25,12 @@ public final class SchemaRegistryException extends SerializationException {
   public int errorCode() {
     return errorCode;
   }
+
+  /**
+   * Whether the registry could not answer (unreachable, or HTTP 5xx) rather than refused: the
+   * value may well be valid, so a reader stops or waits instead of calling it bad data.
+   */
+  public boolean unavailable() {
+    return status == 0 || status >= 500;
+  }
 }

@@ -1,10 +1,12 @@
 package io.prefstream.schemas.serde;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
@@ -15,6 +17,9 @@ import org.apache.kafka.common.config.types.Password;
  *
  * @param registryUrl {@code mock://<scope>} for the in-memory registry, else the REST base URL
  * @param basicAuthUserInfo {@code user:password} sent as HTTP basic auth, when set
+ * @param registryRetryBound how long an unreachable or failing (5xx) registry is retried, with
+ *     backoff, before the call fails with {@link SchemaRegistryException#unavailable()}
+ * @param limits what one value may make the deserializer allocate
  */
 public record SerdeConfig(
     String registryUrl,
@@ -23,7 +28,9 @@ public record SerdeConfig(
     Optional<String> basicAuthUserInfo,
     RegistryTls tls,
     Subjects.Strategy keySubjectStrategy,
-    Subjects.Strategy valueSubjectStrategy) {
+    Subjects.Strategy valueSubjectStrategy,
+    Duration registryRetryBound,
+    DecodeLimits limits) {
 
   public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
   public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
@@ -33,6 +40,10 @@ public record SerdeConfig(
   public static final String SPECIFIC_AVRO_READER = "specific.avro.reader";
   public static final String KEY_SUBJECT_NAME_STRATEGY = "key.subject.name.strategy";
   public static final String VALUE_SUBJECT_NAME_STRATEGY = "value.subject.name.strategy";
+  public static final String REGISTRY_RETRY_MAX_MS = "schema.registry.retry.max.ms";
+  public static final String MAX_STRING_BYTES = "limits.max.string.bytes";
+  public static final String MAX_COLLECTION_ITEMS = "limits.max.collection.items";
+  public static final String MAX_NESTING_DEPTH = "limits.max.nesting.depth";
   public static final String DEFAULT_REGISTRY_URL = "mock://prefstream";
 
   static final ConfigDef DEF =
@@ -53,7 +64,15 @@ public record SerdeConfig(
           .define(VALUE_SUBJECT_NAME_STRATEGY, Type.STRING, "TopicNameStrategy", Importance.LOW,
               "Subject of value schemas, as for keys; TopicRecordNameStrategy lets one topic carry several record types.")
           .define(SPECIFIC_AVRO_READER, Type.BOOLEAN, true, Importance.LOW,
-              "Read into the generated record classes. prefstream's deserializers are typed, so this must be true.");
+              "Read into the generated record classes. prefstream's deserializers are typed, so this must be true.")
+          .define(REGISTRY_RETRY_MAX_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
+              "How long an unreachable or failing (HTTP 5xx) schema registry is retried, with exponential backoff, before the call fails.")
+          .define(MAX_STRING_BYTES, Type.INT, 16 << 20, Range.atLeast(1), Importance.LOW,
+              "Longest string or bytes field a value may hold (Avro's string and bytes limits; for JSON, Jackson's maxStringLength).")
+          .define(MAX_COLLECTION_ITEMS, Type.INT, 1_000_000, Range.atLeast(1), Importance.LOW,
+              "Most items of one array or map in a value (Avro's collectionItems limit).")
+          .define(MAX_NESTING_DEPTH, Type.INT, 64, Range.atLeast(1), Importance.LOW,
+              "Deepest nesting of JSON objects and arrays (Jackson's maxNestingDepth).");
 
   public SerdeConfig {
     if (registryUrl.isBlank()) throw new ConfigException(SCHEMA_REGISTRY_URL, registryUrl, "must not be empty");
@@ -75,7 +94,9 @@ public record SerdeConfig(
         userInfo.value().isEmpty() ? Optional.empty() : Optional.of(userInfo.value()),
         RegistryTls.from(c),
         Subjects.Strategy.parse(KEY_SUBJECT_NAME_STRATEGY, c.getString(KEY_SUBJECT_NAME_STRATEGY)),
-        Subjects.Strategy.parse(VALUE_SUBJECT_NAME_STRATEGY, c.getString(VALUE_SUBJECT_NAME_STRATEGY)));
+        Subjects.Strategy.parse(VALUE_SUBJECT_NAME_STRATEGY, c.getString(VALUE_SUBJECT_NAME_STRATEGY)),
+        Duration.ofMillis(c.getLong(REGISTRY_RETRY_MAX_MS)),
+        new DecodeLimits(c.getInt(MAX_STRING_BYTES), c.getInt(MAX_COLLECTION_ITEMS), c.getInt(MAX_NESTING_DEPTH)));
   }
 
   /** The embedded default: the in-memory registry of scope "prefstream". */

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.optim.AdamW;
@@ -78,18 +79,27 @@ public final class DpoStep implements AutoCloseable {
   }
 
   private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
-    try (NDManager m = stepManager.newSubManager()) {
+    // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
+    try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, m);
       DpoConfig config = loss.config();
+      // summed log-probs: the loss aggregates them itself, with the token counts
+      SequenceLogProbs.Options options = new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), config.useWeighting());
       // no graph: nothing in it needs a gradient; reference-free losses (SimPO, ORPO, SFT) skip the pass
-      SequenceLogProbs.TokenLogProbs referenceTokens = config.needsReference() ? SequenceLogProbs.tokens(reference, batch, false, false) : null;
+      NDArray referenceLogProbs = config.needsReference()
+          ? SequenceLogProbs.of(reference, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), false)).logProbs() : null;
+      NDArray tokens = SequenceLogProbs.responseTokens(batch); // (B, K)
+      double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        SequenceLogProbs.TokenLogProbs policyTokens = SequenceLogProbs.tokens(policy, batch, true, config.useWeighting());
-        ResponseLogProbs logProbs = ResponseLogProbs.of(policyTokens, referenceTokens, batch, config.ldAlpha()); // (B, K)
-        NDArray perExample = loss.perExample(logProbs, meanChosenTokens); // (B)
-        NDArray contribution = perExample.mul(batch.weights()).sum().div(totalWeight);
-        collector.backward(contribution);
-        sums.add(contribution.getFloat(), loss.rewards(logProbs), loss.aggregated(logProbs.policy(), logProbs.tokens()), batch.tokens());
+        SequenceLogProbs.Scored policyLogProbs = SequenceLogProbs.backward(policy, batch, options, collector, (logProbs, wpoWeights, first) -> {
+          NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
+          ResponseLogProbs part = new ResponseLogProbs(logProbs, referenceLogProbs == null ? null : referenceLogProbs.get(examples), tokens.get(examples), wpoWeights);
+          NDArray weighted = loss.perExample(part, meanChosenTokens).mul(batch.weights().get(examples)).sum().div(totalWeight); // (b) -> scalar
+          contribution[0] += weighted.getFloat();
+          return weighted;
+        }); // (B, K)
+        ResponseLogProbs all = new ResponseLogProbs(policyLogProbs.logProbs(), referenceLogProbs, tokens, null);
+        sums.add(contribution[0], loss.rewards(all), loss.aggregated(all.policy(), all.tokens()), batch.tokens());
       }
     }
   }
@@ -116,7 +126,7 @@ public final class DpoStep implements AutoCloseable {
   }
 
   private void accumulateLabelled(List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
-    try (NDManager m = stepManager.newSubManager()) {
+    try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.ofCompletions(micro.stream().map(LabelledExample::completion).toList(), m);
       float[] weights = new float[micro.size()];
       float[] desirable = new float[micro.size()];
@@ -124,13 +134,19 @@ public final class DpoStep implements AutoCloseable {
         weights[i] = (float) micro.get(i).weight();
         desirable[i] = micro.get(i).desirable() ? 1 : 0;
       }
-      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).reshape(micro.size()); // no graph
+      NDArray weightArray = m.create(weights);
+      NDArray desirableArray = m.create(desirable);
+      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).reshape(micro.size()); // (B), no graph
+      double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.of(policy, batch, LogProbAggregation.SUM, true).reshape(micro.size()); // (B)
-        NDArray perExample = kto.perExample(policyLogProbs, referenceLogProbs, m.create(desirable), z); // (B)
-        NDArray contribution = perExample.mul(m.create(weights)).sum().div(totalWeight);
-        collector.backward(contribution);
-        sums.addLabelled(contribution.getFloat(), policyLogProbs.toFloatArray(), referenceLogProbs.toFloatArray(), desirable, kto, batch.tokens());
+        NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, LogProbAggregation.SUM, collector, (logProbs, first) -> {
+          NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
+          NDArray perExample = kto.perExample(logProbs.reshape(-1), referenceLogProbs.get(examples), desirableArray.get(examples), z); // (b)
+          NDArray weighted = perExample.mul(weightArray.get(examples)).sum().div(totalWeight);
+          contribution[0] += weighted.getFloat();
+          return weighted;
+        });
+        sums.addLabelled(contribution[0], policyLogProbs.toFloatArray(), referenceLogProbs.toFloatArray(), desirable, kto, batch.tokens());
       }
     }
   }
@@ -151,7 +167,7 @@ public final class DpoStep implements AutoCloseable {
     long tokens;
     double kl = Double.NaN;
 
-    void add(float lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
+    void add(double lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
       int k = (int) rewards.getShape().get(1);
       float[] r = rewards.toFloatArray();
       float[] lp = logProbs.toFloatArray();
@@ -174,7 +190,7 @@ public final class DpoStep implements AutoCloseable {
     }
 
     /** Desirable responses count as chosen, undesirable ones as rejected, as TRL's KTO metrics. */
-    void addLabelled(float lossContribution, float[] policy, float[] reference, float[] desirable, KtoLoss kto, long batchTokens) {
+    void addLabelled(double lossContribution, float[] policy, float[] reference, float[] desirable, KtoLoss kto, long batchTokens) {
       for (int i = 0; i < policy.length; i++) {
         double reward = kto.reward(policy[i], reference[i]);
         if (desirable[i] == 1) {

@@ -7,7 +7,7 @@ package io.prefstream.trainer.dpo;
  *
  * @param weight finite and positive; scales this example's loss
  */
-public record LabelledExample(String id, int[] prompt, int[] response, boolean desirable, double weight) {
+public record LabelledExample(String id, int[] prompt, int[] response, boolean desirable, double weight) implements TrainingExample {
   public LabelledExample {
     if (prompt.length == 0) throw new IllegalArgumentException("example " + id + ": the prompt has no tokens");
     if (response.length == 0) throw new IllegalArgumentException("example " + id + ": the response has no tokens");

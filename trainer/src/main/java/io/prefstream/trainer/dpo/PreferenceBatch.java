@@ -17,9 +17,16 @@ import java.util.List;
  * @param responseMask (N, T-1) float32: 1 where the target token t+1 belongs to the response, the
  *     positions whose log-probabilities are summed (logits at t score token t+1)
  * @param weights (B) float32 example weights
+ * @param scored the positions {@code responseMask} marks, with their target tokens, on the host
  */
 public record PreferenceBatch(
-    NDArray tokenIds, NDArray attentionMask, NDArray responseMask, NDArray weights, int examples, int responsesPerExample) {
+    NDArray tokenIds,
+    NDArray attentionMask,
+    NDArray responseMask,
+    NDArray weights,
+    int examples,
+    int responsesPerExample,
+    ScoredPositions scored) {
 
   /** Builds the batch on {@code manager}; all examples must have the same number of responses. */
   public static PreferenceBatch of(List<PreferenceExample> examples, NDManager manager) {
@@ -52,15 +59,23 @@ public record PreferenceBatch(
     long[] ids = new long[n * t];
     long[] mask = new long[n * t];
     float[] scored = new float[n * (t - 1)];
+    int responseTokens = rows.stream().mapToInt(c -> c.response().length).sum();
+    long[] positions = new long[responseTokens];
+    long[] targets = new long[responseTokens];
+    int[] rowStarts = new int[n + 1];
     for (int row = 0; row < n; row++) {
       int[] prompt = rows.get(row).prompt();
       int[] response = rows.get(row).response();
       int p = prompt.length;
       for (int j = 0; j < p; j++) ids[row * t + j] = prompt[j];
+      int start = rowStarts[row];
       for (int j = 0; j < response.length; j++) {
         ids[row * t + p + j] = response[j];
         scored[row * (t - 1) + p + j - 1] = 1f; // the logits at p+j-1 score response token j
+        positions[start + j] = (long) row * t + p + j - 1;
+        targets[start + j] = response[j];
       }
+      rowStarts[row + 1] = start + response.length;
       for (int j = 0; j < p + response.length; j++) mask[row * t + j] = 1;
     }
     return new PreferenceBatch(
@@ -69,7 +84,8 @@ public record PreferenceBatch(
         manager.create(scored, new Shape(n, t - 1)),
         manager.create(weights, new Shape(weights.length)),
         weights.length,
-        k);
+        k,
+        new ScoredPositions(positions, targets, rowStarts));
   }
 
   /** Real tokens in the batch. */

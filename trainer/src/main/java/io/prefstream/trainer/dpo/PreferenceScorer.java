@@ -56,13 +56,13 @@ public final class PreferenceScorer {
       // the scope also frees what the model's blocks attach to the weights' manager
       try (NDScope scope = new NDScope(); NDManager m = policy.manager().newSubManager()) {
         PreferenceBatch batch = PreferenceBatch.of(part, m);
-        ResponseLogProbs logProbs = ResponseLogProbs.of(SequenceLogProbs.tokens(policy, batch, false, config.useWeighting()),
-            SequenceLogProbs.tokens(reference, batch, false, false), batch, config.ldAlpha());
+        SequenceLogProbs.Scored policyScored = SequenceLogProbs.of(policy, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), config.useWeighting()));
+        SequenceLogProbs.Scored referenceScored = SequenceLogProbs.of(reference, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), false));
         int offset = start * k;
-        copy(logProbs.policy(), policySums, offset);
-        copy(logProbs.reference(), referenceSums, offset);
-        copy(logProbs.tokens(), tokens, offset);
-        if (logProbs.wpoWeights() != null) copy(logProbs.wpoWeights(), wpo, offset);
+        copy(policyScored.logProbs(), policySums, offset);
+        copy(referenceScored.logProbs(), referenceSums, offset);
+        copy(SequenceLogProbs.responseTokens(batch), tokens, offset);
+        if (policyScored.wpoWeights() != null) copy(policyScored.wpoWeights(), wpo, offset);
       }
     }
     double meanChosenTokens = examples.stream().mapToInt(e -> e.responses().get(0).length).average().orElseThrow();

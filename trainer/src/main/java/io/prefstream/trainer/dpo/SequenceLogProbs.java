@@ -1,65 +1,270 @@
 package io.prefstream.trainer.dpo;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * log π(y|x) = Σ_t log softmax(logits[t-1])[y_t] over the response tokens, as in the DPO paper's
- * reference code: the logits at position t-1 score token t; prompt and padding are masked out.
+ * log π(y|x) = Σ_t log softmax(head(h_{t-1}))[y_t] over the response tokens, as in the DPO paper's
+ * reference code: the hidden state at position t-1 scores token t; prompt and padding are never
+ * scored.
+ *
+ * <p>The LM head and the log-softmax run only at the scored positions, a chunk of rows at a time
+ * (at most {@link #CHUNK_LOGITS} logits), so no pass holds a (tokens × vocabulary) array for a
+ * whole micro-batch: at Qwen's vocabulary of 151,936, one such array for 8 pairs of 64 tokens is
+ * 622 MB, and a training pass used to hold several.
+ *
+ * <p>Training ({@link #backward}) keeps that bound with gradients. The trunk's hidden states h are
+ * cut from the graph into a leaf; each chunk of whole examples runs head, log-softmax, its examples'
+ * share of the loss and backward through the head alone, which accumulates the head's gradient and
+ * ∂L/∂h and frees the chunk; a last backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The
+ * loss is a sum over examples, each depending only on its own responses, so by the chain rule these
+ * are the gradients of the whole loss at once.
+ *
+ * <p>Two variants of the preference family change what a pass computes ({@link Options}): LD-DPO
+ * (Liu et al. 2024, arXiv:2409.06411) counts the tokens past the shortest of an example's
+ * responses α times, so that length alone earns no reward; WPO (Zhou et al. 2024,
+ * arXiv:2406.11827, Eq. 2) weighs each response by exp(mean over its tokens of log π(y_t) − log
+ * Σ_v π(v)²), read from the same logits, without a gradient.
  */
 public final class SequenceLogProbs {
+  /** Logits one chunk may hold: 2^24 floats (64 MiB), ~110 positions at Qwen's vocabulary. */
+  static final long CHUNK_LOGITS = 1L << 24;
+
   private SequenceLogProbs() {}
 
-  /**
-   * One forward pass's per-token log-probabilities.
-   *
-   * @param perToken (N, T-1) log π of each target token; 0 outside the responses
-   * @param wpoAligned (N) WPO's length-normalized aligned log-probability of each response, without a
-   *     gradient; null unless asked for
-   */
-  public record TokenLogProbs(NDArray perToken, NDArray wpoAligned) {}
+  /** The training loss of consecutive examples, given their log-probabilities. */
+  @FunctionalInterface
+  public interface ExampleLoss {
+    /**
+     * @param logProbs (b, K) log-probabilities of examples [first, first + b), with their graph
+     * @return the scalar whose gradient is accumulated
+     */
+    NDArray of(NDArray logProbs, int first);
+  }
+
+  /** As {@link ExampleLoss}, also given the examples' WPO weights. */
+  @FunctionalInterface
+  public interface WeightedExampleLoss {
+    /**
+     * @param logProbs (b, K) log-probabilities of examples [first, first + b), with their graph
+     * @param wpoWeights (b, K) WPO's weights without a graph; null unless asked for
+     * @return the scalar whose gradient is accumulated
+     */
+    NDArray of(NDArray logProbs, NDArray wpoWeights, int first);
+  }
 
   /**
-   * @return (B, K) float32 log-probabilities of each example's responses, best first. Recorded
-   *     for backward when the model's weights need gradients and a gradient collector is open.
+   * What a pass computes.
+   *
+   * @param ldAlpha LD-DPO's α in [0, 1]; 1: every token counts once
+   * @param wpo whether to compute WPO's weights
+   */
+  public record Options(LogProbAggregation aggregation, double ldAlpha, boolean wpo) {
+    public static Options of(LogProbAggregation aggregation) {
+      return new Options(aggregation, 1, false);
+    }
+  }
+
+  /**
+   * @param logProbs (B, K) log-probabilities without a graph, on the batch's manager
+   * @param wpoWeights (B, K) WPO's weights; null unless asked for
+   */
+  public record Scored(NDArray logProbs, NDArray wpoWeights) {}
+
+  /** Rows' log-probabilities and WPO's aligned mean log-probabilities (null unless asked for). */
+  private record Rows(NDArray logProbs, NDArray wpoAligned) {}
+
+  /**
+   * @return (B, K) float32 log-probabilities of each example's responses, best first, without a
+   *     graph, on the batch's manager
    */
   public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation) {
-    return of(model, batch, aggregation, false);
+    return of(model, batch, Options.of(aggregation), CHUNK_LOGITS).logProbs();
   }
 
-  /** As {@link #of(CausalLm, PreferenceBatch, LogProbAggregation)}, for a training pass when {@code training}. */
-  public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, boolean training) {
-    NDArray summed = tokens(model, batch, training, false).perToken().sum(new int[] {1}); // (N)
-    NDArray perResponse = switch (aggregation) {
-      case SUM -> summed;
-      case MEAN -> summed.div(batch.responseMask().sum(new int[] {1}));
-    };
-    return perResponse.reshape(batch.examples(), batch.responsesPerExample()); // (B, K)
+  static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, long chunkLogits) {
+    return of(model, batch, Options.of(aggregation), chunkLogits).logProbs();
+  }
+
+  /** A pass without a graph that computes what {@code options} asks. */
+  public static Scored of(CausalLm model, PreferenceBatch batch, Options options) {
+    return of(model, batch, options, CHUNK_LOGITS);
+  }
+
+  private static Scored of(CausalLm model, PreferenceBatch batch, Options options, long chunkLogits) {
+    ScoredPositions scored = batch.scored();
+    float[] perRow = new float[scored.rows()];
+    float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
+    try (NDScope pass = new NDScope()) {
+      NDArray hidden = flatHidden(model, batch, false);
+      for (int[] rows : chunks(scored, 1, model.config().vocabSize(), chunkLogits)) {
+        try (NDScope chunk = new NDScope()) {
+          Rows r = rowLogProbs(model, hidden, scored, rows[0], rows[1], options, batch.responsesPerExample());
+          copy(r.logProbs(), perRow, rows[0]);
+          if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
+        }
+      }
+    }
+    return scored(perRow, wpoPerRow, batch);
   }
 
   /**
-   * The per-token log-probabilities of every row, and with {@code wpo} the aligned log-probability
-   * of WPO (Zhou et al. 2024, arXiv:2406.11827, Eq. 2): mean over response tokens of log π(y_t) −
-   * log Σ_v π(v)², which makes the weight exp(·) of a sampled-looking response near 1.
+   * A training pass: accumulates the gradient of Σ over chunks of {@code loss} into every parameter
+   * that requires one, through head and trunk (see the class comment).
+   *
+   * @return (B, K) float32 log-probabilities without a graph, on the batch's manager
    */
-  public static TokenLogProbs tokens(CausalLm model, PreferenceBatch batch, boolean training, boolean wpo) {
-    NDArray logits = model.logits(batch.tokenIds(), batch.attentionMask(), training); // (N, T, V)
-    long t = logits.getShape().get(1);
-    NDArray shifted = logits.get(new NDIndex(":, 0:{}, :", t - 1)); // (N, T-1, V)
-    NDArray logProbs = shifted.logSoftmax(2);
-    NDArray targets = batch.tokenIds().get(new NDIndex(":, 1:")).expandDims(2); // (N, T-1, 1)
-    NDArray perToken = logProbs.gather(targets, 2).squeeze(2).mul(batch.responseMask()); // (N, T-1)
-    if (!wpo) return new TokenLogProbs(perToken, null);
-    NDArray fixed = shifted.stopGradient();
-    // log Σ_v π(v)² = lse(2z) − 2·lse(z) for logits z
-    NDArray logSumSquares = logSumExp(fixed.add(fixed)).sub(logSumExp(fixed).mul(2)); // (N, T-1)
-    NDArray aligned = perToken.stopGradient().sub(logSumSquares).mul(batch.responseMask()).sum(new int[] {1});
-    return new TokenLogProbs(perToken, aligned.div(batch.responseMask().sum(new int[] {1})));
+  public static NDArray backward(
+      CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss) {
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), CHUNK_LOGITS).logProbs();
+  }
+
+  static NDArray backward(
+      CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss, long chunkLogits) {
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), chunkLogits).logProbs();
+  }
+
+  /** A training pass that computes what {@code options} asks and hands the WPO weights to the loss. */
+  public static Scored backward(CausalLm model, PreferenceBatch batch, Options options, GradientCollector collector, WeightedExampleLoss loss) {
+    return backward(model, batch, options, collector, loss, CHUNK_LOGITS);
+  }
+
+  private static Scored backward(
+      CausalLm model,
+      PreferenceBatch batch,
+      Options options,
+      GradientCollector collector,
+      WeightedExampleLoss loss,
+      long chunkLogits) {
+    ScoredPositions scored = batch.scored();
+    int k = batch.responsesPerExample();
+    float[] perRow = new float[scored.rows()];
+    float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
+    try (NDScope pass = new NDScope()) {
+      NDArray hidden = flatHidden(model, batch, true);                           // (N·T, D), with the trunk's graph
+      NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
+      cut.setRequiresGradient(true);
+      for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
+        try (NDScope chunk = new NDScope()) {
+          Rows r = rowLogProbs(model, cut, scored, rows[0], rows[1], options, k);
+          int examples = (rows[1] - rows[0]) / k;
+          NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
+          collector.backward(loss.of(r.logProbs().reshape(examples, k), wpoWeights, rows[0] / k));
+          copy(r.logProbs(), perRow, rows[0]);
+          if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
+        }
+      }
+      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (N·T, D)
+      collector.backward(hidden.mul(trunkGradient).sum());
+    }
+    return scored(perRow, wpoPerRow, batch);
+  }
+
+  /** The final hidden states of every position, one row each: (N·T, D). */
+  private static NDArray flatHidden(CausalLm model, PreferenceBatch batch, boolean training) {
+    NDArray hidden = model.hiddenStates(batch.tokenIds(), batch.attentionMask(), training); // (N, T, D)
+    Shape s = hidden.getShape();
+    return hidden.reshape(s.get(0) * s.get(1), s.get(2));
+  }
+
+  /** Rows [r0, r1) in groups of {@code unit} rows, as many groups a chunk as fit {@code chunkLogits}; at least one. */
+  private static List<int[]> chunks(ScoredPositions scored, int unit, long vocab, long chunkLogits) {
+    List<int[]> chunks = new ArrayList<>();
+    int start = 0;
+    while (start < scored.rows()) {
+      int end = start + unit;
+      while (end + unit <= scored.rows() && (long) scored.count(start, end + unit) * vocab <= chunkLogits) end += unit;
+      chunks.add(new int[] {start, end});
+      start = end;
+    }
+    return chunks;
+  }
+
+  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head at their scored positions only; rows of k per example. */
+  private static Rows rowLogProbs(CausalLm model, NDArray hidden, ScoredPositions scored, int r0, int r1, Options options, int k) {
+    NDManager m = hidden.getManager();
+    int from = scored.rowStarts()[r0];
+    int to = scored.rowStarts()[r1];
+    int p = to - from;
+    NDArray states = hidden.get(m.create(Arrays.copyOfRange(scored.positions(), from, to))); // (P, D)
+    NDArray logits = model.head(states);                                         // (P, V)
+    NDArray logSoftmax = logits.logSoftmax(1);                                   // (P, V)
+    NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
+    NDArray tokens = logSoftmax.gather(targets, 1);                              // (P, 1)
+    NDArray wpoAligned = null;
+    if (options.wpo()) {
+      NDArray z = logits.stopGradient();
+      // log Σ_v π(v)² = lse(2z) − 2·lse(z)
+      NDArray logSumSquares = logSumExp(z.add(z)).sub(logSumExp(z).mul(2));      // (P, 1)
+      NDArray aligned = tokens.stopGradient().sub(logSumSquares);
+      wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
+    }
+    // the graph keeps what backward needs; closing the handles frees the rest now, not at the pass's end
+    logits.close();
+    logSoftmax.close();
+    NDArray logProbs = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m).matMul(tokens).reshape(r1 - r0); // (rows)
+    return new Rows(logProbs, wpoAligned);
   }
 
   private static NDArray logSumExp(NDArray x) {
-    NDArray max = x.max(new int[] {2}, true);
-    return x.sub(max).exp().sum(new int[] {2}).log().add(max.squeeze(2));
+    NDArray max = x.max(new int[] {1}, true);
+    return x.sub(max).exp().sum(new int[] {1}, true).log().add(max);
+  }
+
+  /**
+   * (rows, P): row r's weight on its own positions, 1 to sum them, 1/|y| to average them; with
+   * LD-DPO's α < 1, α instead of 1 past the shortest response of the row's example.
+   */
+  private static NDArray rowSelection(ScoredPositions scored, int r0, int r1, LogProbAggregation aggregation, double ldAlpha, int k, NDManager m) {
+    int from = scored.rowStarts()[r0];
+    int p = scored.count(r0, r1);
+    float[] select = new float[(r1 - r0) * p];
+    for (int r = r0; r < r1; r++) {
+      int length = scored.count(r, r + 1);
+      float weight = switch (aggregation) {
+        case SUM -> 1f;
+        case MEAN -> 1f / length;
+      };
+      int offset = (r - r0) * p + scored.rowStarts()[r] - from;
+      Arrays.fill(select, offset, offset + length, weight);
+      if (ldAlpha < 1) {
+        int shared = sharedLength(scored, r / k * k, k);
+        Arrays.fill(select, offset + Math.min(shared, length), offset + length, (float) (weight * ldAlpha));
+      }
+    }
+    return m.create(select, new Shape(r1 - r0, p));
+  }
+
+  /** The length of the shortest of the k responses from row {@code first}. */
+  private static int sharedLength(ScoredPositions scored, int first, int k) {
+    int shared = Integer.MAX_VALUE;
+    for (int r = first; r < first + k; r++) shared = Math.min(shared, scored.count(r, r + 1));
+    return shared;
+  }
+
+  private static void copy(NDArray rowLogProbs, float[] perRow, int firstRow) {
+    float[] values = rowLogProbs.toFloatArray();
+    System.arraycopy(values, 0, perRow, firstRow, values.length);
+  }
+
+  private static Scored scored(float[] perRow, float[] wpoAlignedPerRow, PreferenceBatch batch) {
+    NDManager m = batch.tokenIds().getManager();
+    Shape bk = new Shape(batch.examples(), batch.responsesPerExample());
+    return new Scored(m.create(perRow, bk), wpoAlignedPerRow == null ? null : m.create(wpoAlignedPerRow, bk).exp());
+  }
+
+  /** Each response's scored tokens, (B, K), on the batch's manager. */
+  public static NDArray responseTokens(PreferenceBatch batch) {
+    ScoredPositions scored = batch.scored();
+    float[] counts = new float[scored.rows()];
+    for (int r = 0; r < counts.length; r++) counts[r] = scored.count(r, r + 1);
+    return batch.tokenIds().getManager().create(counts, new Shape(batch.examples(), batch.responsesPerExample()));
   }
 }

@@ -37,6 +37,23 @@ final class Attention {
     return visible.logicalNot().toType(DataType.FLOAT32, false).mul(maskedScore); // (B, 1, T, T): 0 or MASKED_SCORE
   }
 
+  /**
+   * Narrows a mask bias to a sliding window: query i also loses every key j with i - j >= window,
+   * so it sees at most {@code window} keys, its own included (Hugging Face's
+   * {@code sliding_window_overlay}, kv_idx > q_idx - window). Combines with whatever {@code bias}
+   * already masks.
+   *
+   * @param bias (B, 1, T, T) from {@link #bias}
+   * @return (B, 1, T, T), owned by the bias's manager
+   */
+  static NDArray slidingWindow(NDArray bias, long window, NDArray maskedScore) {
+    long t = bias.getShape().get(3);
+    NDArray position = bias.getManager().arange((int) t);                        // (T)
+    NDArray tooFar = position.reshape(t, 1).sub(position.reshape(1, t)).gte(window); // (T, T): i - j >= window
+    NDArray windowBias = tooFar.toType(DataType.FLOAT32, false).mul(maskedScore).reshape(1, 1, t, t);
+    return bias.minimum(windowBias);                                              // both 0 or MASKED_SCORE: no -inf from a sum
+  }
+
   /** (B, T, H·hs) -> (B, H, T, hs) */
   static NDArray splitHeads(NDArray x, long heads) {
     Shape s = x.getShape();

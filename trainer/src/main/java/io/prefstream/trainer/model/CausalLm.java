@@ -15,19 +15,34 @@ import java.util.Optional;
 public interface CausalLm extends AutoCloseable {
 
   /**
+   * The last hidden states, after the final norm: what the LM head turns into logits. Callers that
+   * need log-probabilities at a few positions take those rows and run {@link #head} on them only,
+   * so no (tokens × vocabulary) array is made for positions nobody scores.
+   *
    * @param tokenIds (B, T) int64 token ids, right-padded
    * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
    * @param training true for a training pass: the only dropout is an adapter's (the base models run
    *     with dropout off, as DPO fine-tuning does)
-   * @return (B, T, V) float32 logits; position t predicts token t+1. Real tokens never attend to
-   *     padding, so a sequence's logits do not depend on what else is in the batch. Logits at padding
+   * @return (B, T, D) float32; position t's row predicts token t+1. Real tokens never attend to
+   *     padding, so a sequence's states do not depend on what else is in the batch. States at padding
    *     positions are finite and meaningless. The result and every intermediate belong to
-   *     {@code tokenIds}' manager (wrap a step in an {@code NDScope}); inputs on another device are
+   *     {@code tokenIds}' manager (wrap a pass in an {@code NDScope}); inputs on another device are
    *     copied to the model's. With the parameters set to require gradients, the graph reaches them.
    * @throws IllegalArgumentException when the inputs are not both (B, T) int64, or T exceeds what the
    *     architecture accepts (GPT-2's n_positions, Mistral's sliding_window)
    */
-  NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training);
+  NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training);
+
+  /**
+   * The LM head: (..., D) hidden states from {@link #hiddenStates} to (..., V) float32 logits, on the
+   * hidden states' manager and device.
+   */
+  NDArray head(NDArray hidden);
+
+  /** Logits at every position, (B, T, V): {@link #head} of {@link #hiddenStates}. */
+  default NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
+    return head(hiddenStates(tokenIds, attentionMask, training));
+  }
 
   /** {@link #logits(NDArray, NDArray, boolean)} for inference: no dropout anywhere. */
   default NDArray logits(NDArray tokenIds, NDArray attentionMask) {

@@ -20,15 +20,17 @@ final class ConfigFields {
     return v == null || v.isNull() ? fallback : requiredInt(json, field);
   }
 
-  static double optionalDouble(JsonNode json, String field, double fallback) {
+  static double requiredDouble(JsonNode json, String field) {
     JsonNode v = json.get(field);
-    if (v == null || v.isNull()) {
-      return fallback;
-    }
-    if (!v.isNumber()) {
+    if (v == null || !v.isNumber()) {
       throw new IllegalArgumentException("config.json field '" + field + "' must be a number, got " + v);
     }
     return v.doubleValue();
+  }
+
+  static double optionalDouble(JsonNode json, String field, double fallback) {
+    JsonNode v = json.get(field);
+    return v == null || v.isNull() ? fallback : requiredDouble(json, field);
   }
 
   static boolean optionalBoolean(JsonNode json, String field, boolean fallback) {

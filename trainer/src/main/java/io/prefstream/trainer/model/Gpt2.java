@@ -108,15 +108,19 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     for (Layer layer : h) {
       x = layer.forward(ps, new NDList(x, bias), training).head();               // (B, T, C)
     }
-    x = lnF.forward(ps, new NDList(x), training).head();                         // (B, T, C)
+    return lnF.forward(ps, new NDList(x), training);                             // (B, T, C)
+  }
+
+  @Override
+  public NDArray head(ParameterStore ps, NDArray hidden) {
     return lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(x), training)                      // (B, T, V)
-        : Linear.linear(x, tokenEmbedding);                                       // (B, T, V): x · wteᵀ
+        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
+        : Linear.linear(hidden, ps.getValue(wte, hidden.getDevice(), false)).head(); // (..., V): x · wteᵀ
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return new Shape[] {inputShapes[0].add(cfg.vocabSize())};
+    return new Shape[] {inputShapes[0].add(cfg.nEmbd())};
   }
 
   private static NDArray embed(NDArray ids, NDArray table) {
@@ -187,31 +191,18 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
   private static final class Mlp extends AbstractBlock {
     private final Projection cFc;   // (B, T, C) -> (B, T, 4C)
     private final Projection cProj; // (B, T, 4C) -> (B, T, C)
-    // gelu_new's constants as long-lived scalars: mul(Number) on a graph array is unsafe on CPU
-    private final NDArray half;
-    private final NDArray one;
-    private final NDArray sqrtTwoOverPi;
-    private final NDArray cubic;
+    private final GeluTanh geluNew;
 
     Mlp(Gpt2Config cfg, NDManager constants) {
       cFc = addChildBlock("c_fc", new Projection(Projection.Layout.IN_OUT, cfg.nEmbd(), cfg.nInner(), true));
       cProj = addChildBlock("c_proj", new Projection(Projection.Layout.IN_OUT, cfg.nInner(), cfg.nEmbd(), true));
-      half = constants.create(0.5f);
-      one = constants.create(1f);
-      sqrtTwoOverPi = constants.create((float) Math.sqrt(2 / Math.PI));
-      cubic = constants.create(0.044715f);
+      geluNew = new GeluTanh(constants);
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
       NDArray u = cFc.forward(ps, inputs, training).head();                       // (B, T, 4C)
-      return cProj.forward(ps, new NDList(geluNew(u)), training);                 // (B, T, C)
-    }
-
-    /** GELU, tanh approximation (Hendrycks and Gimpel 2016, arXiv:1606.08415): ½u(1 + tanh(√(2/π)(u + 0.044715u³))). */
-    private NDArray geluNew(NDArray u) {
-      NDArray inner = u.mul(u).mul(u).mul(cubic).add(u).mul(sqrtTwoOverPi);
-      return u.mul(inner.tanh().add(one)).mul(half);
+      return cProj.forward(ps, new NDList(geluNew.apply(u)), training);           // (B, T, C)
     }
 
     @Override

@@ -11,13 +11,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Hyper-parameters of the Llama family, named as in the checkpoint's config.json. Mistral and Qwen2
- * are the same network: Qwen2 adds biases to q/k/v, Mistral adds a sliding attention window.
+ * Hyper-parameters of the Llama family, named as in the checkpoint's config.json. Mistral, Qwen2 and
+ * Qwen3 are the same network: Qwen2 adds biases to q/k/v, Mistral a sliding attention window, Qwen3
+ * an RMSNorm on each head's q and k.
  *
- * @param modelType llama, mistral or qwen2
- * @param headDim per-head width (config {@code head_dim}, hidden_size / num_attention_heads when absent)
+ * @param modelType llama, mistral, qwen2 or qwen3
+ * @param headDim per-head width (config {@code head_dim}; when absent hidden_size / num_attention_heads,
+ *     or 128 for qwen3 as its config class defaults)
+ * @param ropeScaling {@code rope_scaling}: Llama 3.x's {@code llama3} or {@code linear}, else none
  * @param qkvBias whether q_proj, k_proj and v_proj have biases (Qwen2 always; Llama's {@code attention_bias})
  * @param oBias whether o_proj has a bias (Llama's {@code attention_bias}; never in Qwen2)
  * @param slidingWindow Mistral's attention window, 0 when none. Only sequences that fit in it are
@@ -34,6 +38,7 @@ public record LlamaConfig(
     int headDim,
     float rmsNormEps,
     double ropeTheta,
+    RopeScaling ropeScaling,
     int maxPositionEmbeddings,
     boolean tieWordEmbeddings,
     boolean qkvBias,
@@ -42,7 +47,7 @@ public record LlamaConfig(
     implements ModelConfig {
 
   private static final Map<String, String> ARCHITECTURE = Map.of(
-      "llama", "LlamaForCausalLM", "mistral", "MistralForCausalLM", "qwen2", "Qwen2ForCausalLM");
+      "llama", "LlamaForCausalLM", "mistral", "MistralForCausalLM", "qwen2", "Qwen2ForCausalLM", "qwen3", "Qwen3ForCausalLM");
 
   public LlamaConfig {
     if (!ARCHITECTURE.containsKey(modelType)) {
@@ -82,13 +87,11 @@ public record LlamaConfig(
     if (!activation.equals("silu")) {
       throw new IllegalArgumentException("hidden_act '" + activation + "' is not supported; the Llama family uses silu");
     }
-    JsonNode ropeScaling = json.get("rope_scaling");
-    if (ropeScaling != null && !ropeScaling.isNull()
-        && !"default".equals(ropeScaling.path("rope_type").asText(ropeScaling.path("type").asText()))) {
-      throw new IllegalArgumentException("rope_scaling " + ropeScaling + " is not supported; only plain rotary embeddings are");
-    }
     if (optionalBoolean(json, "mlp_bias", false)) {
       throw new IllegalArgumentException("mlp_bias true is not supported");
+    }
+    if (optionalBoolean(json, "use_sliding_window", false)) {
+      throw new IllegalArgumentException("use_sliding_window true is not supported for " + type + "; only full attention is");
     }
     int hidden = requiredInt(json, "hidden_size");
     int heads = requiredInt(json, "num_attention_heads");
@@ -102,14 +105,25 @@ public record LlamaConfig(
         requiredInt(json, "num_hidden_layers"),
         heads,
         optionalInt(json, "num_key_value_heads", heads),
-        optionalInt(json, "head_dim", hidden / heads),
+        optionalInt(json, "head_dim", type.equals("qwen3") ? 128 : hidden / heads),
         (float) optionalDouble(json, "rms_norm_eps", 1e-6),
         optionalDouble(json, "rope_theta", 10000.0),
+        RopeScaling.fromJson(json.get("rope_scaling")),
         requiredInt(json, "max_position_embeddings"),
         optionalBoolean(json, "tie_word_embeddings", false),
         qwen2 || attentionBias,
         !qwen2 && attentionBias,
         type.equals("mistral") ? optionalInt(json, "sliding_window", 0) : 0);
+  }
+
+  /** Qwen3 normalizes each head's q and k. */
+  public boolean qkNorm() {
+    return modelType.equals("qwen3");
+  }
+
+  GroupedQueryAttention.Spec attention() {
+    return new GroupedQueryAttention.Spec(hiddenSize, numAttentionHeads, numKeyValueHeads, headDim, qkvBias, oBias,
+        qkNorm() ? Optional.of(RmsNorm.Gain.WEIGHT) : Optional.empty(), rmsNormEps, 1 / Math.sqrt(headDim));
   }
 
   @Override
@@ -131,6 +145,7 @@ public record LlamaConfig(
     json.put("head_dim", headDim);
     json.put("rms_norm_eps", rmsNormEps);
     json.put("rope_theta", ropeTheta);
+    ropeScaling.toJson().ifPresent(scaling -> json.set("rope_scaling", scaling));
     json.put("max_position_embeddings", maxPositionEmbeddings);
     json.put("tie_word_embeddings", tieWordEmbeddings);
     json.put("hidden_act", "silu");

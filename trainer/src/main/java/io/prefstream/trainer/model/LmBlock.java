@@ -1,12 +1,18 @@
 package io.prefstream.trainer.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
 
 /**
  * An architecture: a block from {@code (token ids (B, T) int64, attention mask (B, T) int64)} to
- * {@code logits (B, T, V) float32}, with its weights by Hugging Face name.
+ * the final-normed hidden states {@code (B, T, D) float32}, a {@link #head} from those to logits,
+ * and its weights by Hugging Face name.
  */
 interface LmBlock extends Block {
+
+  /** (..., D) hidden states to (..., V) logits: the LM head, tied to the token embedding or not. */
+  NDArray head(ParameterStore ps, NDArray hidden);
 
   /** Every weight by checkpoint name; the arrays are set by loading or initializing the table. */
   WeightTable weights();

@@ -19,10 +19,10 @@ import java.util.Set;
  */
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules) {
 
-  /** Every attention projection: GPT-2's c_attn and attn.c_proj, Llama's q/k/v/o_proj. */
+  /** Every attention projection: GPT-2's c_attn and attn.c_proj; Llama's, Qwen's and Gemma's q/k/v/o_proj. */
   public static final String ATTENTION = "attention";
 
-  /** Every feed-forward projection: GPT-2's c_fc and mlp.c_proj, Llama's gate/up/down_proj. */
+  /** Every feed-forward projection: GPT-2's c_fc and mlp.c_proj; Llama's, Qwen's and Gemma's gate/up/down_proj. */
   public static final String MLP = "mlp";
 
   public LoraConfig {

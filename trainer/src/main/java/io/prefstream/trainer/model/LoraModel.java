@@ -76,8 +76,13 @@ public final class LoraModel extends BaseView {
   }
 
   @Override
-  public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
-    return switches.forward(true, training, () -> base.logits(tokenIds, attentionMask, false));
+  public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
+    return switches.forward(true, training, () -> base.hiddenStates(tokenIds, attentionMask, false));
+  }
+
+  @Override
+  public NDArray head(NDArray hidden) {
+    return switches.forward(true, false, () -> base.head(hidden));
   }
 
   /** The adapters' A and B by PEFT tensor name, live: training updates them in place. */
@@ -156,8 +161,13 @@ public final class LoraModel extends BaseView {
     }
 
     @Override
-    public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
-      return switches.forward(false, false, () -> base.logits(tokenIds, attentionMask, false));
+    public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
+      return switches.forward(false, false, () -> base.hiddenStates(tokenIds, attentionMask, false));
+    }
+
+    @Override
+    public NDArray head(NDArray hidden) {
+      return switches.forward(false, false, () -> base.head(hidden));
     }
 
     @Override

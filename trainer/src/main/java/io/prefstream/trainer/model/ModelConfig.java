@@ -11,9 +11,9 @@ import java.nio.file.Path;
  * A model's hyper-parameters, parsed once from a Hugging Face {@code config.json}; each architecture
  * has its own record that checks itself.
  */
-public sealed interface ModelConfig permits Gpt2Config, LlamaConfig {
+public sealed interface ModelConfig permits Gpt2Config, LlamaConfig, Gemma3Config {
 
-  /** Hugging Face's {@code model_type}: gpt2, llama, mistral or qwen2. */
+  /** Hugging Face's {@code model_type}: gpt2, llama, mistral, qwen2, qwen3 or gemma3_text. */
   String modelType();
 
   int vocabSize();
@@ -32,9 +32,13 @@ public sealed interface ModelConfig permits Gpt2Config, LlamaConfig {
     String type = json.path("model_type").asText("");
     return switch (type) {
       case "gpt2" -> Gpt2Config.fromJson(json);
-      case "llama", "mistral", "qwen2" -> LlamaConfig.fromJson(json);
+      case "llama", "mistral", "qwen2", "qwen3" -> LlamaConfig.fromJson(json);
+      case "gemma3_text" -> Gemma3Config.fromJson(json);
+      case "gemma3" -> throw new IllegalArgumentException(
+          "config.json: model_type 'gemma3' is Gemma 3's image-text model; only its text model (gemma3_text, as in"
+              + " Gemma 3 270M and 1B) is supported");
       default -> throw new IllegalArgumentException(
-          "config.json: model_type '" + type + "' is not supported; use gpt2, llama, mistral or qwen2");
+          "config.json: model_type '" + type + "' is not supported; use gpt2, llama, mistral, qwen2, qwen3 or gemma3_text");
     };
   }
 

@@ -114,6 +114,9 @@ public final class ModelFolder {
     if (config instanceof Gpt2Config gpt2) {
       return new Gpt2(gpt2, constants);
     }
+    if (config instanceof Gemma3Config gemma3) {
+      return new Gemma3(gemma3, constants);
+    }
     return new Llama((LlamaConfig) config, constants); // ModelConfig is sealed: the only other kind
   }
 

@@ -27,7 +27,7 @@ final class TransformerLm implements CausalLm {
   }
 
   @Override
-  public NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
+  public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
     if (tokenIds.getShape().dimension() != 2 || !tokenIds.getShape().equals(attentionMask.getShape())) {
       throw new IllegalArgumentException(
           "token ids " + tokenIds.getShape() + " and attention mask " + attentionMask.getShape() + " must both be (B, T)");
@@ -46,10 +46,18 @@ final class TransformerLm implements CausalLm {
       ids.attach(onDevice);
       mask.attach(onDevice);
     }
-    // copy = false: the store hands out the live parameter arrays, so gradients reach them
-    ParameterStore ps = new ParameterStore(manager, false);
     // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
-    return block.forward(ps, new NDList(ids, mask), false).head();
+    return block.forward(liveParameters(), new NDList(ids, mask), false).head();
+  }
+
+  @Override
+  public NDArray head(NDArray hidden) {
+    return block.head(liveParameters(), hidden);
+  }
+
+  /** copy = false: the store hands out the live parameter arrays, so gradients reach them. */
+  private ParameterStore liveParameters() {
+    return new ParameterStore(manager, false);
   }
 
   WeightTable weights() {

@@ -88,11 +88,19 @@ public final class AdamW implements AutoCloseable {
       NDArray m = firstMoments.get(name);
       NDArray v = secondMoments.get(name);
       if (m == null || v == null) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
-      m.muli(b1).addi(g.mul(oneMinusB1));
-      v.muli(b2).addi(g.square().mul(oneMinusB2));
+      // in place where possible, and at most two full-size temporaries, each closed at once: for a
+      // 150k-vocabulary embedding one is 0.5 GB, and a step's scope would otherwise keep them all
+      try (NDArray scaled = g.mul(oneMinusB1)) {
+        m.muli(b1).addi(scaled);
+      }
+      try (NDArray squared = g.square()) {
+        v.muli(b2).addi(squared.muli(oneMinusB2));
+      }
       if (decays(theta)) theta.muli(decay);
-      // √v̂ + ε = √v / √(1−β2^t) + ε
-      theta.subi(m.mul(stepSize).div(v.sqrt().div(secondCorrection).add(epsilon)));
+      try (NDArray denominator = v.sqrt(); NDArray stepped = m.mul(stepSize)) {
+        // √v̂ + ε = √v / √(1−β2^t) + ε
+        theta.subi(stepped.divi(denominator.divi(secondCorrection).addi(epsilon)));
+      }
     }
   }
 

@@ -1,7 +1,10 @@
 package io.prefstream.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import java.util.Collection;
 
 /**
@@ -21,9 +24,16 @@ public final class GlobalNormClipping {
 
   /** The joint L2 norm of the gradients, before clipping. */
   public static double norm(Collection<NDArray> gradients) {
-    double squares = 0;
-    for (NDArray g : gradients) squares += g.square().sum().getFloat();
-    return Math.sqrt(squares);
+    if (gradients.isEmpty()) return 0;
+    // ‖g‖² per tensor as g·g (no squared copy), and one transfer to the host for all of them
+    try (NDScope scope = new NDScope()) {
+      NDList squares = new NDList(gradients.size());
+      for (NDArray g : gradients) {
+        NDArray flat = g.reshape(-1);
+        squares.add(flat.dot(flat));
+      }
+      return Math.sqrt(NDArrays.stack(squares).sum().getFloat());
+    }
   }
 
   /**

@@ -1,8 +1,11 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,7 +13,7 @@ import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Turns pairs and rankings into token ids: ids where given, else the text tokenized (prompt and each
+ * Turns pairs, rankings and labelled responses into token ids: ids where given, else the text tokenized (prompt and each
  * response separately, the tokenizer's EOS appended to responses). An example whose prompt plus
  * longest response exceeds {@code maxLength} is truncated as TRL's DPOTrainer used to: first the
  * prompt to {@code maxPromptLength}, keeping its end (what a response answers); then, if still too
@@ -43,7 +46,14 @@ final class ExampleTokens {
   }
 
   /** @throws UnfitExampleException when the model cannot take the record */
-  PreferenceExample of(SpecificRecord record) {
+  TrainingExample of(SpecificRecord record) {
+    if (record instanceof LabelledResponse l) {
+      double weight = limits.weight(l.getEventId(), l.getWeight());
+      Fitted fitted = fit(tokens(l.getPromptIds(), l.getPrompt(), false), List.of(tokens(l.getResponseIds(), l.getResponse(), true)));
+      LabelledExample example = new LabelledExample(l.getEventId(), fitted.prompt(), fitted.responses().get(0), l.getDesirable(), weight);
+      limits.check(example);
+      return example;
+    }
     if (record instanceof PreferencePair p) {
       double weight = limits.weight(p.getEventId(), p.getWeight());
       return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
@@ -67,14 +77,21 @@ final class ExampleTokens {
   }
 
   private PreferenceExample truncated(String id, int[] prompt, List<int[]> responses, double weight) {
+    Fitted fitted = fit(prompt, responses);
+    return new PreferenceExample(id, fitted.prompt(), fitted.responses(), weight);
+  }
+
+  private record Fitted(int[] prompt, List<int[]> responses) {}
+
+  private Fitted fit(int[] prompt, List<int[]> responses) {
     int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
-    if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
+    if (prompt.length + longest <= maxLength) return new Fitted(prompt, responses);
     truncated++;
     int promptKeep = Math.min(prompt.length, maxPromptLength);
     int[] keptPrompt = Arrays.copyOfRange(prompt, prompt.length - promptKeep, prompt.length); // the prompt's end
     List<int[]> keptResponses = new ArrayList<>();
     for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.min(r.length, maxLength - promptKeep))); // each response's start
-    return new PreferenceExample(id, keptPrompt, keptResponses, weight);
+    return new Fitted(keptPrompt, keptResponses);
   }
 
   private int[] tokens(List<Integer> ids, String text, boolean isResponse) {

@@ -1,5 +1,6 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,6 +35,25 @@ final class MicroBatches {
       }
       if (!current.isEmpty()) out.add(current);
     }
+    return out;
+  }
+
+  /** Labelled responses in micro-batches of at most {@code tokenBudget} padded tokens (examples × longest sequence). */
+  static List<List<LabelledExample>> ofLabelled(List<LabelledExample> batch, int tokenBudget) {
+    List<List<LabelledExample>> out = new ArrayList<>();
+    List<LabelledExample> current = new ArrayList<>();
+    int longest = 0;
+    for (LabelledExample e : batch) {
+      int nextLongest = Math.max(longest, e.tokens());
+      if (!current.isEmpty() && (long) (current.size() + 1) * nextLongest > tokenBudget) {
+        out.add(current);
+        current = new ArrayList<>();
+        nextLongest = e.tokens();
+      }
+      current.add(e);
+      longest = nextLongest;
+    }
+    if (!current.isEmpty()) out.add(current);
     return out;
   }
 }

@@ -10,13 +10,16 @@ import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.VersionFolders;
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.TrainingMetrics;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.TextTokenizer;
@@ -26,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -158,12 +162,19 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private void trainOneBatch() {
-    List<PreferenceExample> batch = pending.takeBatch(config.batchPairs());
+    List<TrainingExample> batch = pending.takeBatch(config.batchPairs());
+    // the mix is the topic's: each kind with its own loss, the step's loss their weighted mean over all examples
+    List<PreferenceExample> preferences = new ArrayList<>();
+    List<LabelledExample> labelled = new ArrayList<>();
+    for (TrainingExample e : batch) {
+      if (e instanceof PreferenceExample p) preferences.add(p);
+      else labelled.add((LabelledExample) e);
+    }
     StepMetrics m;
     try {
-      m = step.step(MicroBatches.of(batch, config.microBatchTokens()));
+      m = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
     } catch (RuntimeException e) {
-      throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(PreferenceExample::id).toList()
+      throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(TrainingExample::id).toList()
           + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
           + version + ": " + e.getMessage(), e);
     }
@@ -268,7 +279,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private RecordDeserializer<SpecificRecord> pairDeserializer() {
-    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
     values.configure(clientProps(), false);
     return values;
   }
@@ -285,6 +296,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private static long eventTime(SpecificRecord r) {
+    if (r instanceof LabelledResponse l) return l.getEventTime();
     return r instanceof PreferencePair p ? p.getEventTime() : ((RankedResponses) r).getEventTime();
   }
 

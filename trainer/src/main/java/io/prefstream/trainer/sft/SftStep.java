@@ -40,15 +40,17 @@ public final class SftStep implements AutoCloseable {
     // the scope also frees what the model's blocks attach to the weights' manager
     try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
       PreferenceBatch tokens = PreferenceBatch.ofCompletions(batch, m);
-      double loss;
+      NDArray responseTokens = tokens.responseMask().sum(); // ()
+      double[] loss = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray logProbs = SequenceLogProbs.of(model, tokens, LogProbAggregation.SUM, true); // (N, 1)
-        NDArray nll = logProbs.sum().neg().div(tokens.responseMask().sum()); // ()
-        collector.backward(nll);
-        loss = nll.getFloat();
+        SequenceLogProbs.backward(model, tokens, LogProbAggregation.SUM, collector, (logProbs, first) -> {
+          NDArray nll = logProbs.sum().neg().div(responseTokens); // this chunk's share, ()
+          loss[0] += nll.getFloat();
+          return nll;
+        });
       }
-      update.apply(loss, m);
-      return loss;
+      update.apply(loss[0], m);
+      return loss[0];
     }
   }
 

@@ -3,9 +3,16 @@ package io.prefstream.trainer.dpo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SequenceLogProbsTest {
@@ -32,5 +39,67 @@ class SequenceLogProbsTest {
       assertThat(mean[0]).isCloseTo(sum[0] / 3, within(1e-5f));
       assertThat(mean[1]).isCloseTo(sum[1], within(1e-5f));
     }
+  }
+
+  @Test
+  void headAtResponsePositionsInChunks_equalsTheFullLogits_inValuesAndGradients() {
+    List<PreferenceExample> examples = List.of(
+        PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
+        PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}),
+        PreferenceExample.pair("c", new int[] {2, 2}, new int[] {7}, new int[] {9, 9, 9, 9}));
+    try (NDManager m = NDManager.newBaseManager(); CausalLm model = TinyPolicies.gpt2(3, m)) {
+      model.parameters().values().forEach(p -> p.setRequiresGradient(true));
+      PreferenceBatch batch = PreferenceBatch.of(examples, m);
+      float[] full;
+      Map<String, float[]> fullGradients;
+      try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray logProbs = fullLogitsLogProbs(model, batch);
+        full = logProbs.toFloatArray();
+        collector.backward(nonlinearLoss(logProbs));
+        fullGradients = takeGradients(model);
+      }
+      long oneExampleAChunk = 6L * TinyPolicies.VOCAB;
+      float[] chunked = SequenceLogProbs.of(model, batch, LogProbAggregation.SUM, oneExampleAChunk).toFloatArray();
+      assertThat(chunked).containsExactly(full, within(1e-5f));
+      float[] trained;
+      try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        trained = SequenceLogProbs.backward(model, batch, LogProbAggregation.SUM, collector,
+            (logProbs, first) -> nonlinearLoss(logProbs), oneExampleAChunk).toFloatArray();
+      }
+      assertThat(trained).containsExactly(full, within(1e-5f));
+      Map<String, float[]> chunkedGradients = takeGradients(model);
+      fullGradients.forEach((name, g) -> {
+        assertThat(g).as(name + " has a gradient").isNotEqualTo(new float[g.length]);
+        assertThat(chunkedGradients.get(name)).as(name).containsExactly(g, within(1e-4f));
+      });
+    }
+  }
+
+  /** The textbook computation: log-softmax of the logits at every position, masked to the responses. */
+  private static NDArray fullLogitsLogProbs(CausalLm model, PreferenceBatch batch) {
+    NDArray logits = model.logits(batch.tokenIds(), batch.attentionMask()); // (N, T, V)
+    long t = logits.getShape().get(1);
+    NDArray logProbs = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2);
+    NDArray tokens = logProbs.gather(batch.tokenIds().get(new NDIndex(":, 1:")).expandDims(2), 2).squeeze(2);
+    return tokens.mul(batch.responseMask()).sum(new int[] {1}).reshape(batch.examples(), batch.responsesPerExample());
+  }
+
+  /** A loss that couples each example's responses, like DPO's: Σ_b (lp_b0 − 2·lp_b1)². */
+  private static NDArray nonlinearLoss(NDArray logProbs) {
+    NDArray chosen = logProbs.get(new NDIndex(":, 0"));
+    NDArray rejected = logProbs.get(new NDIndex(":, 1"));
+    return chosen.sub(rejected.add(rejected)).square().sum();
+  }
+
+  /** Copies each parameter's gradient and zeroes it. */
+  private static Map<String, float[]> takeGradients(CausalLm model) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    model.parameters().forEach((name, p) -> {
+      try (NDArray g = p.getGradient()) {
+        out.put(name, g.toFloatArray());
+        g.set(new NDIndex("..."), 0);
+      }
+    });
+    return out;
   }
 }

@@ -26,7 +26,9 @@ class CausalLmTest {
         Arguments.of(TinyModels.gpt2(false)),
         Arguments.of(TinyModels.llama("llama", 2, false, false)),
         Arguments.of(TinyModels.llama("qwen2", 1, true, false)),
-        Arguments.of(TinyModels.llama("mistral", 4, false, false)));
+        Arguments.of(TinyModels.llama("mistral", 4, false, false)),
+        Arguments.of(TinyModels.qwen3(2, false)),
+        Arguments.of(TinyModels.gemma3(2, true)));
   }
 
   @ParameterizedTest

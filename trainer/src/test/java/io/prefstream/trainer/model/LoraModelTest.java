@@ -139,7 +139,7 @@ class LoraModelTest {
   /** A 25M-parameter Llama: its rank-8 attention adapter is a small fraction of the full checkpoint. */
   @Test
   void loraCheckpointOf25MParameterModel_isUnderFivePercentOfTheFullOne() throws Exception {
-    LlamaConfig config = new LlamaConfig("llama", 4096, 512, 1536, 6, 8, 8, 64, 1e-6f, 10000.0, 512, false, false, false, 0);
+    LlamaConfig config = new LlamaConfig("llama", 4096, 512, 1536, 6, 8, 8, 64, 1e-6f, 10000.0, RopeScaling.NONE, 512, false, false, false, 0);
     try (NDManager m = TinyModels.manager().newSubManager()) {
       CausalLm base = ModelFolder.random(config, 1, m);
       long parameters = base.parameters().values().stream().mapToLong(NDArray::size).sum();

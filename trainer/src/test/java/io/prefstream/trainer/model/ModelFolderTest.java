@@ -72,8 +72,11 @@ class ModelFolderTest {
 
   @Test
   void saveThenLoad_holdsIdenticalTensorsAndConfig() {
-    for (ModelConfig config : List.of(TinyModels.gpt2(false), TinyModels.llama("qwen2", 2, false, false))) {
-      Path folder = dir.resolve(config.modelType());
+    List<ModelConfig> configs = List.of(TinyModels.gpt2(false), TinyModels.llama("qwen2", 2, false, false),
+        TinyModels.llama3(2, true), TinyModels.qwen3(2, false), TinyModels.gemma3(1, false));
+    for (int i = 0; i < configs.size(); i++) {
+      ModelConfig config = configs.get(i);
+      Path folder = dir.resolve(config.modelType() + i);
       try (CausalLm model = TinyModels.random(config, 7)) {
         ModelFolder.save(model, folder);
         try (CausalLm loaded = ModelFolder.load(folder, TinyModels.manager())) {
@@ -180,6 +183,15 @@ class ModelFolderTest {
       NDArray w = model.parameters().get("wte.weight");
       double std = Math.sqrt(w.square().mean().getFloat());
       assertThat(std).isBetween(0.018, 0.022);
+    }
+  }
+
+  @Test
+  void random_initializesGemmasNormWeightsToZero_aGainOfOne() {
+    try (CausalLm model = ModelFolder.random(TinyModels.gemma3(2, true), 1, TinyModels.manager())) {
+      for (String norm : List.of("model.layers.0.input_layernorm.weight", "model.layers.0.self_attn.q_norm.weight", "model.norm.weight")) {
+        assertThat(model.parameters().get(norm).toFloatArray()).as(norm).containsOnly(0f);
+      }
     }
   }
 

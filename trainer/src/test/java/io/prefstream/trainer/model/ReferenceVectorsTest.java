@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Both architectures against the independent float64 Hugging Face forward passes in testkit/reference-vectors. */
+/** Every family against the independent float64 Hugging Face forward passes in testkit/reference-vectors. */
 class ReferenceVectorsTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,7 +35,7 @@ class ReferenceVectorsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2", "llama"})
+  @ValueSource(strings = {"gpt2", "llama", "llama3", "qwen3", "gemma3"})
   void summedLogProbs_matchReferenceToOneInTenThousand(String arch) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     List<JsonNode> pairs = new ArrayList<>();

@@ -1,0 +1,156 @@
+package io.prefstream.ingest;
+
+import static io.prefstream.ingest.IngestTopologyTest.header;
+import static io.prefstream.ingest.IngestTopologyTest.pair;
+import static io.prefstream.ingest.IngestTopologyTest.rating;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.ResponseRating;
+import io.prefstream.schemas.ScoreScale;
+import io.prefstream.schemas.serde.SchemaRegistryException;
+import io.prefstream.schemas.serde.SerdeConfig;
+import io.prefstream.schemas.serde.WireFormat;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input built to stop ingest: each lands in the DLQ with its reason, the valid record after it
+ * still goes through, and nothing is allocated on a length's say-so.
+ */
+class HostileInputTest {
+  private static final Instant T0 = Instant.parse("2026-11-01T12:00:00Z");
+
+  @TempDir Path stateDir;
+  private TopologyFixture ingest;
+  private int pairSchemaId;
+
+  @BeforeEach
+  void start() {
+    ingest = new TopologyFixture(stateDir, T0, Map.of(IngestConfig.RATINGS_MAX_PER_PROMPT, "3"));
+    pairSchemaId = WireFormat.schemaId(ingest.avro("feedback.pairs", pair("registers-the-schema").build()));
+  }
+
+  @AfterEach
+  void stop() {
+    ingest.close();
+  }
+
+  /** Sends the bomb, then a valid pair: the bomb is in the DLQ with its reason, the pair in preference.pairs. */
+  private void assertDeadLetteredAndIngestGoesOn(byte[] bomb, Reason reason) {
+    ingest.pairsIn.pipeInput("k".getBytes(UTF_8), bomb);
+    ingest.pairsIn.pipeInput(ingest.avro("feedback.pairs", pair("valid-after").build()));
+    TestRecord<byte[], byte[]> dead = ingest.dlq.readRecord();
+    assertThat(header(dead.headers(), DeadLetter.REASON)).isEqualTo(reason.code());
+    assertThat(ingest.dlq.isEmpty()).isTrue();
+    assertThat(ingest.out.readValuesToList()).singleElement()
+        .satisfies(p -> assertThat(((PreferencePair) p).getEventId()).isEqualTo("valid-after"));
+  }
+
+  @Test
+  void avroArrayClaiming2pow31Items_isUndeserializable() {
+    assertDeadLetteredAndIngestGoesOn(HostileValues.arrayClaiming(pairSchemaId), Reason.UNDESERIALIZABLE);
+  }
+
+  @Test
+  void avroStringClaiming2pow31Bytes_isUndeserializable() {
+    assertDeadLetteredAndIngestGoesOn(HostileValues.stringClaiming(pairSchemaId), Reason.UNDESERIALIZABLE);
+  }
+
+  @Test
+  void avroMapClaiming2pow31Entries_isUndeserializable() {
+    assertDeadLetteredAndIngestGoesOn(HostileValues.mapClaiming(pairSchemaId), Reason.UNDESERIALIZABLE);
+  }
+
+  @Test
+  void jsonNested100000Deep_isUndeserializable() {
+    assertDeadLetteredAndIngestGoesOn(HostileValues.jsonNested(100_000), Reason.UNDESERIALIZABLE);
+  }
+
+  @Test
+  void tenMegabyteRecord_isTooLarge_andItsDlqCopyIsCutToFitTheProducer() {
+    byte[] big = ingest.avro("feedback.pairs", pair("big").setChosen("x".repeat(10 << 20)).build());
+    ingest.pairsIn.pipeInput("k".getBytes(UTF_8), big);
+    ingest.pairsIn.pipeInput(ingest.avro("feedback.pairs", pair("valid-after").build()));
+    TestRecord<byte[], byte[]> dead = ingest.dlq.readRecord();
+    assertThat(header(dead.headers(), DeadLetter.REASON)).isEqualTo("too_large");
+    assertThat(header(dead.headers(), DeadLetter.VALUE_TRUNCATED)).isEqualTo(String.valueOf(big.length));
+    assertThat(dead.value().length).isLessThanOrEqualTo((1 << 20) - DeadLetter.HEADROOM_BYTES);
+    assertThat(dead.value()).isEqualTo(java.util.Arrays.copyOf(big, dead.value().length)); // the start of the original
+    assertThat(ingest.out.readValuesToList()).hasSize(1);
+  }
+
+  @Test
+  void ratingDatedInTheAllowedFuture_doesNotCloseOtherPromptsWindows() {
+    rate("now-1", "p1", "a", 5, T0);
+    rate("future", "p2", "x", 5, T0.plus(Duration.ofMinutes(59))); // allowed: limits.max.future.skew.ms is 1 h
+    rate("now-2", "p1", "b", 1, T0.plusSeconds(1));
+    assertThat(ingest.dlq.readRecordsToList()).as("no rating of p1 is late").extracting(d -> header(d.headers(), DeadLetter.DETAIL)).isEmpty();
+    ingest.clockTo(T0.plus(Duration.ofMinutes(2)));
+    rate("tick", "p3", "z", 3, T0.plus(Duration.ofMinutes(2))); // real time moves on: p1's window closes
+    assertThat(ingest.out.readValuesToList()).singleElement().satisfies(p -> {
+      PreferencePair pair = (PreferencePair) p;
+      assertThat(pair.getPromptId()).isEqualTo("p1");
+      assertThat(pair.getChosen()).isEqualTo("text of a");
+    });
+  }
+
+  @Test
+  void ratingsPastTheLimitPerPromptAndWindow_goToDlq_theOthersStillPair() {
+    for (int i = 0; i < 5; i++) rate("r" + i, "p1", "resp" + i, 1 + i, T0.plusSeconds(i));
+    List<TestRecord<byte[], byte[]>> dead = ingest.dlq.readRecordsToList();
+    assertThat(dead).extracting(d -> header(d.headers(), DeadLetter.REASON)).containsExactly("too_many_ratings", "too_many_ratings");
+    assertThat(ingest.metrics.count("prefstream.ingest.rejected", "reason", "too_many_ratings")).isEqualTo(2);
+    ingest.clockTo(T0.plus(Duration.ofMinutes(5)));
+    rate("tick", "p3", "z", 3, T0.plus(Duration.ofMinutes(5)));
+    assertThat(ingest.out.readValuesToList()).extracting(p -> ((PreferencePair) p).getMetadata().get("chosen_response_id"))
+        .containsOnly("resp2", "resp1"); // the three kept ratings: resp2 > resp1 > resp0
+  }
+
+  @Test
+  void registryOutage_isRetriedThenStops_neverDeadLettered(@TempDir Path otherState) throws IOException {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(SerdeConfig.SCHEMA_REGISTRY_URL, "http://127.0.0.1:" + closedPort);
+    settings.put(SerdeConfig.REGISTRY_RETRY_MAX_MS, "500");
+    byte[] valid = ingest.avro("feedback.pairs", pair("valid-while-registry-down").build());
+    try (TopologyFixture registryDown = new TopologyFixture(otherState, T0, settings)) {
+      assertThatThrownBy(() -> registryDown.pairsIn.pipeInput(valid))
+          .satisfies(e -> assertThat(causes(e)).anySatisfy(c -> assertThat(c).isInstanceOfSatisfying(SchemaRegistryException.class,
+              r -> assertThat(r.unavailable()).isTrue()).hasMessageContaining("gave no answer in 500 ms")));
+      assertThat(registryDown.dlq.isEmpty()).isTrue();
+      assertThat(registryDown.out.isEmpty()).isTrue();
+    }
+  }
+
+  private static List<Throwable> causes(Throwable e) {
+    List<Throwable> chain = new java.util.ArrayList<>();
+    for (Throwable t = e; t != null; t = t.getCause()) chain.add(t);
+    return chain;
+  }
+
+  /** A rating dated {@code eventTime}, sent now (by the ingest clock). */
+  private void rate(String id, String promptId, String responseId, double stars, Instant eventTime) {
+    ResponseRating r = ResponseRating.newBuilder(rating(id, responseId, stars, ScoreScale.STARS_5))
+        .setPromptId(promptId).setEventTime(eventTime.toEpochMilli()).build();
+    ingest.ratingsIn.pipeInput(null, ingest.avro("feedback.ratings", r), ingest.clock());
+  }
+}

@@ -1,0 +1,122 @@
+package io.prefstream.schemas.serde;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.apache.avro.io.Decoder;
+import org.apache.avro.util.Utf8;
+
+/**
+ * Avro's binary decoder with every length checked before anything is allocated: a string or bytes
+ * field may not claim more than {@link DecodeLimits#maxStringBytes()} or more bytes than the value
+ * holds, an array or map not more than {@link DecodeLimits#maxCollectionItems()} items. Without
+ * this a few bytes claiming 2^31 items make the reader allocate an array of that size.
+ */
+final class BoundedDecoder extends Decoder {
+  private final Decoder in;
+  private final long maxStringBytes;
+  private final long maxItems;
+  /** Items counted so far in each collection being read, innermost last. */
+  private final Deque<long[]> open = new ArrayDeque<>();
+
+  /** @param valueBytes the size of the whole encoded value: no field can be longer */
+  BoundedDecoder(Decoder in, DecodeLimits limits, int valueBytes) {
+    this.in = in;
+    this.maxStringBytes = Math.min(limits.maxStringBytes(), valueBytes);
+    this.maxItems = limits.maxCollectionItems();
+  }
+
+  private int length(String what) throws IOException {
+    long n = in.readLong();
+    if (n < 0) throw new IOException(what + " claims a negative length " + n);
+    if (n > maxStringBytes) throw new IOException(what + " claims " + n + " bytes; at most " + maxStringBytes + " allowed here");
+    return (int) n;
+  }
+
+  private byte[] content(String what) throws IOException {
+    byte[] bytes = new byte[length(what)];
+    in.readFixed(bytes, 0, bytes.length);
+    return bytes;
+  }
+
+  private long opened(long items) throws IOException {
+    if (items > 0) {
+      checkItems(items);
+      open.push(new long[] {items});
+    }
+    return items;
+  }
+
+  private long next(long items) throws IOException {
+    if (items == 0) {
+      open.pop();
+      return 0;
+    }
+    long total = open.peek()[0] + items;
+    checkItems(total);
+    open.peek()[0] = total;
+    return items;
+  }
+
+  private void checkItems(long items) throws IOException {
+    if (items > maxItems) throw new IOException("a collection claims " + items + " items; at most " + maxItems + " allowed");
+  }
+
+  @Override public void readNull() throws IOException { in.readNull(); }
+  @Override public boolean readBoolean() throws IOException { return in.readBoolean(); }
+  @Override public int readInt() throws IOException { return in.readInt(); }
+  @Override public long readLong() throws IOException { return in.readLong(); }
+  @Override public float readFloat() throws IOException { return in.readFloat(); }
+  @Override public double readDouble() throws IOException { return in.readDouble(); }
+  @Override public int readEnum() throws IOException { return in.readEnum(); }
+  @Override public int readIndex() throws IOException { return in.readIndex(); }
+  @Override public void readFixed(byte[] bytes, int start, int length) throws IOException { in.readFixed(bytes, start, length); }
+  @Override public void skipFixed(int length) throws IOException { in.skipFixed(length); }
+
+  @Override
+  public Utf8 readString(Utf8 old) throws IOException {
+    return new Utf8(content("a string"));
+  }
+
+  @Override
+  public String readString() throws IOException {
+    return new String(content("a string"), StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void skipString() throws IOException {
+    in.skipFixed(length("a string"));
+  }
+
+  @Override
+  public ByteBuffer readBytes(ByteBuffer old) throws IOException {
+    return ByteBuffer.wrap(content("a bytes field"));
+  }
+
+  @Override
+  public void skipBytes() throws IOException {
+    in.skipFixed(length("a bytes field"));
+  }
+
+  @Override public long readArrayStart() throws IOException { return opened(in.readArrayStart()); }
+  @Override public long arrayNext() throws IOException { return next(in.arrayNext()); }
+  @Override public long readMapStart() throws IOException { return opened(in.readMapStart()); }
+  @Override public long mapNext() throws IOException { return next(in.mapNext()); }
+
+  /** Skipping is called once per block, each block's items then skipped one by one: its count is checked too. */
+  @Override
+  public long skipArray() throws IOException {
+    long items = in.skipArray();
+    checkItems(items);
+    return items;
+  }
+
+  @Override
+  public long skipMap() throws IOException {
+    long items = in.skipMap();
+    checkItems(items);
+    return items;
+  }
+}
