@@ -13,6 +13,12 @@ COPY --from=build /src/app/target/prefstream.jar app/target/prefstream.jar
 COPY --from=build /src/bin/prefstream bin/prefstream
 # DJL unpacks its native PyTorch here on first start; keep it in the image's writable layer.
 ENV DJL_CACHE_DIR=/opt/prefstream/djl-cache OPT_OUT_TRACKING=true
+# The services run as an unprivileged user that owns only what they write: the DJL cache, its
+# home (Kafka Streams state under ~/.prefstream) and the usual mount points.
+RUN useradd --system --uid 10001 --home-dir /home/prefstream --create-home prefstream \
+ && mkdir -p /opt/prefstream/djl-cache /work /serving /models \
+ && chown prefstream /opt/prefstream/djl-cache /work /serving /models
+USER prefstream
 ENTRYPOINT ["/opt/prefstream/bin/prefstream"]
 
 # GPU: Maven Central has no CUDA build of PyTorch 2.7.1, so DJL loads a local libtorch instead.
@@ -24,3 +30,4 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl unzip && r
  && curl -fsSL -o /tmp/libtorch.zip https://download.pytorch.org/libtorch/cu128/libtorch-cxx11-abi-shared-with-deps-2.7.1%2Bcu128.zip \
  && unzip -q /tmp/libtorch.zip -d /opt && rm /tmp/libtorch.zip
 ENV PYTORCH_LIBRARY_PATH=/opt/libtorch/lib
+USER prefstream

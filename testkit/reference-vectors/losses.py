@@ -6,8 +6,11 @@ loss equations follow TRL's DPOTrainer (trl/trainer/dpo_trainer.py, July 2026), 
 (simpo), ORPOTrainer and KTOTrainer, written here from their definitions, not shared with the
 Java code. The five pairs of a folder form one batch (aot, aot_unpaired and sft read the batch).
 
+For an architecture the anchor does not run (llama3's rope scaling, qwen3, gemma3), it computes
+the columns the existing log-prob columns determine (all but WPO, LD-DPO and KTO).
+
 Run (Debian's python3-torch):
-  /usr/bin/python3 testkit/reference-vectors/losses.py --anchors ../shared/anchors testkit/reference-vectors/gpt2 testkit/reference-vectors/llama
+  /usr/bin/python3 testkit/reference-vectors/losses.py --anchors ../shared/anchors testkit/reference-vectors/{gpt2,llama,llama3,qwen3,gemma3}
 It checks that the float64 log-probs it computes match the existing *_logp columns (1e-6), then
 rewrites expected.json with the loss columns named below.
 """
@@ -121,9 +124,23 @@ def columns(anchor, folder):
             out.append(lp[:shared].sum() + ld * lp[shared:].sum())
         return torch.stack(out)
 
+    pw, pl, rw, rl = sums("policy", "chosen"), sums("policy", "rejected"), sums("reference", "chosen"), sums("reference", "rejected")
+    out = logp_columns(pairs, pw, pl, rw, rl)
+    wpo_w = torch.stack([torch.exp(a.mean()) for _, a in tok["policy", "chosen"]])
+    wpo_l = torch.stack([torch.exp(a.mean()) for _, a in tok["policy", "rejected"]])
+    out["loss_sigmoid_wpo"] = nls(BETA * ((pw - rw) - (pl - rl))) * wpo_w * wpo_l
+    out.update(kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl))
+    # the same with the roles of the two models swapped, where z_ref > 0 and the clamp is not at work
+    out.update({k + "_swapped": v for k, v in kto_columns(anchor, pairs, reference, policy, rw, rl, pw, pl).items()})
+    ld_pw, ld_pl, ld_rw, ld_rl = (sums(r, s, ld=0.5) for r, s in (("policy", "chosen"), ("policy", "rejected"), ("reference", "chosen"), ("reference", "rejected")))
+    out["loss_sigmoid_ld_alpha0.5"] = nls(BETA * ((ld_pw - ld_rw) - (ld_pl - ld_rl)))
+    return pairs, (pw, pl, rw, rl), out
+
+
+def logp_columns(pairs, pw, pl, rw, rl):
+    """The columns that need only the summed log-probs and the responses' lengths."""
     nw = torch.tensor([float(len(p["chosen_ids"])) for p in pairs], dtype=torch.float64)
     nl = torch.tensor([float(len(p["rejected_ids"])) for p in pairs], dtype=torch.float64)
-    pw, pl, rw, rl = sums("policy", "chosen"), sums("policy", "rejected"), sums("reference", "chosen"), sums("reference", "rejected")
     mean_w, mean_l = pw / nw, pl / nl
     # TRL's sft is the cross-entropy over all chosen tokens of the batch, one number; each pair's
     # share -log pi(y_w) / mean(|y_w|) has that mean and says which pair contributes what
@@ -133,9 +150,7 @@ def columns(anchor, folder):
     def loss(kind, **kw):
         return pairwise(kind, pw, pl, rw, rl, nw, nl, mean_w, mean_l, **kw)
 
-    wpo_w = torch.stack([torch.exp(a.mean()) for _, a in tok["policy", "chosen"]])
-    wpo_l = torch.stack([torch.exp(a.mean()) for _, a in tok["policy", "rejected"]])
-    out = {
+    return {
         "loss_sigmoid_beta0.1": loss("sigmoid"),
         "loss_cdpo_ls0.2_beta0.1": loss("cdpo", eps=0.2),
         "loss_robust_ls0.2": loss("robust", eps=0.2),
@@ -158,16 +173,9 @@ def columns(anchor, folder):
         "loss_sigmoid_forward_kl": loss("sigmoid", f="forward_kl"),
         "loss_sigmoid_js_divergence": loss("sigmoid", f="js_divergence"),
         "loss_sigmoid_alpha_divergence0.5": loss("sigmoid", f="alpha_divergence", coef=0.5),
-        "loss_sigmoid_wpo": loss("sigmoid") * wpo_w * wpo_l,
         # RPO (Pang et al. 2024) on mean log-probs: the DPO term on per-token ratios plus alpha * (-log pi(y_w) / |y_w|)
         "loss_sigmoid_mean_rpo1": nls(BETA * ((pw / nw - rw / nw) - (pl / nl - rl / nl))) + 1.0 * (-pw / nw),
     }
-    out.update(kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl))
-    # the same with the roles of the two models swapped, where z_ref > 0 and the clamp is not at work
-    out.update({k + "_swapped": v for k, v in kto_columns(anchor, pairs, reference, policy, rw, rl, pw, pl).items()})
-    ld_pw, ld_pl, ld_rw, ld_rl = (sums(r, s, ld=0.5) for r, s in (("policy", "chosen"), ("policy", "rejected"), ("reference", "chosen"), ("reference", "rejected")))
-    out["loss_sigmoid_ld_alpha0.5"] = nls(BETA * ((ld_pw - ld_rw) - (ld_pl - ld_rl)))
-    return pairs, (pw, pl, rw, rl), out
 
 
 def kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl, lambda_d=1.0, lambda_u=1.0):
@@ -198,7 +206,15 @@ def main():
     for folder in args.folders:
         path = os.path.join(folder, "expected.json")
         expected = json.load(open(path))
-        pairs, logps, cols = columns(anchor, folder)
+        configs = [json.load(open(os.path.join(folder, role, "config.json"))) for role in ("policy", "reference")]
+        if any(c["model_type"] not in ("gpt2", "llama") or c.get("rope_scaling") for c in configs):
+            # an architecture the anchor does not run: the columns its log-prob columns determine
+            pairs = [json.loads(l) for l in open(os.path.join(folder, "pairs.jsonl")) if l.strip()]
+            logps = [torch.tensor([e[name] for e in expected], dtype=torch.float64)
+                     for name in ("policy_chosen_logp", "policy_rejected_logp", "reference_chosen_logp", "reference_rejected_logp")]
+            cols = logp_columns(pairs, *logps)
+        else:
+            pairs, logps, cols = columns(anchor, folder)
         for i, (e, p) in enumerate(zip(expected, pairs)):
             assert e["id"] == p["id"]
             for name, value in zip(("policy_chosen_logp", "policy_rejected_logp", "reference_chosen_logp", "reference_rejected_logp"), logps):

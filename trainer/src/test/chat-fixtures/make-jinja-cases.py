@@ -29,12 +29,73 @@ cases = [
  ("{{ messages[1:] | length }} {{ messages[-1]['role'] }} {{ (messages|length - 1) }} {{ messages|map(attribute='role')|join(',') }} {{ messages|selectattr('role','equalto','user')|list|length }}", {"messages":[{"role":"system"},{"role":"user"},{"role":"user"}]}),
  ("{% set content %}block {{ 1 + 1 }}{% endset %}[{{ content }}] {{ 'a' ~ 1 ~ none }} {{ 'ab' * 2 }} {{ [1] + [2] }} {{ 'x'|trim }} {{ '  x  '|trim }} {{ 'hello world'|title }} {{ 'HELLO'|capitalize }} {{ 'a\\nb'|indent(2) }}", {}),
  ("{%- if messages[0]['role'] == 'system' -%}{%- set system_message = messages[0]['content'] | trim + '\\n\\n' -%}{%- set loop_messages = messages[1:] -%}{%- else -%}{%- set system_message = '' -%}{%- set loop_messages = messages -%}{%- endif -%}{%- for message in loop_messages -%}{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}{{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') -}}{%- endif -%}{{ message['role'] }}:{{ (system_message if loop.first else '') + message['content'] | trim }}\n{%- endfor -%}", {"messages":[{"role":"system","content":" S "},{"role":"user","content":"u1 "},{"role":"assistant","content":"a1"}]}),
+ # templates in the style of popular models' (Gemma, Llama 3.1, Mistral): turn checks, date and tool blocks, system folding
+ ("{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}",
+  {"bos_token": "<bos>", "add_generation_prompt": True, "messages": [{"role": "user", "content": " Hi \n"}, {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Grüße 👋"}]}),
+ ("""{{- bos_token }}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none %}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+{%- for message in messages %}
+    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+""", {"bos_token": "<|begin_of_text|>", "date_string": "30 Nov 2026", "add_generation_prompt": True,
+      "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"city": {"type": "string"}}, "strict": True, "n": None}}],
+      "messages": [{"role": "system", "content": "  Be helpful. "}, {"role": "user", "content": "Weather in Zürich?"}]}),
+ ("""{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content'] %}
+    {%- set loop_messages = messages[1:] %}
+{%- else %}
+    {%- set loop_messages = messages %}
+{%- endif %}
+
+{{- bos_token }}
+{%- for message in loop_messages %}
+    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
+        {{- raise_exception('After the optional system message, conversation roles must alternate user/assistant/user/assistant...') }}
+    {%- endif %}
+    {%- if message['role'] == 'user' %}
+        {%- if loop.first and system_message is defined %}
+            {{- ' [INST] ' + system_message + '\n\n' + message['content'] + ' [/INST]' }}
+        {%- else %}
+            {{- ' [INST] ' + message['content'] + ' [/INST]' }}
+        {%- endif %}
+    {%- elif message['role'] == 'assistant' %}
+        {{- ' ' + message['content'] + eos_token}}
+    {%- else %}
+        {{- raise_exception('Only user and assistant roles are supported, with the exception of an initial optional system message!') }}
+    {%- endif %}
+{%- endfor %}
+""", {"bos_token": "<s>", "eos_token": "</s>", "messages": [{"role": "system", "content": "Sys"}, {"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]}),
 ]
+ALTERNATION = next(t for t, _ in cases if "Conversation roles must alternate" in t and "loop_messages" in t)
 out=[]
 for t,v in cases:
     out.append({"template":t,"variables":v,"expected":env.from_string(t).render(**v)})
 try:
-    env.from_string(cases[-1][0]).render(messages=[{"role":"user","content":"a"},{"role":"user","content":"b"}])
+    env.from_string(ALTERNATION).render(messages=[{"role":"user","content":"a"},{"role":"user","content":"b"}])
 except Exception as e:
-    out.append({"template":cases[-1][0],"variables":{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]},"error":str(e)})
+    out.append({"template":ALTERNATION,"variables":{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]},"error":str(e)})
 json.dump(out, open('jinja-cases.json','w'), indent=1, ensure_ascii=False)

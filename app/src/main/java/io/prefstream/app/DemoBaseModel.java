@@ -51,7 +51,7 @@ final class DemoBaseModel {
     double[] losses = new double[STEPS];
     try (NDManager manager = NDManager.newBaseManager(); CausalLm model = ModelFolder.load(work, manager);
         TextTokenizer tokenizer = TextTokenizer.fromFolder(work); SftStep sft = new SftStep(model, new LinearWarmup(LR, WARMUP), 1.0)) {
-      FeedbackSimulator users = new FeedbackSimulator(SEED);
+      FeedbackSimulator users = new FeedbackSimulator(SEED, false);
       for (int i = 0; i < STEPS; i++) {
         List<Completion> batch = new ArrayList<>(BATCH);
         for (int b = 0; b < BATCH; b++) batch.add(completion(users.demonstration(), tokenizer));

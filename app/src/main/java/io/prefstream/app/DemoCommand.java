@@ -7,8 +7,8 @@ import io.prefstream.broker.TopicCreator;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
 import io.prefstream.ingest.IngestTopology;
-import io.prefstream.publisher.CheckpointAssembler;
 import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.ServingNotifier;
 import io.prefstream.publisher.VersionFolders;
@@ -17,6 +17,7 @@ import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.trainer.service.TrainerConfig;
 import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
+import io.prefstream.trainer.tokenize.ChatTemplate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--duration", defaultValue = "3m", converter = DurationConverter.class, description = "How long to run, e.g. 90s, 3m (default: ${DEFAULT-VALUE}).")
   Duration duration;
 
-  @Option(names = "--model", description = "Policy model folder (Hugging Face layout); default: a project-made tiny GPT-2 with a byte-level tokenizer.")
+  @Option(names = "--model", description = {"Policy model folder (Hugging Face layout); default: a project-made tiny GPT-2 with a byte-level tokenizer.",
+      "With a chat template, the simulated users chat: prompts are the user's messages, responses the assistant's."})
   Path model;
 
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -86,14 +88,15 @@ final class DemoCommand implements Callable<Integer> {
     if (Files.exists(work)) Folders.deleteTree(work);
     Files.createDirectories(work);
     Path policy = model != null ? model : DemoBaseModel.prepare(out.resolve("base-model"));
-    try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy);
+    Optional<ChatTemplate> chat = ChatTemplate.fromFolder(policy);
+    try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy, chat);
         LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
       DemoHistory history = new DemoHistory(probe.reference());
       System.out.printf(Locale.ROOT, "reference: ground-truth reward of %d samples %+.3f, e.g. \"%s\"%n",
           history.reference().samples(), history.reference().meanReward(), history.reference().example());
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), null, (short) 1);
-      System.out.println("broker " + bootstrap + ", topics created, policy " + policy);
+      System.out.println("broker " + bootstrap + ", topics created, policy " + policy + (chat.isPresent() ? " (chat: feedback as messages, rendered with its chat template)" : ""));
 
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       IngestMetrics ingestMetrics = new IngestMetrics(meters);
@@ -108,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread trainerThread = start("demo-trainer", () -> trainer.run(signal::running));
         Thread rolloutThread = start("demo-rollout", () -> rollout(bootstrap, serving, rollingOut::get));
         Thread probeThread = start("demo-probe", probing);
-        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, thumbs));
+        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent(), thumbs));
 
         DemoProgress progress = new DemoProgress(trainer, meters, history);
         long deadline = System.nanoTime() + duration.toNanos();
@@ -202,15 +205,14 @@ final class DemoCommand implements Callable<Integer> {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     props.put(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE);
-    RolloutAgent agent = new RolloutAgent("demo-policy", serving, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
+    RolloutAgent agent = new RolloutAgent("demo-policy", serving, Optional.empty(), PendingChunks.Limits.DEFAULT, OptionalDouble.empty(), 3, ServingNotifier.NONE);
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      consumer.subscribe(List.of(TopicCatalog.MODEL_CHECKPOINTS));
-      agent.run(consumer, running);
+      agent.run(consumer, TopicCatalog.MODEL_CHECKPOINTS, running);
     }
   }
 
-  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent, boolean thumbs) {
-    FeedbackSimulator users = new FeedbackSimulator(42);
+  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent, boolean chat, boolean thumbs) {
+    FeedbackSimulator users = new FeedbackSimulator(42, chat);
     AvroSerializer<SpecificRecord> avro = new AvroSerializer<>();
     avro.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE), false);
     try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {

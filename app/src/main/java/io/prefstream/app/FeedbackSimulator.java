@@ -1,5 +1,6 @@
 package io.prefstream.app;
 
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
@@ -35,10 +36,13 @@ final class FeedbackSimulator {
   record Demonstration(String prompt, String response) {}
 
   private final Random random;
+  private final boolean chat;
   private long counter;
 
-  FeedbackSimulator(long seed) {
+  /** @param chat send prompts as the user's message and responses as the assistant's (TRL's conversational format) */
+  FeedbackSimulator(long seed, boolean chat) {
     this.random = new Random(seed);
+    this.chat = chat;
   }
 
   static double reward(String response) {
@@ -53,6 +57,30 @@ final class FeedbackSimulator {
 
   /** The next event: mostly pairs, some ratings and rankings, about 3% malformed. */
   List<Event> next(long now) {
+    List<Event> events = textEvents(now);
+    return chat ? events.stream().map(e -> e.record() == null ? e : new Event(e.topic(), e.key(), conversational(e.record()), null)).toList() : events;
+  }
+
+  /** The same feedback as a chat application sends it: the prompt is the user's message, each response the assistant's. */
+  private static SpecificRecord conversational(SpecificRecord record) {
+    if (record instanceof PreferencePair p) {
+      return PreferencePair.newBuilder(p).setPrompt(null).setPromptMessages(said("user", p.getPrompt()))
+          .setChosen(null).setChosenMessages(said("assistant", p.getChosen())).setRejected(null).setRejectedMessages(said("assistant", p.getRejected())).build();
+    }
+    if (record instanceof ResponseRating r) {
+      return ResponseRating.newBuilder(r).setPrompt(null).setPromptMessages(said("user", r.getPrompt()))
+          .setResponse(null).setResponseMessages(said("assistant", r.getResponse())).build();
+    }
+    RankedResponses r = (RankedResponses) record;
+    return RankedResponses.newBuilder(r).setPrompt(null).setPromptMessages(said("user", r.getPrompt()))
+        .setResponses(null).setResponsesMessages(r.getResponses().stream().map(text -> said("assistant", text)).toList()).build();
+  }
+
+  private static List<ChatMessage> said(String role, String text) {
+    return List.of(new ChatMessage(role, text));
+  }
+
+  private List<Event> textEvents(long now) {
     long id = counter++;
     String prompt = prompt(id % PROMPTS);
     String promptId = "prompt-" + (id % PROMPTS);
@@ -86,7 +114,7 @@ final class FeedbackSimulator {
     for (int i = 0; i < candidates.size(); i++) keyed.add(new double[] {BT_SCALE * reward(candidates.get(i)) - Math.log(-Math.log(random.nextDouble())), i});
     keyed.sort(Comparator.comparingDouble((double[] k) -> k[0]).reversed());
     List<String> ranked = keyed.stream().map(k -> candidates.get((int) k[1])).distinct().toList();
-    if (ranked.size() < 2) return next(now);
+    if (ranked.size() < 2) return textEvents(now);
     return List.of(new Event("feedback.rankings", promptId, RankedResponses.newBuilder().setEventId("ranking-" + id).setPromptId(promptId)
         .setPrompt(prompt).setResponses(ranked).setSource("demo").setEventTime(now).build(), null));
   }

@@ -9,21 +9,28 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
-/** A Prometheus scrape endpoint, {@code GET /metrics}, over a Micrometer registry. */
+/**
+ * A Prometheus scrape endpoint, {@code GET /metrics}, over a Micrometer registry, bound to one
+ * address ({@code metrics.host}): the loopback address by default, so that a laptop does not
+ * publish its metrics to the network; the Docker image binds every interface.
+ */
 final class MetricsEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final HttpServer server;
 
-  /** @param port -1 for no endpoint (the registry still counts), 0 for a free port */
-  MetricsEndpoint(int port) {
+  /**
+   * @param host the address to bind, e.g. 127.0.0.1 or 0.0.0.0
+   * @param port -1 for no endpoint (the registry still counts), 0 for a free port
+   */
+  MetricsEndpoint(String host, int port) {
     if (port < 0) {
       server = null;
       return;
     }
     try {
-      server = HttpServer.create(new InetSocketAddress(port), 0);
+      server = HttpServer.create(new InetSocketAddress(host, port), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the metrics endpoint on port " + port, e);
+      throw new UncheckedIOException("cannot open the metrics endpoint on " + host + ":" + port + " (metrics.host, metrics.port)", e);
     }
     server.createContext("/metrics", exchange -> {
       byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
@@ -38,6 +45,11 @@ final class MetricsEndpoint implements AutoCloseable {
 
   PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /** Where to scrape, e.g. {@code http://127.0.0.1:9464/metrics}, or "off". */
+  String url() {
+    return server == null ? "off" : "http://" + server.getAddress().getHostString() + ":" + port() + "/metrics";
   }
 
   /** The bound port, or -1 when there is no endpoint. */

@@ -6,11 +6,14 @@ import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.sampling.ResponseSampler;
 import io.prefstream.trainer.sampling.SampledKl;
+import io.prefstream.trainer.tokenize.ChatMessage;
+import io.prefstream.trainer.tokenize.ChatTemplate;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -34,12 +37,16 @@ final class PolicyProbe implements AutoCloseable {
   private final ResponseSampler sampler;
   private final List<int[]> prompts = new ArrayList<>();
 
-  PolicyProbe(Path referenceDir) {
+  /** @param chat the model's chat template: the probe's prompts are then the user's messages, rendered with it */
+  PolicyProbe(Path referenceDir, Optional<ChatTemplate> chat) {
     this.reference = ModelFolder.load(referenceDir, manager);
     this.tokenizer = TextTokenizer.fromFolder(referenceDir);
     this.sampler = new ResponseSampler(MAX_NEW_TOKENS, tokenizer.eosId().orElseThrow(
         () -> new IllegalArgumentException(referenceDir + ": the demo's sampling stops at EOS, but the tokenizer has none")));
-    for (int i = 0; i < PROMPTS; i++) prompts.add(tokenizer.encode(FeedbackSimulator.prompt(i)));
+    for (int i = 0; i < PROMPTS; i++) {
+      String prompt = FeedbackSimulator.prompt(i);
+      prompts.add(tokenizer.encode(chat.isPresent() ? chat.get().render(List.of(new ChatMessage("user", prompt)), true) : prompt));
+    }
   }
 
   /** The reference measured against itself: its KL is 0 by definition. */

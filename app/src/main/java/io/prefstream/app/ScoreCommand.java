@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prefstream.trainer.dpo.DpoConfig;
-import io.prefstream.trainer.dpo.LogProbAggregation;
 import io.prefstream.trainer.dpo.FDivergence;
 import io.prefstream.trainer.dpo.KtoLoss;
 import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.LabelledScorer;
+import io.prefstream.trainer.dpo.LogProbAggregation;
 import io.prefstream.trainer.dpo.LossTerm;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.PreferenceLoss;
@@ -51,8 +51,14 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--reference", description = "Reference model folder; with --adapter the default is the base with the adapter off.")
   Path reference;
 
-  @Option(names = "--pairs", required = true, description = "JSON lines: {id,prompt_ids,chosen_ids,rejected_ids}, {id,prompt,chosen,rejected} or {id,prompt_ids,responses_ids}.")
+  @Option(names = "--pairs", required = true, description = {
+      "JSON lines: {id,prompt_ids,chosen_ids,rejected_ids}, {id,prompt,chosen,rejected} or {id,prompt_ids,responses_ids};",
+      "or conversations as the trainer takes them, {id,prompt:[{role,content},...],chosen:[...],rejected:[...]} (or responses:[[...],...]),",
+      "rendered with the policy folder's chat template exactly as the trainer renders them."})
   Path pairs;
+
+  @Option(names = "--show-tokens", description = "Adds each example's prompt_ids and responses_ids (as scored) to its line.")
+  boolean showTokens;
 
   @Option(names = "--beta", defaultValue = "0.1", description = "β (default: ${DEFAULT-VALUE}).")
   double beta;
@@ -127,9 +133,14 @@ final class ScoreCommand implements Callable<Integer> {
           for (LabelledScorer.LabelledScore s : new LabelledScorer(policyModel, referenceModel, ktoLoss).score(examples)) lines.add(line(s));
         }
       } else {
-        List<PreferenceExample> examples = PairsFile.read(pairs, () -> TextTokenizer.fromFolder(policy));
+        List<PreferenceExample> examples = PairsFile.read(pairs, policy);
         try (PreferenceLoss preferenceLoss = new PreferenceLoss(config, manager)) {
-          for (PreferenceScore s : new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples)) lines.add(line(s));
+          List<PreferenceScore> scores = new PreferenceScorer(policyModel, referenceModel, preferenceLoss).score(examples);
+          for (int i = 0; i < scores.size(); i++) {
+            ObjectNode line = line(scores.get(i));
+            if (showTokens) tokens(line, examples.get(i));
+            lines.add(line);
+          }
         }
       }
     }
@@ -142,6 +153,16 @@ final class ScoreCommand implements Callable<Integer> {
   private static ObjectNode line(LabelledScorer.LabelledScore s) {
     return JSON.createObjectNode().put("id", s.id()).put("label", s.desirable()).put("policy_logp", s.policyLogProb())
         .put("reference_logp", s.referenceLogProb()).put("reward", s.reward()).put("kl", s.kl()).put("loss", s.loss());
+  }
+
+  private static void tokens(ObjectNode line, PreferenceExample example) {
+    var prompt = line.putArray("prompt_ids");
+    for (int id : example.prompt()) prompt.add(id);
+    var responses = line.putArray("responses_ids");
+    for (int[] response : example.responses()) {
+      var ids = responses.addArray();
+      for (int id : response) ids.add(id);
+    }
   }
 
   private static ObjectNode line(PreferenceScore s) {

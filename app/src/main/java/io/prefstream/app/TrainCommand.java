@@ -27,7 +27,7 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainerConfig trainer = TrainerConfig.parse(ClientProperties.load(config));
     try (StopSignal signal = StopSignal.install("train");
-        MetricsEndpoint endpoint = new MetricsEndpoint(trainer.metricsPort());
+        MetricsEndpoint endpoint = new MetricsEndpoint(trainer.metricsHost(), trainer.metricsPort());
         TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC(), new TrainerMetrics(endpoint.registry()))) {
       service.run(signal::running);
     }

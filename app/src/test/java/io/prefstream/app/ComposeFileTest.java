@@ -68,6 +68,14 @@ class ComposeFileTest {
   }
 
   @Test
+  void image_runsAsANonRootUser_andServicesPublishMetricsBeyondTheContainer() throws IOException {
+    List<String> users = Files.readAllLines(Path.of("../Dockerfile")).stream().filter(l -> l.startsWith("USER ")).toList();
+    assertThat(users).isNotEmpty().last().isEqualTo("USER prefstream"); // the last stage (gpu) too, after its root-only install
+    assertThat(IngestConfig.parse(ClientProperties.load(Path.of("../deploy/ingest.properties"))).metricsHost()).isEqualTo("0.0.0.0");
+    assertThat(TrainerConfig.parse(ClientProperties.load(Path.of("../deploy/trainer.properties"))).metricsHost()).isEqualTo("0.0.0.0");
+  }
+
+  @Test
   void brokerAcceptsCheckpointChunks() throws IOException {
     int maxBytes = compose().at("/services/kafka/environment/KAFKA_MESSAGE_MAX_BYTES").asInt();
     assertThat(maxBytes).isGreaterThanOrEqualTo(TopicCatalog.MODEL_TOPIC_MAX_MESSAGE_BYTES);

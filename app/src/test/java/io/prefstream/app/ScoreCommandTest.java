@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.prefstream.testkit.ReferenceVectors;
+import io.prefstream.trainer.model.ModelRecipe;
+import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +40,9 @@ class ScoreCommandTest {
     "llama | sigmoid --use-weighting | loss_sigmoid_wpo",
     "llama | sigmoid --logp mean --rpo-alpha 1 | loss_sigmoid_mean_rpo1",
     "llama | sigmoid --ld-alpha 0.5 | loss_sigmoid_ld_alpha0.5",
+    "llama3 | sigmoid | loss_sigmoid_beta0.1",
+    "qwen3 | ipo | loss_ipo_beta0.1",
+    "gemma3 | cdpo --label-smoothing 0.2 | loss_cdpo_ls0.2_beta0.1",
   })
   void score_reproducesTheReferenceVectors(String arch, String lossOptions, String expectedLoss) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
@@ -123,6 +128,38 @@ class ScoreCommandTest {
     assertThat(cli.exitCode()).isNotZero();
     assertThat(cli.out()).isEmpty();
     assertThat(cli.err()).contains("line 2").contains("chosen_ids");
+  }
+
+  @Test
+  void conversations_areRenderedWithTheChatTemplate_andShowTokensPrintsTheIds(@TempDir Path tmp) throws IOException {
+    Path model = tmp.resolve("model");
+    new ModelRecipe(ModelRecipe.Arch.LLAMA, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
+    Files.writeString(model.resolve("chat_template.jinja"), "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}");
+    Path file = tmp.resolve("chat.jsonl");
+    Files.writeString(file, """
+        {"id": "c1", "prompt": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Grüße 👋"}], "chosen": [{"role": "assistant", "content": "Hallo!"}], "rejected": [{"role": "assistant", "content": ""}]}
+        {"id": "c2", "prompt": [{"role": "user", "content": "Rank"}], "responses": [[{"role": "assistant", "content": "a"}], [{"role": "assistant", "content": "b"}], [{"role": "assistant", "content": "c"}]]}
+        """);
+    Cli cli = Cli.run("score", "--policy", model.toString(), "--reference", model.toString(), "--pairs", file.toString(), "--loss", "plackett-luce", "--show-tokens");
+    assertThat(cli.exitCode()).as(cli.err()).isZero();
+
+    List<JsonNode> lines = new java.util.ArrayList<>();
+    for (String line : cli.out().lines().toList()) lines.add(JSON.readTree(line));
+    try (TextTokenizer tokenizer = TextTokenizer.fromFolder(model)) {
+      assertThat(tokenizer.decode(ids(lines.get(0).get("prompt_ids"))))
+          .isEqualTo("<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nGrüße 👋<|im_end|>\n<|im_start|>assistant\n");
+      assertThat(tokenizer.decode(ids(lines.get(0).get("responses_ids").get(0)))).isEqualTo("Hallo!<|im_end|>\n");
+      assertThat(tokenizer.decode(ids(lines.get(0).get("responses_ids").get(1)))).isEqualTo("<|im_end|>\n");
+    }
+    assertThat(lines.get(0).get("loss").asDouble()).isCloseTo(Math.log(2), within(1e-6)); // policy = reference
+    assertThat(lines.get(1).get("responses_ids")).hasSize(3);
+  }
+
+  private static int[] ids(JsonNode array) {
+    int[] out = new int[array.size()];
+    for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
+    return out;
   }
 
   private static void assertClose(double got, double want, String what) {

@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
@@ -19,13 +20,15 @@ import java.util.Set;
  * different responses (a ranking: two distinct ones); a weight in (0, limits.max.weight]; an event time
  * within the clock limits (an unset event time, 0, takes the Kafka record's timestamp); a rating
  * also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
- * the prompt.
+ * the prompt. A part sent as chat messages follows {@link ChatChecks} instead.
  */
 final class FeedbackRules {
   private final ValidationLimits limits;
+  private final ChatChecks chat;
 
   FeedbackRules(ValidationLimits limits) {
     this.limits = limits;
+    this.chat = new ChatChecks(limits);
   }
 
   /** A record that passed, normalised, or the rule it broke. */
@@ -46,42 +49,45 @@ final class FeedbackRules {
   Checked<PreferencePair> pair(PreferencePair p, long recordTimestamp, long now) {
     Optional<Rejection> broken = firstOf(
         eventId(p.getEventId()),
-        prompt(p.getPrompt(), p.getPromptIds()),
-        response("chosen", p.getChosen(), p.getChosenIds()),
-        response("rejected", p.getRejected(), p.getRejectedIds()),
+        prompt(p.getPrompt(), p.getPromptIds(), p.getPromptMessages()),
+        response("chosen", p.getChosen(), p.getChosenIds(), p.getChosenMessages()),
+        response("rejected", p.getRejected(), p.getRejectedIds(), p.getRejectedMessages()),
         weight(p.getWeight()),
         eventTime(effectiveEventTime(p.getEventTime(), recordTimestamp), now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
-    if (sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
+    boolean sameMessages = p.getChosenMessages() != null && p.getChosenMessages().equals(p.getRejectedMessages());
+    if (sameMessages || sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
       return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
     }
     return Checked.ok(PreferencePair.newBuilder(p)
         .setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp))
-        .setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptIds()))
+        .setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds()))
         .build());
   }
 
   Checked<RankedResponses> ranking(RankedResponses r, long recordTimestamp, long now) {
     int texts = r.getResponses() == null ? 0 : r.getResponses().size();
     int tokenLists = r.getResponsesIds() == null ? 0 : r.getResponsesIds().size();
-    if (texts > 0 && tokenLists > 0 && texts != tokenLists) {
-      return Checked.rejected(Reason.MISSING_FIELD, "responses has " + texts + " texts but responses_ids " + tokenLists + " token lists");
+    int messageLists = r.getResponsesMessages() == null ? 0 : r.getResponsesMessages().size();
+    if ((texts > 0 && tokenLists > 0 && texts != tokenLists) || (messageLists > 0 && (texts > 0 || tokenLists > 0) && messageLists != Math.max(texts, tokenLists))) {
+      return Checked.rejected(Reason.MISSING_FIELD, "responses has " + texts + " texts, responses_ids " + tokenLists + " token lists and responses_messages " + messageLists + " message lists");
     }
-    int k = Math.max(texts, tokenLists);
-    Optional<Rejection> broken = firstOf(eventId(r.getEventId()), prompt(r.getPrompt(), r.getPromptIds()), weight(r.getWeight()),
+    int k = Math.max(messageLists, Math.max(texts, tokenLists));
+    Optional<Rejection> broken = firstOf(eventId(r.getEventId()), prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()), weight(r.getWeight()),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     for (int i = 0; broken.isEmpty() && i < k; i++) {
-      broken = response("responses[" + i + "]", texts > 0 ? r.getResponses().get(i) : null, tokenLists > 0 ? r.getResponsesIds().get(i) : null);
+      broken = response("responses[" + i + "]", texts > 0 ? r.getResponses().get(i) : null, tokenLists > 0 ? r.getResponsesIds().get(i) : null,
+          messageLists > 0 ? r.getResponsesMessages().get(i) : null);
     }
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
     Set<Object> distinct = new HashSet<>();
-    for (int i = 0; i < k; i++) distinct.add(texts > 0 ? r.getResponses().get(i) : r.getResponsesIds().get(i));
+    for (int i = 0; i < k; i++) distinct.add(messageLists > 0 ? r.getResponsesMessages().get(i) : texts > 0 ? r.getResponses().get(i) : r.getResponsesIds().get(i));
     if (distinct.size() < 2) {
       return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
     }
     return Checked.ok(RankedResponses.newBuilder(r)
         .setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp))
-        .setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptIds()))
+        .setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds()))
         .build());
   }
 
@@ -90,8 +96,8 @@ final class FeedbackRules {
         eventId(r.getEventId()),
         required("prompt_id", r.getPromptId()),
         required("response_id", r.getResponseId()),
-        prompt(r.getPrompt(), r.getPromptIds()),
-        response("response", r.getResponse(), r.getResponseIds()),
+        prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()),
+        response("response", r.getResponse(), r.getResponseIds(), r.getResponseMessages()),
         score(r),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
@@ -116,13 +122,15 @@ final class FeedbackRules {
         : Optional.empty();
   }
 
-  private Optional<Rejection> prompt(String text, List<Integer> ids) {
+  private Optional<Rejection> prompt(String text, List<Integer> ids, List<ChatMessage> messages) {
+    if (messages != null) return chat.prompt(messages);
     if (text == null && ids == null) return Optional.of(new Rejection(Reason.MISSING_FIELD, "neither 'prompt' nor 'prompt_ids' is set; send text or token ids"));
     if ((text == null || text.isBlank()) && (ids == null || ids.isEmpty())) return Optional.of(new Rejection(Reason.EMPTY_PROMPT, "the prompt is empty"));
     return sizes("prompt", text, ids);
   }
 
-  private Optional<Rejection> response(String field, String text, List<Integer> ids) {
+  private Optional<Rejection> response(String field, String text, List<Integer> ids, List<ChatMessage> messages) {
+    if (messages != null) return chat.response(field, messages);
     if (text == null && ids == null) return Optional.of(new Rejection(Reason.MISSING_FIELD, "neither '" + field + "' nor '" + field + "_ids' is set; send text or token ids"));
     if ((text == null || text.isBlank()) && (ids == null || ids.isEmpty())) return Optional.of(new Rejection(Reason.EMPTY_RESPONSE, "'" + field + "' is empty"));
     return sizes(field, text, ids);
@@ -177,10 +185,10 @@ final class FeedbackRules {
     return eventTime == 0 ? recordTimestamp : eventTime;
   }
 
-  /** The given prompt id, else the first 16 hex digits of the prompt's SHA-256 (text, else token ids). */
-  static String promptId(String promptId, String prompt, List<Integer> promptIds) {
+  /** The given prompt id, else the first 16 hex digits of the prompt's SHA-256 (text, else messages, else token ids). */
+  static String promptId(String promptId, String prompt, List<ChatMessage> messages, List<Integer> promptIds) {
     if (promptId != null && !promptId.isBlank()) return promptId;
-    String basis = prompt != null ? prompt : Objects.toString(promptIds);
+    String basis = prompt != null ? prompt : messages != null ? messages.toString() : Objects.toString(promptIds);
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(basis.getBytes(StandardCharsets.UTF_8));
       return "sha256:" + HexFormat.of().formatHex(digest, 0, 8);

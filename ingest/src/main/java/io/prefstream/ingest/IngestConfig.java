@@ -25,6 +25,7 @@ public record IngestConfig(
     UnpairedRatings unpaired,
     Duration dedupHorizon,
     int metricsPort,
+    String metricsHost,
     Map<String, Object> passThrough) {
 
   public static final String FEEDBACK_PAIRS_TOPIC = "feedback.pairs.topic";
@@ -47,6 +48,7 @@ public record IngestConfig(
   public static final String RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS = "ratings.unpaired.undesirable.max.stars";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
+  public static final String METRICS_HOST = "metrics.host";
 
   /**
    * Where Kafka Streams keeps ingest's state unless {@code state.dir} says otherwise: under the
@@ -77,7 +79,8 @@ public record IngestConfig(
       .define(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS, Type.DOUBLE, 4.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or above this are desirable.")
       .define(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS, Type.DOUBLE, 2.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or below this are undesirable; those between pair up.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
-      .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.");
+      .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
+      .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.");
 
   public IngestConfig {
     passThrough = Map.copyOf(passThrough);
@@ -105,6 +108,7 @@ public record IngestConfig(
         unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         c.getInt(METRICS_PORT),
+        c.getString(METRICS_HOST),
         passThrough);
   }
 

@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.ResponseRating;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,26 +10,39 @@ import java.util.Map;
 /** The ratings of one prompt within one window, by response: the state ratings pair up from. */
 final class PromptRatings {
   /** One response's ratings so far; several raters of it are averaged. */
-  record Rated(String text, List<Integer> ids, double scoreSum, int count, List<String> ratingIds, long newestEventTime) {
+  record Rated(String text, List<Integer> ids, List<Turn> messages, double scoreSum, int count, List<String> ratingIds, long newestEventTime) {
     double mean() {
       return scoreSum / count;
     }
   }
 
+  /** A chat message as the state store keeps it (plain JSON, not the Avro record). */
+  record Turn(String role, String content) {
+    static List<Turn> of(List<ChatMessage> messages) {
+      return messages == null ? null : messages.stream().map(m -> new Turn(m.getRole(), m.getContent())).toList();
+    }
+
+    static List<ChatMessage> messages(List<Turn> turns) {
+      return turns == null ? null : turns.stream().map(t -> new ChatMessage(t.role(), t.content())).toList();
+    }
+  }
+
   public String prompt;
   public List<Integer> promptIds;
+  public List<Turn> promptMessages;
   public Map<String, Rated> responses = new LinkedHashMap<>();
 
   PromptRatings add(ResponseRating r) {
     if (prompt == null) prompt = r.getPrompt();
     if (promptIds == null) promptIds = r.getPromptIds();
+    if (promptMessages == null) promptMessages = Turn.of(r.getPromptMessages());
     double score = normalised(r);
     responses.merge(r.getResponseId(),
-        new Rated(r.getResponse(), r.getResponseIds(), score, 1, List.of(r.getEventId()), r.getEventTime()),
+        new Rated(r.getResponse(), r.getResponseIds(), Turn.of(r.getResponseMessages()), score, 1, List.of(r.getEventId()), r.getEventTime()),
         (a, b) -> {
           List<String> ids = new ArrayList<>(a.ratingIds());
           ids.addAll(b.ratingIds());
-          return new Rated(a.text(), a.ids(), a.scoreSum() + b.scoreSum(), a.count() + b.count(), ids, Math.max(a.newestEventTime(), b.newestEventTime()));
+          return new Rated(a.text(), a.ids(), a.messages(), a.scoreSum() + b.scoreSum(), a.count() + b.count(), ids, Math.max(a.newestEventTime(), b.newestEventTime()));
         });
     return this;
   }

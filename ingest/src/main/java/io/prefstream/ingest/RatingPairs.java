@@ -59,10 +59,13 @@ final class RatingPairs {
           .setPromptId(promptId)
           .setPrompt(ratings.prompt)
           .setPromptIds(ratings.promptIds)
+          .setPromptMessages(PromptRatings.Turn.messages(ratings.promptMessages))
           .setChosen(chosen.text())
           .setChosenIds(chosen.ids())
+          .setChosenMessages(PromptRatings.Turn.messages(chosen.messages()))
           .setRejected(rejected.text())
           .setRejectedIds(rejected.ids())
+          .setRejectedMessages(PromptRatings.Turn.messages(rejected.messages()))
           .setSource(SOURCE)
           .setEventTime(Math.max(chosen.newestEventTime(), rejected.newestEventTime()))
           .setMetadata(Map.of(

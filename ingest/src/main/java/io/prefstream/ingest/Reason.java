@@ -31,7 +31,9 @@ public enum Reason {
   /** A rating arrived after its prompt's pairing window closed (window + grace). */
   LATE_RATING,
   /** A prompt's window already holds {@code ratings.max.per.prompt} ratings. */
-  TOO_MANY_RATINGS;
+  TOO_MANY_RATINGS,
+  /** A chat message has an unknown role, a response holds another role than the assistant's, or a prompt ends with the assistant's turn. */
+  BAD_ROLE;
 
   /** The header value: lower snake case. */
   public String code() {

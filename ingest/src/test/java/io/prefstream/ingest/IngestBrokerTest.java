@@ -36,18 +36,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The ingest topology on a real broker, exactly-once, fed by several producers at once. */
+/**
+ * The ingest topology on a real broker, exactly-once, fed by several producers at once, and one
+ * 10 MB record (its topic takes 16 MB): that one goes to the DLQ as too_large, its copy cut to fit
+ * the Streams producer's request size, and ingest keeps running.
+ */
 class IngestBrokerTest {
   @RegisterExtension static final KafkaBroker broker = KafkaBroker.shared();
   private static final String PREFIX = "it-ingest.";
+  private static final int TEN_MB = 10 << 20;
+  private static final int BIG_TOPIC_BYTES = 16 << 20;
 
   @TempDir Path stateDir;
 
   @Test
   void validRecordsReachPairs_invalidOnesTheDlq_nothingLost() throws Exception {
-    for (String t : List.of("feedback.pairs", "feedback.ratings", "feedback.rankings", "preference.pairs", "preference.dlq")) {
+    for (String t : List.of("feedback.ratings", "feedback.rankings", "preference.pairs", "preference.dlq")) {
       broker.createTopic(PREFIX + t, 2);
     }
+    broker.createTopic(PREFIX + "feedback.pairs", 2, Map.of("max.message.bytes", String.valueOf(BIG_TOPIC_BYTES)));
     Map<String, Object> props = new HashMap<>();
     props.put(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://ingest-broker-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
@@ -77,9 +84,10 @@ class IngestBrokerTest {
       }
       for (Future<?> f : sent) f.get();
       pool.shutdown();
+      sendTenMegabytes();
 
       int expectedValid = producers * validPerProducer;
-      int expectedInvalid = producers * invalidPerProducer;
+      int expectedInvalid = producers * invalidPerProducer + 1;
       List<SpecificRecord> pairs = new ArrayList<>();
       List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>();
       var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
@@ -103,10 +111,23 @@ class IngestBrokerTest {
       assertThat(pairs.stream().map(r -> r instanceof PreferencePair pp ? pp.getEventId() : ((RankedResponses) r).getEventId()).distinct()).hasSize(expectedValid);
       assertThat(dead).hasSize(expectedInvalid);
       assertThat(dead).extracting(r -> new String(r.headers().lastHeader(DeadLetter.REASON).value(), UTF_8))
-          .containsOnly("same_responses", "undeserializable", "bad_weight");
+          .containsOnly("same_responses", "undeserializable", "bad_weight", "too_large");
+      assertThat(dead).filteredOn(r -> r.headers().lastHeader(DeadLetter.VALUE_TRUNCATED) != null).singleElement().satisfies(r -> {
+        assertThat(new String(r.headers().lastHeader(DeadLetter.VALUE_TRUNCATED).value(), UTF_8)).isEqualTo(String.valueOf(TEN_MB));
+        assertThat(r.value().length).isLessThan(1 << 20); // the Streams producer's default max.request.size
+      });
+      assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
       // count in = out + DLQ (+ the repeats, dropped on purpose)
-      int in = producers * (validPerProducer + invalidPerProducer);
+      int in = producers * (validPerProducer + invalidPerProducer) + 1;
       assertThat(pairs.size() + dead.size()).isEqualTo(in);
+    }
+  }
+
+  private static void sendTenMegabytes() throws Exception {
+    Map<String, Object> props = new HashMap<>(broker.producerProps());
+    props.put("max.request.size", BIG_TOPIC_BYTES);
+    try (var p = new KafkaProducer<byte[], byte[]>(props)) {
+      p.send(new ProducerRecord<>(PREFIX + "feedback.pairs", "big".getBytes(UTF_8), new byte[TEN_MB])).get();
     }
   }
 

@@ -3,6 +3,7 @@ package io.prefstream.ingest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
@@ -168,6 +169,60 @@ class IngestTopologyTest {
     ratingsIn.pipeInput(avro("feedback.ratings", rating("x2", "a", 6, ScoreScale.STARS_5)));
     ratingsIn.pipeInput(json(ResponseRating.newBuilder(rating("x3", "a", 1, ScoreScale.THUMBS)).setResponseId("").build()));
     assertThat(dlq.readRecordsToList()).extracting(r -> header(r.headers(), DeadLetter.REASON)).containsExactly("bad_score", "bad_score", "missing_field");
+  }
+
+  private static byte[] utf8(String json) {
+    return json.getBytes(UTF_8);
+  }
+
+  @Test
+  void chatPair_inTrlsJsonForm_passesWithItsMessages() {
+    pairsIn.pipeInput(utf8("""
+        {"event_id": "c1", "event_time": %d,
+         "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
+         "chosen": [{"role": "assistant", "content": "Paris."}], "rejected": [{"role": "assistant", "content": "Lyon."}]}""".formatted(T0.toEpochMilli())));
+    TestRecord<String, SpecificRecord> passed = out.readRecord();
+    PreferencePair p = (PreferencePair) passed.value();
+    assertThat(passed.key()).startsWith("sha256:");
+    assertThat(p.getPromptMessages()).extracting(ChatMessage::getRole).containsExactly("system", "user");
+    assertThat(p.getChosenMessages()).containsExactly(new ChatMessage("assistant", "Paris."));
+    assertThat(dlq.isEmpty()).isTrue();
+  }
+
+  @Test
+  void badChatMessages_goToDlqWithTheirReason() {
+    String ok = "[{\"role\": \"assistant\", \"content\": \"A\"}]";
+    String template = "{\"event_id\": \"%s\", \"event_time\": " + T0.toEpochMilli() + ", \"prompt\": %s, \"chosen\": %s, \"rejected\": %s}";
+    pairsIn.pipeInput(utf8(template.formatted("empty", "[]", ok, "\"B\"")));
+    pairsIn.pipeInput(utf8(template.formatted("robot", "[{\"role\": \"robot\", \"content\": \"hi\"}]", ok, "\"B\"")));
+    pairsIn.pipeInput(utf8(template.formatted("user-reply", "[{\"role\": \"user\", \"content\": \"hi\"}]", "[{\"role\": \"user\", \"content\": \"A\"}]", "\"B\"")));
+    pairsIn.pipeInput(utf8(template.formatted("ends-answered", "[{\"role\": \"user\", \"content\": \"hi\"}, {\"role\": \"assistant\", \"content\": \"yo\"}]", ok, "\"B\"")));
+    pairsIn.pipeInput(utf8(template.formatted("no-reply", "[{\"role\": \"user\", \"content\": \"hi\"}]", "[]", "\"B\"")));
+    pairsIn.pipeInput(utf8(template.formatted("same", "[{\"role\": \"user\", \"content\": \"hi\"}]", ok, ok)));
+    assertThat(dlq.readRecordsToList()).extracting(r -> header(r.headers(), DeadLetter.REASON))
+        .containsExactly("empty_prompt", "bad_role", "bad_role", "bad_role", "empty_response", "same_responses");
+    assertThat(out.isEmpty()).isTrue();
+  }
+
+  @Test
+  void chatRatingsAndRankings_pairAndPassWithTheirMessages() {
+    List<ChatMessage> prompt = List.of(new ChatMessage("user", "Say hi"));
+    fixture.clockTo(T0);
+    for (String[] r : new String[][] {{"r1", "a", "5"}, {"r2", "b", "1"}}) {
+      ratingsIn.pipeInput(null, avro("feedback.ratings", ResponseRating.newBuilder(rating(r[0], r[1], Double.parseDouble(r[2]), ScoreScale.STARS_5))
+          .setPrompt(null).setPromptMessages(prompt).setResponse(null).setResponseMessages(List.of(new ChatMessage("assistant", "reply " + r[1]))).build()), T0);
+    }
+    closeWindows(T0.plusSeconds(200));
+    PreferencePair p = (PreferencePair) out.readValue();
+    assertThat(p.getPromptMessages()).isEqualTo(prompt);
+    assertThat(p.getChosenMessages()).containsExactly(new ChatMessage("assistant", "reply a"));
+    assertThat(p.getRejectedMessages()).containsExactly(new ChatMessage("assistant", "reply b"));
+
+    rankingsIn.pipeInput(utf8("""
+        {"event_id": "k1", "event_time": %d, "prompt": [{"role": "user", "content": "Hi"}],
+         "responses": [[{"role": "assistant", "content": "Hello!"}], [{"role": "assistant", "content": "Hey."}]]}""".formatted(T0.toEpochMilli())));
+    assertThat(((RankedResponses) out.readValue()).getResponsesMessages()).hasSize(2);
+    assertThat(dlq.isEmpty()).isTrue();
   }
 
   private void rate(String id, String response, double stars, Instant at) {

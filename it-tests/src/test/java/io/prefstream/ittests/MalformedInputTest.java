@@ -67,6 +67,8 @@ class MalformedInputTest {
       bad(feedback.avro(t.feedbackPairs(), "tomorrow", Feedback.pair("e9").setEventTime(now + Duration.ofDays(1).toMillis()).build()),
           "tomorrow", Reason.BAD_EVENT_TIME, t.feedbackPairs());
       bad(feedback.bytes(t.feedbackPairs(), "huge", new byte[Pipeline.MAX_RECORD_BYTES + 1]), "huge", Reason.TOO_LARGE, t.feedbackPairs());
+      bad(feedback.bytes(t.feedbackPairs(), "robot-role", ("{\"event_id\": \"e13\", \"prompt\": [{\"role\": \"robot\", \"content\": \"hi\"}],"
+          + " \"chosen\": \"a\", \"rejected\": \"b\"}").getBytes(UTF_8)), "robot-role", Reason.BAD_ROLE, t.feedbackPairs());
       valid(feedback.avro(t.feedbackPairs(), "k", Feedback.pair("pair-4").build()), "pair-4");
       valid(feedback.avro(t.feedbackPairs(), "k", Feedback.pair("pair-5").build()), "pair-5");
 

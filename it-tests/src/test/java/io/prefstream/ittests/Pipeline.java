@@ -18,6 +18,9 @@ import io.prefstream.trainer.model.ModelRecipe;
 import io.prefstream.trainer.service.TrainerConfig;
 import io.prefstream.trainer.service.TrainerMetrics;
 import io.prefstream.trainer.service.TrainerService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,6 +104,7 @@ final class Pipeline implements AutoCloseable {
     clients.createTopics(List.of(topics.preferencePairs()), 2);
     Path model = work.resolve("model");
     new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
+    writeChatTemplate(model);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     IngestConfig ingestConfig = ingestConfig(name, topics, clients, work);
     Properties streamsProps = new Properties();
@@ -111,6 +115,20 @@ final class Pipeline implements AutoCloseable {
     ingest.start();
     pipeline.trainerThread.start();
     return pipeline;
+  }
+
+  /** A ChatML template, as instruct models have one, so that chat-formatted feedback trains too. */
+  private static void writeChatTemplate(Path model) {
+    try {
+      Files.writeString(model.resolve("chat_template.jinja"), """
+          {%- for message in messages %}
+          {{- '<|im_start|>' + message.role + '\n' + message.content | trim + '<|im_end|>\n' }}
+          {%- endfor %}
+          {%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}
+          """);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static IngestConfig ingestConfig(String name, Topics topics, Clients clients, Path work) {

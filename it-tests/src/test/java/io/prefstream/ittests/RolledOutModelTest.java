@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import io.prefstream.app.Prefstream;
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.publisher.ManifestSigner;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.schemas.CheckpointManifest;
@@ -49,9 +50,9 @@ class RolledOutModelTest {
     try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), ModelTopic.serializer(SERDE))) {
       producer.initTransactions();
       producer.beginTransaction();
-      new CheckpointPublisher(topic).publish(producer, new CheckpointCutter(64 * 1024).cut(source, null,
+      new CheckpointPublisher(topic, new CheckpointCutter(64 * 1024), ManifestSigner.NONE).publish(producer, source, null,
           CheckpointManifest.newBuilder().setModelName("policy").setVersion(1).setCreatedTime(System.currentTimeMillis())
-              .setTrainerId("e2e").setFiles(List.of()).setChunkCount(0).setMetrics(Map.of(RolloutAgent.ACCURACY_METRIC, 0.9))));
+              .setTrainerId("e2e").setFiles(List.of()).setChunkCount(0).setMetrics(Map.of(RolloutAgent.ACCURACY_METRIC, 0.9)));
       producer.commitTransaction();
     }
     return source;

@@ -2,14 +2,13 @@ package io.prefstream.ittests;
 
 import static org.awaitility.Awaitility.await;
 
-import io.prefstream.publisher.CheckpointAssembler;
 import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.ServingNotifier;
 import io.prefstream.publisher.VersionFolders;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -29,12 +28,11 @@ final class Rollout {
    */
   static Path firstVersion(Map<String, Object> consumerProps, String topic, String model, Path dir) throws InterruptedException {
     VersionFolders folders = new VersionFolders(dir);
-    RolloutAgent agent = new RolloutAgent(model, folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
+    RolloutAgent agent = new RolloutAgent(model, folders, Optional.empty(), PendingChunks.Limits.DEFAULT, OptionalDouble.empty(), 3, ServingNotifier.NONE);
     AtomicBoolean running = new AtomicBoolean(true);
     Thread follower = new Thread(() -> {
       try (var consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), ModelTopic.deserializer(consumerProps))) {
-        consumer.subscribe(List.of(topic));
-        agent.run(consumer, running::get);
+        agent.run(consumer, topic, running::get);
       }
     }, "e2e-rollout-" + topic);
     follower.start();

@@ -3,9 +3,14 @@ package io.prefstream.publisher;
 import io.prefstream.schemas.CheckpointChunk;
 import io.prefstream.schemas.CheckpointFile;
 import io.prefstream.schemas.CheckpointManifest;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
+import io.prefstream.schemas.ChunkRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,81 +18,175 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
- * Collects chunks as they come off the model topic (versions may interleave) and, when a version's
- * manifest arrives, puts its files together and verifies them: chunk count and hashes, file sizes
- * and hashes, safe file names, and the signature when a public key is required.
+ * Collects a model's chunks as they come off the model topic (versions may interleave; they wait on
+ * disk, see {@link PendingChunks}) and, when a version's manifest arrives, verifies it and streams
+ * its files together into a folder: the signature first (when a public key is required), then the
+ * signed chunk list (each file covered from 0 to its size, safe names), then every chunk's hash
+ * and every file's size and hash as the bytes are copied. Memory holds one copy buffer, whatever
+ * the checkpoint's size. A manifest that fails its signature or chunk list leaves the pending
+ * chunks alone, so an unsigned or forged one cannot evict the genuine version in flight.
  */
-public final class CheckpointAssembler {
+public final class CheckpointAssembler implements AutoCloseable {
+  private static final int BUFFER = 1 << 16;
   private final Optional<PublicKey> requiredSigner;
-  private final Map<String, Map<Integer, CheckpointChunk>> pending = new HashMap<>();
+  private final PendingChunks pending;
+  private final Path workDir;
+  private final Path assembling;
 
-  public CheckpointAssembler(Optional<PublicKey> requiredSigner) {
+  /**
+   * @param workDir emptied, then holds pending chunks and checkpoints being assembled (deleted on close); on the file
+   *     system of the folders checkpoints are moved into, so the move is a rename
+   */
+  public CheckpointAssembler(Optional<PublicKey> requiredSigner, Path workDir, PendingChunks.Limits limits) {
     this.requiredSigner = requiredSigner;
-  }
-
-  public void add(CheckpointChunk chunk) {
-    pending.computeIfAbsent(key(chunk.getModelName(), chunk.getVersion()), k -> new TreeMap<>()).put(chunk.getIndex(), chunk);
+    this.workDir = Folders.fresh(workDir);
+    this.pending = new PendingChunks(workDir.resolve("pending"), limits);
+    this.assembling = Folders.fresh(workDir.resolve("assembling"));
   }
 
   /**
-   * The checkpoint the manifest describes, its chunks released.
+   * @param timestamp the record's timestamp (negative: none), the clock pending chunks age by
+   * @throws CheckpointRejectedException when the chunk's data does not match its own hash
+   */
+  public void add(CheckpointChunk chunk, long timestamp) {
+    pending.add(chunk, timestamp);
+  }
+
+  /** Whether the manifest carries the signature this assembler requires (always, when it requires none). */
+  public boolean trusts(CheckpointManifest manifest) {
+    return requiredSigner.map(key -> ManifestSignature.isSignedBy(manifest, key)).orElse(true);
+  }
+
+  /** Forgets pending chunks of every version up to this one: they can no longer be used. */
+  public void discardUpTo(long version) {
+    pending.discardUpTo(version);
+  }
+
+  /**
+   * The checkpoint the manifest describes, assembled and verified; its pending chunks released.
    *
-   * @throws CheckpointRejectedException saying what is wrong
+   * @throws CheckpointRejectedException saying what is wrong; pending chunks are kept
    */
   public Checkpoint complete(CheckpointManifest manifest) {
     String what = manifest.getModelName() + " v" + manifest.getVersion();
-    Map<Integer, CheckpointChunk> chunks = pending.remove(key(manifest.getModelName(), manifest.getVersion()));
-    if (requiredSigner.isPresent() && !ManifestSignature.isSignedBy(manifest, requiredSigner.get())) {
+    if (!trusts(manifest)) {
       throw new CheckpointRejectedException(what + ": " + (manifest.getSignature() == null ? "unsigned" : "signature does not verify with the given public key"));
     }
-    if (chunks == null) chunks = Map.of();
-    Map<String, ByteArrayOutputStream> files = new LinkedHashMap<>();
-    for (int i = 0; i < manifest.getChunkCount(); i++) {
-      CheckpointChunk chunk = chunks.get(i);
-      if (chunk == null) throw new CheckpointRejectedException(what + ": chunk " + i + " of " + manifest.getChunkCount() + " is missing");
-      byte[] data = bytes(chunk.getData());
-      if (!Sha256.hex(data).equals(chunk.getSha256()) || !chunk.getSha256().equals(manifest.getChunkSha256().get(i))) {
-        throw new CheckpointRejectedException(what + ": chunk " + i + " (" + chunk.getPath() + ") does not match its SHA-256");
+    Map<String, CheckpointFile> files = describedFiles(what, manifest);
+    checkChunkList(what, manifest, files);
+    Path root = assembling.resolve("v" + manifest.getVersion() + "-" + System.nanoTime());
+    try {
+      Map<String, MessageDigest> fileHashes = new HashMap<>();
+      for (int i = 0; i < manifest.getChunks().size(); i++) {
+        int index = i;
+        ChunkRef ref = manifest.getChunks().get(i);
+        Path chunk = pending.chunk(manifest.getVersion(), i, ref.getSha256())
+            .orElseThrow(() -> new CheckpointRejectedException(what + ": chunk " + index + " of " + manifest.getChunkCount() + " is missing"));
+        append(what, i, ref, chunk, target(root, ref.getPath()), fileHashes.computeIfAbsent(ref.getPath(), p -> Sha256.digest()));
+        Files.delete(chunk); // disk holds the checkpoint about once, not twice; a trusted manifest failing past here is broken anyway
       }
-      ByteArrayOutputStream file = files.computeIfAbsent(safePath(what, chunk.getPath()), p -> new ByteArrayOutputStream());
-      if (file.size() != chunk.getOffset()) throw new CheckpointRejectedException(what + ": chunk " + i + " starts at " + chunk.getOffset() + ", expected " + file.size());
-      file.writeBytes(data);
-    }
-    List<CheckpointFile> described = new ArrayList<>(manifest.getFiles());
-    described.addAll(manifest.getCompanionFiles());
-    Map<String, byte[]> out = new LinkedHashMap<>();
-    for (CheckpointFile f : described) {
-      ByteArrayOutputStream got = files.remove(safePath(what, f.getPath()));
-      byte[] data = got == null ? new byte[0] : got.toByteArray();
-      if (got == null || data.length != f.getSize() || !Sha256.hex(data).equals(f.getSha256())) {
-        throw new CheckpointRejectedException(what + ": file " + f.getPath() + " does not match its size and SHA-256");
+      for (CheckpointFile f : files.values()) {
+        Path file = target(root, f.getPath());
+        if (!Files.exists(file)) Files.createDirectories(file.getParent());
+        if (!Files.exists(file)) Files.createFile(file);
+        String sha = Sha256.hex(fileHashes.getOrDefault(f.getPath(), Sha256.digest()));
+        if (Files.size(file) != f.getSize() || !sha.equals(f.getSha256())) {
+          throw new CheckpointRejectedException(what + ": file " + f.getPath() + " does not match its size and SHA-256");
+        }
       }
-      out.put(f.getPath(), data);
+      Files.createDirectories(root.resolve("serving"));
+      Files.createDirectories(root.resolve("companion"));
+      pending.discard(manifest.getVersion());
+      return new Checkpoint(manifest, root);
+    } catch (IOException e) { // e.g. a file listed both as a file and as a folder; or a full disk: either way not this version
+      Folders.deleteQuietly(root);
+      throw new CheckpointRejectedException(what + ": cannot be written to " + root + ": " + e);
+    } catch (RuntimeException e) {
+      Folders.deleteQuietly(root);
+      throw e;
     }
-    if (!files.isEmpty()) throw new CheckpointRejectedException(what + ": chunks of files the manifest does not list: " + files.keySet());
-    return new Checkpoint(manifest, out);
+  }
+
+  /** Serving and companion files by path, every name safe and in its place. */
+  private static Map<String, CheckpointFile> describedFiles(String what, CheckpointManifest manifest) {
+    Map<String, CheckpointFile> files = new LinkedHashMap<>();
+    List<CheckpointFile> all = new ArrayList<>(manifest.getFiles());
+    all.addAll(manifest.getCompanionFiles());
+    for (CheckpointFile f : all) {
+      safePath(what, f.getPath());
+      boolean companion = manifest.getCompanionFiles().contains(f);
+      if (companion != f.getPath().startsWith(CheckpointCutter.COMPANION_PREFIX) || f.getPath().equals(CheckpointCutter.COMPANION_PREFIX)) {
+        throw new CheckpointRejectedException(what + ": file " + f.getPath() + " is listed as " + (companion ? "a companion" : "a serving") + " file");
+      }
+      if (f.getSize() < 0 || files.put(f.getPath(), f) != null) throw new CheckpointRejectedException(what + ": file " + f.getPath() + " is listed twice or with a negative size");
+    }
+    return files;
+  }
+
+  /** The signed chunk list covers each listed file from 0 to its size, in order, and nothing else. */
+  private static void checkChunkList(String what, CheckpointManifest manifest, Map<String, CheckpointFile> files) {
+    if (manifest.getChunks().size() != manifest.getChunkCount()) {
+      throw new CheckpointRejectedException(what + ": lists " + manifest.getChunks().size() + " chunks but counts " + manifest.getChunkCount());
+    }
+    Map<String, Long> next = new HashMap<>();
+    for (int i = 0; i < manifest.getChunks().size(); i++) {
+      ChunkRef ref = manifest.getChunks().get(i);
+      if (!files.containsKey(ref.getPath())) throw new CheckpointRejectedException(what + ": chunk " + i + " belongs to " + ref.getPath() + ", a file the manifest does not list");
+      long expected = next.getOrDefault(ref.getPath(), 0L);
+      if (ref.getOffset() != expected || ref.getLength() < 0) {
+        throw new CheckpointRejectedException(what + ": chunk " + i + " starts at " + ref.getOffset() + " of " + ref.getPath() + ", expected " + expected);
+      }
+      next.put(ref.getPath(), expected + ref.getLength());
+    }
+    for (CheckpointFile f : files.values()) {
+      if (next.getOrDefault(f.getPath(), 0L) != f.getSize()) throw new CheckpointRejectedException(what + ": the chunks of " + f.getPath() + " do not add up to its size");
+    }
+  }
+
+  private static void append(String what, int index, ChunkRef ref, Path chunk, Path file, MessageDigest fileHash) throws IOException {
+    Files.createDirectories(file.getParent());
+    MessageDigest chunkHash = Sha256.digest();
+    long copied = 0;
+    byte[] buffer = new byte[BUFFER];
+    try (InputStream in = Files.newInputStream(chunk);
+        OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      for (int n; (n = in.read(buffer)) > 0; copied += n) {
+        chunkHash.update(buffer, 0, n);
+        fileHash.update(buffer, 0, n);
+        out.write(buffer, 0, n);
+      }
+    }
+    if (copied != ref.getLength() || !Sha256.hex(chunkHash).equals(ref.getSha256())) {
+      throw new CheckpointRejectedException(what + ": chunk " + index + " (" + ref.getPath() + ") does not match its length and SHA-256");
+    }
+  }
+
+  /** Where a file goes: serving files under serving/, companion files without their prefix under companion/. */
+  private static Path target(Path root, String path) {
+    return path.startsWith(CheckpointCutter.COMPANION_PREFIX)
+        ? root.resolve("companion").resolve(path.substring(CheckpointCutter.COMPANION_PREFIX.length()))
+        : root.resolve("serving").resolve(path);
   }
 
   /** A relative path that stays inside the checkpoint folder. */
   static String safePath(String what, String path) {
-    Path p = Path.of(path).normalize();
+    Path p;
+    try {
+      p = Path.of(path).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CheckpointRejectedException(what + ": file name '" + path + "' is not a valid path");
+    }
     if (path.isEmpty() || p.isAbsolute() || p.startsWith("..") || path.contains("\\") || !p.toString().equals(path)) {
       throw new CheckpointRejectedException(what + ": file name '" + path + "' would escape the checkpoint folder");
     }
     return path;
   }
 
-  private static byte[] bytes(ByteBuffer buffer) {
-    ByteBuffer b = buffer.duplicate();
-    byte[] out = new byte[b.remaining()];
-    b.get(out);
-    return out;
-  }
-
-  private static String key(String model, long version) {
-    return model + '\0' + version;
+  @Override
+  public void close() {
+    pending.close();
+    Folders.deleteQuietly(workDir);
   }
 }

@@ -1,24 +1,59 @@
 package io.prefstream.publisher;
 
+import io.prefstream.schemas.CheckpointManifest;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
 
 /**
- * Sends a cut checkpoint to the model topic: its chunks, then its manifest, keyed by model name.
- * It runs inside the caller's transaction (the trainer's, which also commits the input offsets the
- * checkpoint covers) and never begins or commits one itself.
+ * Sends a checkpoint to the model topic: its chunks as they are cut, then its manifest (naming the
+ * offset of the first chunk, then signed), keyed by model name. It runs inside the caller's
+ * transaction (the trainer's, which also commits the input offsets the checkpoint covers) and
+ * never begins or commits one itself.
  */
 public final class CheckpointPublisher {
   private final String topic;
+  private final CheckpointCutter cutter;
+  private final ManifestSigner signer;
 
-  public CheckpointPublisher(String topic) {
+  public CheckpointPublisher(String topic, CheckpointCutter cutter, ManifestSigner signer) {
     this.topic = topic;
+    this.cutter = cutter;
+    this.signer = signer;
   }
 
-  public void publish(Producer<String, SpecificRecord> transactionalProducer, CheckpointCutter.Cut cut) {
-    String key = cut.manifest().getModelName();
-    cut.chunks().forEach(chunk -> transactionalProducer.send(new ProducerRecord<>(topic, key, chunk)));
-    transactionalProducer.send(new ProducerRecord<>(topic, key, cut.manifest()));
+  /**
+   * @param companion optimizer state and counters, or null
+   * @param manifest everything but the files, chunks and first chunk offset, which are filled in here
+   * @return the manifest as published
+   * @throws KafkaException when a send fails: the caller aborts its transaction
+   */
+  public CheckpointManifest publish(Producer<String, SpecificRecord> transactionalProducer, Path serving, Path companion, CheckpointManifest.Builder manifest) {
+    String key = manifest.getModelName();
+    long[] firstOffset = {-1};
+    cutter.cut(serving, companion, manifest, chunk -> {
+      Future<RecordMetadata> sent = transactionalProducer.send(new ProducerRecord<>(topic, key, chunk));
+      if (chunk.getIndex() == 0) firstOffset[0] = offsetOf(sent);
+    });
+    CheckpointManifest published = signer.sign(manifest.setFirstChunkOffset(firstOffset[0]).build());
+    transactionalProducer.send(new ProducerRecord<>(topic, key, published));
+    return published;
+  }
+
+  private static long offsetOf(Future<RecordMetadata> sent) {
+    try {
+      return sent.get().offset();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof KafkaException k ? k : new KafkaException("cannot send the first chunk", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptException(e);
+    }
   }
 }

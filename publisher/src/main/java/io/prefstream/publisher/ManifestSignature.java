@@ -15,14 +15,17 @@ import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
+import java.util.TreeMap;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 
 /**
  * Ed25519 signatures of manifests. What is signed is the manifest's Avro binary encoding with the
- * signature field null (the public key's fingerprint included), so every field, chunk and file
- * hash is covered. Keys are PEM files: PKCS#8 private keys, X.509 public keys.
+ * signature field null and the metrics in key order (a decoded map has no order of its own), so
+ * every field is covered: each chunk's path, offset, length and hash, each file's size and hash,
+ * version, parent, trainer, the first chunk's offset and the metrics the promotion gate reads,
+ * and the public key's fingerprint. Keys are PEM files: PKCS#8 private keys, X.509 public keys.
  */
 public final class ManifestSignature {
   private static final String ALGORITHM = "Ed25519";
@@ -99,6 +102,7 @@ public final class ManifestSignature {
   }
 
   private static byte[] canonical(CheckpointManifest manifest) {
+    manifest = CheckpointManifest.newBuilder(manifest).setMetrics(new TreeMap<>(manifest.getMetrics())).build();
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);

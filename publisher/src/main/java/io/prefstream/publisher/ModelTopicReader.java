@@ -1,21 +1,21 @@
 package io.prefstream.publisher;
 
-import io.prefstream.schemas.CheckpointChunk;
 import io.prefstream.schemas.CheckpointManifest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.security.PublicKey;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
-/** Reads the model topic once, to its end: the manifests of a model, or one checkpoint of it. */
+/**
+ * Reads the model topic once, to its end: the manifests of a model, or its newest (or a given)
+ * checkpoint. The latter starts at the newest wanted manifest's first chunk, found reading back
+ * from the end, so it reads one version's records however long the topic's history.
+ */
 public final class ModelTopicReader {
-  private static final Duration LIMIT = Duration.ofMinutes(2);
   private final Consumer<String, SpecificRecord> consumer;
   private final String topic;
 
@@ -25,38 +25,59 @@ public final class ModelTopicReader {
     this.topic = topic;
   }
 
-  /** Every committed manifest of the model, oldest first. */
+  /** Every committed manifest of the model that decodes, oldest first. */
   public List<CheckpointManifest> manifests(String model) {
+    List<TopicPartition> tps = ModelTopicPartitions.assignAll(consumer, topic);
+    consumer.seekToBeginning(tps);
     List<CheckpointManifest> out = new ArrayList<>();
-    readAll(r -> {
-      if (r instanceof CheckpointManifest m && m.getModelName().equals(model)) out.add(m);
+    readTo(consumer.endOffsets(tps, ModelTopicPartitions.LIMIT), r -> {
+      if (r.value() instanceof CheckpointManifest m && m.getModelName().equals(model)) out.add(m);
+      return false;
     });
     return out;
   }
 
-  /** The given version (or the newest) of the model, verified; empty if the topic has none. */
-  public Optional<Checkpoint> checkpoint(String model, Optional<Long> version, Optional<PublicKey> signer) {
-    CheckpointAssembler assembler = new CheckpointAssembler(signer);
-    List<CheckpointManifest> manifests = new ArrayList<>();
-    readAll(r -> {
-      if (r instanceof CheckpointChunk c && c.getModelName().equals(model) && version.map(v -> v == c.getVersion()).orElse(true)) assembler.add(c);
-      if (r instanceof CheckpointManifest m && m.getModelName().equals(model) && version.map(v -> v == m.getVersion()).orElse(true)) manifests.add(m);
+  /**
+   * The given version (or the newest) of the model that the assembler verifies and the filter
+   * takes, assembled in the assembler's folder; empty if the topic has none. The caller closes it.
+   */
+  public Optional<Checkpoint> checkpoint(String model, Optional<Long> version, CheckpointAssembler assembler, ManifestFilter filter) {
+    ManifestFilter wanted = m -> version.isPresent() && version.get() != m.getVersion() ? Optional.of("not v" + version.get()) : filter.refusal(m);
+    CheckpointCollector collector = new CheckpointCollector(model, assembler, wanted);
+    version.ifPresent(v -> collector.raiseFloor(v - 1));
+    List<TopicPartition> tps = ModelTopicPartitions.assignAll(consumer, topic);
+    Map<TopicPartition, Long> end = consumer.endOffsets(tps, ModelTopicPartitions.LIMIT);
+    for (TopicPartition tp : tps) {
+      long start = ModelTopicPartitions.startOfNewest(consumer, tp,
+          m -> m.getModelName().equals(model) && m.getVersion() > collector.floor() && wanted.refusal(m).isEmpty() && assembler.trusts(m));
+      consumer.seek(tp, start);
+    }
+    Checkpoint[] newest = {null};
+    readTo(end, r -> {
+      Optional<Checkpoint> complete = collector.accept(r);
+      if (complete.isEmpty()) return false;
+      if (newest[0] != null) newest[0].close();
+      newest[0] = complete.get();
+      collector.raiseFloor(newest[0].version());
+      return version.isPresent();
     });
-    if (manifests.isEmpty()) return Optional.empty();
-    return Optional.of(assembler.complete(manifests.get(manifests.size() - 1)));
+    return Optional.ofNullable(newest[0]);
   }
 
-  private void readAll(java.util.function.Consumer<SpecificRecord> sink) {
-    List<PartitionInfo> partitions = consumer.partitionsFor(topic, LIMIT);
-    if (partitions == null || partitions.isEmpty()) throw new IllegalStateException("topic " + topic + " does not exist");
-    List<TopicPartition> tps = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-    consumer.assign(tps);
-    consumer.seekToBeginning(tps);
-    Map<TopicPartition, Long> end = consumer.endOffsets(tps, LIMIT);
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("could not read " + topic + " to its end within " + LIMIT);
-      consumer.poll(Duration.ofMillis(200)).forEach(r -> sink.accept(r.value()));
+  private interface RecordSink {
+    /** @return true to stop reading */
+    boolean accept(ConsumerRecord<String, SpecificRecord> record);
+  }
+
+  private void readTo(Map<TopicPartition, Long> end, RecordSink sink) {
+    long deadline = System.nanoTime() + ModelTopicPartitions.LIMIT.toNanos();
+    while (!ModelTopicPartitions.reached(consumer, end)) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("no progress reading " + topic + " to its end within " + ModelTopicPartitions.LIMIT);
+      var records = ModelTopicPartitions.poll(consumer);
+      if (!records.isEmpty()) deadline = System.nanoTime() + ModelTopicPartitions.LIMIT.toNanos(); // slow is fine, stuck is not
+      for (ConsumerRecord<String, SpecificRecord> r : records) {
+        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition())) && sink.accept(r)) return;
+      }
     }
   }
 }

@@ -9,7 +9,11 @@ final class Sha256 {
   private Sha256() {}
 
   static String hex(byte[] data) {
-    return HexFormat.of().formatHex(digest().digest(data));
+    return format(digest().digest(data));
+  }
+
+  static String hex(MessageDigest finished) {
+    return format(finished.digest());
   }
 
   static MessageDigest digest() {
@@ -18,5 +22,9 @@ final class Sha256 {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JVM", e);
     }
+  }
+
+  private static String format(byte[] digest) {
+    return HexFormat.of().formatHex(digest);
   }
 }

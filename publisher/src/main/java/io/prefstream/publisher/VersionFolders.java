@@ -5,16 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The rollout folder: {@code DIR/<version>/} per checkpoint, written to a temporary folder and
- * renamed into place so a reader never sees half of one, and {@code DIR/current}, a symbolic link
- * swapped atomically to the version being served.
+ * The rollout folder: {@code DIR/<version>/} per checkpoint, assembled elsewhere and renamed into
+ * place so a reader never sees half of one and never rewritten once there, and {@code DIR/current},
+ * a symbolic link swapped atomically to the version being served. {@code DIR/.work} holds what is
+ * being assembled (same file system, so the rename is atomic).
  */
 public final class VersionFolders {
   static final String CURRENT = "current";
@@ -29,23 +28,32 @@ public final class VersionFolders {
     }
   }
 
-  /** Writes the serving files of a version (companion files stay out) and returns its folder. */
-  public Path write(long version, Map<String, byte[]> files) {
-    Path target = root.resolve(Long.toString(version));
-    Path temp = root.resolve(".tmp-" + version + "-" + System.nanoTime());
+  /** Where pending chunks and checkpoints being assembled are kept. */
+  public Path workDir() {
+    return root.resolve(".work");
+  }
+
+  public Path folder(long version) {
+    return root.resolve(Long.toString(version));
+  }
+
+  public boolean has(long version) {
+    return Files.isDirectory(folder(version));
+  }
+
+  /**
+   * Moves an assembled serving folder into place as {@code DIR/<version>}.
+   *
+   * @throws IllegalStateException when that version is on disk already: it is never rewritten
+   */
+  public Path install(long version, Path serving) {
+    Path target = folder(version);
+    if (has(version)) throw new IllegalStateException("version " + version + " is in " + target + " already and is never rewritten");
     try {
-      for (Map.Entry<String, byte[]> f : files.entrySet()) {
-        if (f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
-        Path file = temp.resolve(CheckpointAssembler.safePath("version " + version, f.getKey()));
-        Files.createDirectories(file.getParent());
-        Files.write(file, f.getValue());
-      }
-      if (Files.exists(target)) deleteTree(target); // a re-delivery of the same version
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(serving, target, StandardCopyOption.ATOMIC_MOVE);
       return target;
     } catch (IOException e) {
-      deleteQuietly(temp);
-      throw new UncheckedIOException("cannot write version " + version + " into " + root, e);
+      throw new UncheckedIOException("cannot move version " + version + " into " + root, e);
     }
   }
 
@@ -56,7 +64,7 @@ public final class VersionFolders {
       Files.createSymbolicLink(link, Path.of(Long.toString(version)));
       Files.move(link, root.resolve(CURRENT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
-      deleteQuietly(link);
+      Folders.deleteQuietly(link);
       throw new UncheckedIOException("cannot point " + root.resolve(CURRENT) + " at version " + version, e);
     }
   }
@@ -77,7 +85,7 @@ public final class VersionFolders {
     List<Long> versions = versions();
     for (int i = 0; i < versions.size() - keep; i++) {
       long v = versions.get(i);
-      if (current.isEmpty() || current.get() != v) deleteQuietly(root.resolve(Long.toString(v)));
+      if (current.isEmpty() || current.get() != v) Folders.deleteQuietly(folder(v));
     }
   }
 
@@ -87,20 +95,6 @@ public final class VersionFolders {
       return children.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+")).map(Long::parseLong).sorted().toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + root, e);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try {
-      if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) deleteTree(dir);
-    } catch (IOException e) {
-      // best effort: a leftover temp folder is harmless and named as such
     }
   }
 }

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prefstream.schemas.CheckpointChunk;
+import io.prefstream.schemas.CheckpointFile;
 import io.prefstream.schemas.CheckpointManifest;
+import io.prefstream.schemas.ChunkRef;
+import io.prefstream.schemas.serde.SerdeConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,83 +22,140 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointAssemblerTest {
   @TempDir Path tmp;
 
-  private CheckpointCutter.Cut cut(String model, long version, int bytes) throws Exception {
-    Path folder = Fixtures.folder(tmp.resolve(model + "-" + version), bytes, version);
-    return new CheckpointCutter(1000).cut(folder, null, Fixtures.manifest(model, version, 0.9));
+  private Fixtures.Cut cut(String model, long version, int bytes) throws Exception {
+    return Fixtures.cut(Fixtures.folder(tmp.resolve(model + "-" + version), bytes, version), 1000, Fixtures.manifest(model, version, 0.9));
+  }
+
+  private CheckpointAssembler assembler(Optional<KeyPair> signer) {
+    return new CheckpointAssembler(signer.map(KeyPair::getPublic), tmp.resolve("work-" + System.nanoTime()), PendingChunks.Limits.DEFAULT);
+  }
+
+  private static void add(CheckpointAssembler assembler, List<CheckpointChunk> chunks) {
+    chunks.forEach(c -> assembler.add(c, -1));
   }
 
   @Test
-  void cutThenAssembled_givesTheSameFiles() throws Exception {
-    CheckpointCutter.Cut cut = cut("m", 1, 4500);
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.empty());
-    cut.chunks().forEach(assembler::add);
-    Checkpoint checkpoint = assembler.complete(cut.manifest());
-    var original = CheckpointCutter.read(tmp.resolve("m-1"));
-    assertThat(checkpoint.files().keySet()).containsExactlyInAnyOrderElementsOf(original.keySet());
-    original.forEach((path, bytes) -> assertThat(checkpoint.files().get(path)).isEqualTo(bytes));
+  void cutThenAssembled_givesTheSameFiles_oneFileAtATime() throws Exception {
+    Fixtures.Cut cut = cut("m", 1, 4500);
+    try (CheckpointAssembler assembler = assembler(Optional.empty())) {
+      add(assembler, cut.chunks());
+      try (Checkpoint checkpoint = assembler.complete(cut.manifest())) {
+        assertThat(Fixtures.files(checkpoint.serving())).containsExactlyInAnyOrderEntriesOf(Fixtures.files(tmp.resolve("m-1")));
+      }
+    }
     assertThat(cut.chunks()).hasSize(5 + 1 + 1); // 4500 bytes in 1000-byte chunks, two small files
+    assertThat(cut.manifest().getChunks()).extracting(ChunkRef::getOffset).contains(0L, 1000L, 4000L);
   }
 
   @Test
   void interleavedVersions_assembleEachCorrectly() throws Exception {
-    CheckpointCutter.Cut a = cut("m", 1, 3000);
-    CheckpointCutter.Cut b = cut("m", 2, 3000);
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.empty());
-    for (int i = 0; i < Math.max(a.chunks().size(), b.chunks().size()); i++) {
-      if (i < b.chunks().size()) assembler.add(b.chunks().get(i));
-      if (i < a.chunks().size()) assembler.add(a.chunks().get(i));
+    Fixtures.Cut a = cut("m", 1, 3000);
+    Fixtures.Cut b = cut("m", 2, 3000);
+    try (CheckpointAssembler assembler = assembler(Optional.empty())) {
+      for (int i = 0; i < Math.max(a.chunks().size(), b.chunks().size()); i++) {
+        if (i < b.chunks().size()) assembler.add(b.chunks().get(i), -1);
+        if (i < a.chunks().size()) assembler.add(a.chunks().get(i), -1);
+      }
+      assertThat(assembler.complete(b.manifest()).serving().resolve("config.json")).content().contains("\"seed\":2");
+      assertThat(assembler.complete(a.manifest()).serving().resolve("config.json")).content().contains("\"seed\":1");
     }
-    assertThat(assembler.complete(b.manifest()).files().get("config.json")).asString().contains("\"seed\":2");
-    assertThat(assembler.complete(a.manifest()).files().get("config.json")).asString().contains("\"seed\":1");
   }
 
   @Test
-  void flippedByte_isRefused() throws Exception {
-    CheckpointCutter.Cut cut = cut("m", 1, 3000);
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.empty());
-    for (CheckpointChunk c : cut.chunks()) {
-      if (c.getIndex() == 2) {
-        byte[] data = c.getData().array().clone();
-        data[10] ^= 1;
-        c = CheckpointChunk.newBuilder(c).setData(ByteBuffer.wrap(data)).build();
-      }
-      assembler.add(c);
+  void flippedByte_isRefused_asTheChunkArrivesOrWhenItsManifestCannotFindIt() throws Exception {
+    Fixtures.Cut cut = cut("m", 1, 3000);
+    try (CheckpointAssembler assembler = assembler(Optional.empty())) {
+      CheckpointChunk original = cut.chunks().get(2);
+      byte[] data = original.getData().array().clone();
+      data[10] ^= 1;
+      CheckpointChunk flipped = CheckpointChunk.newBuilder(original).setData(ByteBuffer.wrap(data)).build();
+      assertThatThrownBy(() -> assembler.add(flipped, -1)).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("chunk 2");
+      CheckpointChunk rehashed = CheckpointChunk.newBuilder(flipped).setSha256(Sha256.hex(data)).build();
+      add(assembler, cut.chunks().stream().map(c -> c.getIndex() == 2 ? rehashed : c).toList());
+      assertThatThrownBy(() -> assembler.complete(cut.manifest())).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("chunk 2 of");
     }
-    assertThatThrownBy(() -> assembler.complete(cut.manifest())).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("chunk 2");
   }
 
   @Test
   void missingChunk_isRefused() throws Exception {
-    CheckpointCutter.Cut cut = cut("m", 1, 3000);
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.empty());
-    cut.chunks().stream().filter(c -> c.getIndex() != 1).forEach(assembler::add);
-    assertThatThrownBy(() -> assembler.complete(cut.manifest())).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("chunk 1 of");
+    Fixtures.Cut cut = cut("m", 1, 3000);
+    try (CheckpointAssembler assembler = assembler(Optional.empty())) {
+      add(assembler, cut.chunks().stream().filter(c -> c.getIndex() != 1).toList());
+      assertThatThrownBy(() -> assembler.complete(cut.manifest())).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("chunk 1 of");
+    }
   }
 
   @Test
-  void escapingFileName_isRefused() throws Exception {
-    CheckpointCutter.Cut cut = cut("m", 1, 10);
-    List<CheckpointChunk> chunks = new ArrayList<>();
-    for (CheckpointChunk c : cut.chunks()) chunks.add(c.getPath().equals("config.json") ? CheckpointChunk.newBuilder(c).setPath("../evil.sh").build() : c);
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.empty());
-    chunks.forEach(assembler::add);
-    assertThatThrownBy(() -> assembler.complete(cut.manifest())).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("escape");
+  void chunkRecordsSayingAnotherPlace_changeNothing_andAnEscapingFileNameIsRefused() throws Exception {
+    Fixtures.Cut cut = cut("m", 1, 10);
+    try (CheckpointAssembler assembler = assembler(Optional.empty())) {
+      add(assembler, cut.chunks().stream().map(c -> CheckpointChunk.newBuilder(c).setPath("../evil.sh").setOffset(7).build()).toList());
+      try (Checkpoint checkpoint = assembler.complete(cut.manifest())) { // the signed chunk list decides where bytes go
+        assertThat(Fixtures.files(checkpoint.serving())).containsExactlyInAnyOrderEntriesOf(Fixtures.files(tmp.resolve("m-1")));
+      }
+      add(assembler, cut.chunks());
+      CheckpointManifest escaping = CheckpointManifest.newBuilder(cut.manifest())
+          .setFiles(cut.manifest().getFiles().stream().map(f -> f.getPath().equals("config.json") ? new CheckpointFile("../config.json", f.getSize(), f.getSha256()) : f).toList())
+          .setChunks(cut.manifest().getChunks().stream().map(c -> c.getPath().equals("config.json") ? ChunkRef.newBuilder(c).setPath("../config.json").build() : c).toList())
+          .build();
+      assertThatThrownBy(() -> assembler.complete(escaping)).isInstanceOf(CheckpointRejectedException.class).hasMessageContaining("escape");
+    }
+    assertThat(tmp.resolve("evil.sh")).doesNotExist();
   }
 
   @Test
-  void signature_validIsAccepted_forgedOrMissingRefused() throws Exception {
+  void signature_coversEveryChunksPlace_theFiles_versionParentAndMetrics() throws Exception {
     KeyPairGenerator gen = KeyPairGenerator.getInstance("Ed25519");
     KeyPair signer = gen.generateKeyPair();
     KeyPair forger = gen.generateKeyPair();
-    CheckpointCutter.Cut cut = cut("m", 1, 100);
+    Fixtures.Cut cut = cut("m", 1, 2500);
     CheckpointManifest signed = ManifestSignature.sign(cut.manifest(), signer.getPrivate(), signer.getPublic());
-    CheckpointManifest forged = ManifestSignature.sign(cut.manifest(), forger.getPrivate(), signer.getPublic()); // claims the signer's key
-    CheckpointManifest tampered = CheckpointManifest.newBuilder(signed).setVersion(99).build();
+    List<ChunkRef> swapped = new java.util.ArrayList<>(signed.getChunks());
+    swapped.set(0, ChunkRef.newBuilder(swapped.get(0)).setPath("tokenizer/tokenizer.json").build());
+    Map<String, Double> better = new LinkedHashMap<>(signed.getMetrics());
+    better.put(RolloutAgent.ACCURACY_METRIC, 0.99);
 
     assertThat(assembled(cut, signed, signer)).isNotNull();
-    assertThatThrownBy(() -> assembled(cut, forged, signer)).hasMessageContaining("signature does not verify");
-    assertThatThrownBy(() -> assembled(cut, tampered, signer)).isInstanceOf(CheckpointRejectedException.class);
+    assertThatThrownBy(() -> assembled(cut, ManifestSignature.sign(cut.manifest(), forger.getPrivate(), signer.getPublic()), signer))
+        .hasMessageContaining("signature does not verify"); // claims the signer's key
     assertThatThrownBy(() -> assembled(cut, cut.manifest(), signer)).hasMessageContaining("unsigned");
+    for (CheckpointManifest tampered : List.of(
+        CheckpointManifest.newBuilder(signed).setVersion(2).build(),
+        CheckpointManifest.newBuilder(signed).setParentVersion(7L).build(),
+        CheckpointManifest.newBuilder(signed).setMetrics(better).build(),
+        CheckpointManifest.newBuilder(signed).setChunks(swapped).build(),
+        CheckpointManifest.newBuilder(signed).setFirstChunkOffset(3L).build(),
+        CheckpointManifest.newBuilder(signed).setFiles(signed.getFiles().subList(1, signed.getFiles().size())).build())) {
+      assertThatThrownBy(() -> assembled(cut, tampered, signer)).hasMessageContaining("signature does not verify");
+    }
+  }
+
+  @Test
+  void signature_survivesTheTopicsEncoding_whateverOrderTheMetricsDecodeIn() throws Exception {
+    KeyPair signer = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    for (int i = 0; i < 40; i++) metrics.put("metric/" + (char) ('z' - i % 26) + i, (double) i);
+    CheckpointManifest signed = ManifestSignature.sign(Fixtures.manifest("m", 1, 0.9).setMetrics(metrics).build(), signer.getPrivate(), signer.getPublic());
+    Map<String, Object> serde = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://assembler-test");
+    byte[] bytes = ModelTopic.serializer(serde).serialize("t", signed);
+    CheckpointManifest decoded = (CheckpointManifest) ModelTopic.deserializer(serde).deserialize("t", bytes);
+    assertThat(ManifestSignature.isSignedBy(decoded, signer.getPublic())).isTrue();
+  }
+
+  @Test
+  void unsignedManifestForTheVersionInFlight_leavesItsChunks_forTheGenuineOne() throws Exception {
+    KeyPair signer = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Fixtures.Cut cut = cut("m", 1, 3000);
+    try (CheckpointAssembler assembler = assembler(Optional.of(signer))) {
+      add(assembler, cut.chunks());
+      assertThatThrownBy(() -> assembler.complete(cut.manifest())).hasMessageContaining("unsigned");
+      // a forged chunk of the same version and index waits beside the genuine one, and is not picked
+      byte[] evil = "evil".getBytes();
+      assembler.add(CheckpointChunk.newBuilder(cut.chunks().get(0)).setData(ByteBuffer.wrap(evil)).setSha256(Sha256.hex(evil)).build(), -1);
+      try (Checkpoint checkpoint = assembler.complete(ManifestSignature.sign(cut.manifest(), signer.getPrivate(), signer.getPublic()))) {
+        assertThat(Fixtures.files(checkpoint.serving())).containsExactlyInAnyOrderEntriesOf(Fixtures.files(tmp.resolve("m-1")));
+      }
+    }
   }
 
   @Test
@@ -106,9 +167,10 @@ class CheckpointAssemblerTest {
     assertThat(ManifestSignature.isSignedBy(m, ManifestSignature.readPublicKey(tmp.resolve("pub.pem")))).isTrue();
   }
 
-  private static Checkpoint assembled(CheckpointCutter.Cut cut, CheckpointManifest manifest, KeyPair key) {
-    CheckpointAssembler assembler = new CheckpointAssembler(Optional.of(key.getPublic()));
-    cut.chunks().forEach(assembler::add);
-    return assembler.complete(manifest);
+  private Checkpoint assembled(Fixtures.Cut cut, CheckpointManifest manifest, KeyPair key) {
+    try (CheckpointAssembler assembler = assembler(Optional.of(key))) {
+      add(assembler, cut.chunks());
+      return assembler.complete(manifest);
+    }
   }
 }

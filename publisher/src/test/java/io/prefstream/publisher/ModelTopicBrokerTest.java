@@ -4,42 +4,71 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.prefstream.schemas.CheckpointChunk;
-import io.prefstream.schemas.CheckpointFile;
 import io.prefstream.schemas.CheckpointManifest;
-import java.nio.ByteBuffer;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.util.ArrayList;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.testkit.KafkaBroker;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Random;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checkpoints through a real broker, in transactions, to a rollout agent. */
+/** Checkpoints through a real broker, in transactions, to rollout agents. */
 class ModelTopicBrokerTest {
   @RegisterExtension static final KafkaBroker broker = KafkaBroker.shared();
   private static final Map<String, Object> SERDE = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://model-topic-test");
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
+
+  private KafkaProducer<String, SpecificRecord> producer(String transactionalId) {
+    Map<String, Object> props = new HashMap<>(broker.producerProps());
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
+    KafkaProducer<String, SpecificRecord> producer = new KafkaProducer<>(props, new StringSerializer(), ModelTopic.serializer(SERDE));
+    producer.initTransactions();
+    return producer;
+  }
+
+  /** Publishes one version in its own transaction, as the trainer does. */
+  private CheckpointManifest publish(KafkaProducer<String, SpecificRecord> producer, String topic, ManifestSigner signer, long version, double accuracy) throws Exception {
+    Path folder = Fixtures.folder(tmp.resolve("src-" + topic + "-" + version), 3000, version);
+    producer.beginTransaction();
+    CheckpointManifest m = new CheckpointPublisher(topic, new CheckpointCutter(1000), signer).publish(producer, folder, null, Fixtures.manifest("m", version, accuracy));
+    producer.commitTransaction();
+    return m;
+  }
+
+  private RolloutAgent agent(Path dir, Optional<KeyPair> key, ServingNotifier notifier) {
+    return new RolloutAgent("m", new VersionFolders(dir), key.map(KeyPair::getPublic), PendingChunks.Limits.DEFAULT, OptionalDouble.empty(), 5, notifier);
+  }
+
+  private Follower follow(RolloutAgent agent, String topic) {
+    return new Follower(agent, broker.consumerProps("unused"), SERDE, topic);
+  }
 
   @Test
   void twentyMegabyteCheckpoint_roundTripsByteIdentical_andAnAbortedPublishNeverAppears() throws Exception {
@@ -49,123 +78,113 @@ class ModelTopicBrokerTest {
     }
     Path v1 = Fixtures.folder(tmp.resolve("v1"), 20 * 1024 * 1024, 1);
     Path v2 = Fixtures.folder(tmp.resolve("v2"), 1024, 2);
-    CheckpointCutter cutter = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES);
-    CheckpointPublisher publisher = new CheckpointPublisher(topic);
-
-    Map<String, Object> producerProps = new HashMap<>(broker.producerProps());
-    producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "model-topic-test");
-    producerProps.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
-    try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), ModelTopic.serializer(SERDE))) {
-      producer.initTransactions();
+    CheckpointPublisher publisher = new CheckpointPublisher(topic, new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES), ManifestSigner.NONE);
+    try (var producer = producer("model-topic-test")) {
       producer.beginTransaction();
-      publisher.publish(producer, cutter.cut(v1, null, Fixtures.manifest("m", 1, 0.9)));
+      publisher.publish(producer, v1, null, Fixtures.manifest("m", 1, 0.9));
       producer.commitTransaction();
       producer.beginTransaction();
-      publisher.publish(producer, cutter.cut(v2, null, Fixtures.manifest("m", 2, 0.9)));
+      publisher.publish(producer, v2, null, Fixtures.manifest("m", 2, 0.9));
       producer.flush();
       producer.abortTransaction();
     }
 
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread follower = new Thread(() -> {
-      try (var consumer = new KafkaConsumer<>(broker.consumerProps("rollout-test"), new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
-        consumer.subscribe(List.of(topic));
-        agent.run(consumer, running::get);
-      }
-    });
-    follower.start();
-    try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> folders.current().isPresent());
+    try (Follower follower = follow(agent(tmp.resolve("serve"), Optional.empty(), ServingNotifier.NONE), topic)) {
+      await().atMost(WAIT).until(() -> folders.current().isPresent());
       assertThat(folders.current()).contains(1L);
       assertThat(tmp.resolve("serve/1/model.safetensors")).hasSameBinaryContentAs(v1.resolve("model.safetensors"));
       // a later committed version shows the agent has read past the aborted one
-      try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), ModelTopic.serializer(SERDE))) {
-        producer.initTransactions();
+      try (var producer = producer("model-topic-test")) {
         producer.beginTransaction();
-        publisher.publish(producer, cutter.cut(Fixtures.folder(tmp.resolve("v3"), 1024, 3), null, Fixtures.manifest("m", 3, 0.9)));
+        publisher.publish(producer, Fixtures.folder(tmp.resolve("v3"), 1024, 3), null, Fixtures.manifest("m", 3, 0.9));
         producer.commitTransaction();
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> folders.current().equals(Optional.of(3L)));
+      await().atMost(WAIT).until(() -> folders.current().equals(Optional.of(3L)));
       assertThat(folders.versions()).containsExactly(1L, 3L); // v2's transaction was aborted
-    } finally {
-      running.set(false);
-      follower.join(10_000);
     }
   }
 
   @Test
-  void interleavedVersionsAssemble_andCorruptForgedOrEscapingOnesAreRefused() throws Exception {
-    String topic = "it-model.interleaved";
+  void signedVersionsRollOut_forgeryGarbageAndReplayAreRefused_theNextGenuineOneStillComes_andARestartRunsNoHookAgain() throws Exception {
+    String topic = "it-model.trust";
     broker.createTopic(topic, 1);
     KeyPairGenerator gen = KeyPairGenerator.getInstance("Ed25519");
-    KeyPair signer = gen.generateKeyPair();
-    KeyPair forger = gen.generateKeyPair();
-    CheckpointCutter cutter = new CheckpointCutter(1000);
-    java.util.function.LongFunction<CheckpointCutter.Cut> cut = v -> {
-      try {
-        return cutter.cut(Fixtures.folder(tmp.resolve("src" + v), 3000, v), null, Fixtures.manifest("m", v, 0.9));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
-    CheckpointCutter.Cut v1 = cut.apply(1);
-    CheckpointCutter.Cut v2 = cut.apply(2);
-    CheckpointCutter.Cut v3 = cut.apply(3);
-    CheckpointCutter.Cut v4 = cut.apply(4);
-    CheckpointCutter.Cut v5 = cut.apply(5);
-    CheckpointCutter.Cut v6 = cut.apply(6);
+    KeyPair trainerKey = gen.generateKeyPair();
+    KeyPair otherKey = gen.generateKeyPair();
+    ManifestSigner signer = ManifestSigner.ed25519(trainerKey.getPrivate(), trainerKey.getPublic());
+    Path hookLog = tmp.resolve("hook.log");
+    Files.writeString(hookLog, "");
+    ServingNotifier hook = new HookNotifier("echo $PREFSTREAM_VERSION >> " + hookLog);
+    VersionFolders served = new VersionFolders(tmp.resolve("serve"));
+    VersionFolders otherServed = new VersionFolders(tmp.resolve("serve-other-key"));
 
-    Map<String, Object> producerProps = new HashMap<>(broker.producerProps());
-    producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "interleaved-test");
-    try (var producer = new KafkaProducer<>(producerProps, new StringSerializer(), ModelTopic.serializer(SERDE))) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      for (int i = 0; i < v1.chunks().size(); i++) { // v2's chunks between v1's
-        producer.send(new ProducerRecord<>(topic, "m", v1.chunks().get(i)));
-        producer.send(new ProducerRecord<>(topic, "m", v2.chunks().get(i)));
-      }
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v1.manifest(), signer.getPrivate(), signer.getPublic())));
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v2.manifest(), signer.getPrivate(), signer.getPublic())));
-      // v3: a flipped byte; v4: forged signature; v5: a file name leaving the folder; v6: a chunk missing
-      for (var c : v3.chunks()) {
-        byte[] data = c.getData().array().clone();
-        if (c.getIndex() == 1) data[0] ^= 1;
-        producer.send(new ProducerRecord<>(topic, "m",
-            CheckpointChunk.newBuilder(c).setData(ByteBuffer.wrap(data)).build()));
-      }
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v3.manifest(), signer.getPrivate(), signer.getPublic())));
-      v4.chunks().forEach(c -> producer.send(new ProducerRecord<>(topic, "m", c)));
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v4.manifest(), forger.getPrivate(), signer.getPublic())));
-      for (var c : v5.chunks()) {
-        producer.send(new ProducerRecord<>(topic, "m",
-            c.getPath().equals("config.json") ? CheckpointChunk.newBuilder(c).setPath("../config.json").build() : c));
-      }
-      var escaping = CheckpointManifest.newBuilder(v5.manifest()).setFiles(v5.manifest().getFiles().stream()
-          .map(f -> f.getPath().equals("config.json") ? new CheckpointFile("../config.json", f.getSize(), f.getSha256()) : f).toList()).build();
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(escaping, signer.getPrivate(), signer.getPublic())));
-      v6.chunks().stream().filter(c -> c.getIndex() != 2).forEach(c -> producer.send(new ProducerRecord<>(topic, "m", c))); // v6: a chunk missing
-      producer.send(new ProducerRecord<>(topic, "m", ManifestSignature.sign(v6.manifest(), signer.getPrivate(), signer.getPublic())));
-      producer.commitTransaction();
-    }
+    try (var trainer = producer("trust-trainer"); LogLines log = new LogLines()) {
+      publish(trainer, topic, signer, 1, 0.8);
+      CheckpointManifest v2 = publish(trainer, topic, signer, 2, 0.8);
+      Follower agent = follow(agent(tmp.resolve("serve"), Optional.of(trainerKey), hook), topic);
+      try (Follower other = follow(agent(tmp.resolve("serve-other-key"), Optional.of(otherKey), ServingNotifier.NONE), topic)) {
+        await().atMost(WAIT).until(() -> served.current().equals(Optional.of(2L)));
+        await().atMost(WAIT).until(() -> log.lines().stream().anyMatch(l -> l.contains("read the model topic to its end; current is none")));
+        assertThat(otherServed.versions()).isEmpty(); // another key serves nothing
+        assertThat(log.lines()).anyMatch(l -> l.contains("refused checkpoint") && l.contains("signature does not verify"));
 
-    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.of(signer.getPublic())), OptionalDouble.empty(), 5, ServingNotifier.NONE);
-    try (var consumer = new KafkaConsumer<>(broker.consumerProps("interleaved-test"), new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
-      consumer.assign(List.of(new TopicPartition(topic, 0)));
-      List<Checkpoint> complete = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> agent.accept(r.value()).ifPresent(complete::add));
-        return consumer.position(new TopicPartition(topic, 0)) >= 1 + v1.chunks().size() * 2 + 2
-            + v3.chunks().size() + v4.chunks().size() + v5.chunks().size() + 3 + v6.chunks().size();
-      });
-      assertThat(complete).extracting(c -> c.manifest().getVersion()).containsExactly(1L, 2L);
-      complete.forEach(agent::apply);
+        // a forged "next version": v2's chunks relabelled v3, then v2's manifest as v3 with better metrics and v2's signature
+        List<ConsumerRecord<String, byte[]>> v1Records = raw(topic, 0, v2.getFirstChunkOffset());
+        try (var attacker = new KafkaProducer<>(broker.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
+            var forger = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new StringSerializer(), ModelTopic.serializer(SERDE))) {
+          for (ConsumerRecord<String, byte[]> r : raw(topic, v2.getFirstChunkOffset(), Long.MAX_VALUE)) {
+            SpecificRecord value = (SpecificRecord) ModelTopic.deserializer(SERDE).deserialize(topic, r.value());
+            if (value instanceof CheckpointChunk c && c.getVersion() == 2) forger.send(new ProducerRecord<>(topic, "m", CheckpointChunk.newBuilder(c).setVersion(3).build()));
+          }
+          Map<String, Double> better = new LinkedHashMap<>(v2.getMetrics());
+          better.put(RolloutAgent.ACCURACY_METRIC, 0.99);
+          forger.send(new ProducerRecord<>(topic, "m", CheckpointManifest.newBuilder(v2).setVersion(3).setParentVersion(2L).setMetrics(better).build())).get();
+          // a garbage record: the magic byte, a schema id, then random bytes
+          byte[] garbage = new byte[64];
+          new Random(7).nextBytes(garbage);
+          garbage[0] = 0;
+          attacker.send(new ProducerRecord<>(topic, "m".getBytes(), garbage)).get();
+          // a replay of v1, byte for byte
+          for (ConsumerRecord<String, byte[]> r : v1Records) attacker.send(new ProducerRecord<>(topic, "m".getBytes(), r.value())).get();
+        }
+        await().atMost(WAIT).until(() -> log.lines().stream().anyMatch(l -> l.contains("ignored m v1") && l.contains("not newer than v2")));
+        assertThat(log.lines())
+            .anyMatch(l -> l.contains("refused checkpoint") && l.contains("m v3: signature does not verify"))
+            .anyMatch(l -> l.contains("skipped undecodable record at " + topic + "-0@"));
+        assertThat(served.current()).contains(2L);
+
+        publish(trainer, topic, signer, 3, 0.8);
+        await().atMost(WAIT).until(() -> served.current().equals(Optional.of(3L)));
+        assertThat(tmp.resolve("serve/3/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src-" + topic + "-3/model.safetensors"));
+        assertThat(otherServed.versions()).isEmpty();
+      }
+      agent.close();
+      assertThat(Files.readAllLines(hookLog)).containsExactly("2", "3");
+
+      int caughtUpBefore = (int) log.lines().stream().filter(l -> l.contains("read the model topic to its end; current is v3")).count();
+      try (Follower restarted = follow(agent(tmp.resolve("serve"), Optional.of(trainerKey), hook), topic)) {
+        await().atMost(WAIT).until(() -> log.lines().stream().filter(l -> l.contains("read the model topic to its end; current is v3")).count() > caughtUpBefore);
+        assertThat(Files.readAllLines(hookLog)).containsExactly("2", "3"); // v3 applied before the restart: no second hook run
+        publish(trainer, topic, signer, 4, 0.8);
+        await().atMost(WAIT).until(() -> served.current().equals(Optional.of(4L)));
+      }
+      assertThat(Files.readAllLines(hookLog)).containsExactly("2", "3", "4");
     }
-    assertThat(folders.current()).contains(2L);
-    assertThat(tmp.resolve("serve/2/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src2/model.safetensors"));
-    assertThat(tmp.resolve("serve/1/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src1/model.safetensors"));
-    assertThat(tmp.resolve("config.json")).doesNotExist();
+  }
+
+  /** The topic's committed records between two offsets, as bytes. */
+  private static List<ConsumerRecord<String, byte[]>> raw(String topic, long from, long to) {
+    TopicPartition tp = new TopicPartition(topic, 0);
+    List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+    try (var consumer = new KafkaConsumer<>(broker.consumerProps("raw"), new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, from);
+      long end = Math.min(to, consumer.endOffsets(List.of(tp)).get(tp));
+      while (consumer.position(tp) < end) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) if (r.offset() < end) out.add(r);
+      }
+    }
+    return out;
   }
 }

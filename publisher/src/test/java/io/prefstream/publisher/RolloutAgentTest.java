@@ -3,7 +3,6 @@ package io.prefstream.publisher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.prefstream.schemas.CheckpointChunk;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,64 +10,112 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RolloutAgentTest {
   @TempDir Path tmp;
+  private final AtomicLong offset = new AtomicLong();
+  private final AtomicInteger sources = new AtomicInteger();
 
-  private CheckpointCutter.Cut cut(long version, double accuracy) throws Exception {
-    return new CheckpointCutter(500).cut(Fixtures.folder(tmp.resolve("src-" + version), 1200, version), null, Fixtures.manifest("m", version, accuracy));
+  private Fixtures.Cut cut(long version, double accuracy) throws Exception {
+    return cut(version, Fixtures.manifest("m", version, accuracy));
   }
 
-  private static void feed(RolloutAgent agent, CheckpointCutter.Cut cut) {
-    cut.chunks().forEach(agent::accept);
-    agent.accept(cut.manifest()).ifPresent(agent::apply);
+  private Fixtures.Cut cut(long version, io.prefstream.schemas.CheckpointManifest.Builder manifest) throws Exception {
+    return Fixtures.cut(Fixtures.folder(tmp.resolve("src-" + version + "-" + sources.incrementAndGet()), 1200, version), 500, manifest);
+  }
+
+  private RolloutAgent agent(VersionFolders folders, OptionalDouble minAccuracy, ServingNotifier notifier) {
+    return new RolloutAgent("m", folders, Optional.empty(), PendingChunks.Limits.DEFAULT, minAccuracy, 2, notifier);
+  }
+
+  private void feed(RolloutAgent agent, Fixtures.Cut cut) {
+    cut.chunks().forEach(c -> agent.accept(Fixtures.record(offset.getAndIncrement(), c)));
+    agent.accept(Fixtures.record(offset.getAndIncrement(), cut.manifest())).ifPresent(agent::apply);
   }
 
   @Test
   void goodCheckpoint_isWrittenAndMadeCurrent_oldVersionsPruned() throws Exception {
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 2, ServingNotifier.NONE);
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), ServingNotifier.NONE);
     for (long v = 1; v <= 3; v++) feed(agent, cut(v, 0.9));
     assertThat(folders.current()).contains(3L);
     assertThat(folders.versions()).containsExactly(2L, 3L);
-    assertThat(tmp.resolve("serve/current/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src-3/model.safetensors"));
+    assertThat(tmp.resolve("serve/current/model.safetensors")).hasSameBinaryContentAs(tmp.resolve("src-3-3/model.safetensors"));
     assertThat(tmp.resolve("serve/current/tokenizer/tokenizer.json")).exists();
   }
 
   @Test
   void corruptCheckpoint_leavesCurrentAlone() throws Exception {
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3, ServingNotifier.NONE);
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), ServingNotifier.NONE);
     feed(agent, cut(1, 0.9));
-    CheckpointCutter.Cut bad = cut(2, 0.9);
-    bad.chunks().stream().filter(c -> c.getIndex() != 0).forEach(agent::accept);
-    assertThat(agent.accept(bad.manifest())).isEmpty();
+    Fixtures.Cut bad = cut(2, 0.9);
+    bad.chunks().stream().filter(c -> c.getIndex() != 0).forEach(c -> agent.accept(Fixtures.record(offset.getAndIncrement(), c)));
+    assertThat(agent.accept(Fixtures.record(offset.getAndIncrement(), bad.manifest()))).isEmpty();
     assertThat(folders.current()).contains(1L);
     assertThat(folders.versions()).containsExactly(1L);
   }
 
   @Test
-  void belowMinAccuracy_isRecordedButNotPromoted() throws Exception {
+  void olderOrEqualVersions_areIgnored_neverRewritten() throws Exception {
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.of(0.8), 3, ServingNotifier.NONE);
+    List<Long> notified = new ArrayList<>();
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), (model, version, folder, previous) -> notified.add(version));
+    feed(agent, cut(1, 0.9));
+    Fixtures.Cut two = cut(2, 0.9);
+    feed(agent, two);
+    long written = Files.getLastModifiedTime(tmp.resolve("serve/2/model.safetensors")).toMillis();
+    try (LogLines log = new LogLines()) {
+      feed(agent, two); // replayed byte for byte
+      feed(agent, cut(1, 0.95)); // an older version re-published
+      assertThat(log.lines()).anyMatch(l -> l.contains("ignored m v2") && l.contains("not newer than v2"))
+          .anyMatch(l -> l.contains("ignored m v1") && l.contains("not newer than v2"));
+    }
+    assertThat(folders.current()).contains(2L);
+    assertThat(notified).containsExactly(1L, 2L);
+    assertThat(Files.getLastModifiedTime(tmp.resolve("serve/2/model.safetensors")).toMillis()).isEqualTo(written);
+  }
+
+  @Test
+  void restartedAgent_doesNotNotifyAgain_forTheVersionItApplied() throws Exception {
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    List<Long> notified = new ArrayList<>();
+    ServingNotifier recording = (model, version, folder, previous) -> notified.add(version);
+    Fixtures.Cut one = cut(1, 0.9);
+    feed(agent(folders, OptionalDouble.empty(), recording), one);
+    RolloutAgent restarted = agent(new VersionFolders(tmp.resolve("serve")), OptionalDouble.empty(), recording);
+    feed(restarted, one);
+    feed(restarted, cut(2, 0.9));
+    assertThat(notified).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void promotionGate_refusesLowMissingAndNaNAccuracy() throws Exception {
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    RolloutAgent agent = agent(folders, OptionalDouble.of(0.8), ServingNotifier.NONE);
     feed(agent, cut(1, 0.85));
     feed(agent, cut(2, 0.6));
+    feed(agent, cut(3, Double.NaN));
+    feed(agent, cut(4, Fixtures.manifest("m", 4, 0.9).setMetrics(Map.of("loss", 0.1))));
     assertThat(folders.current()).contains(1L);
-    assertThat(folders.versions()).containsExactly(1L, 2L);
+    feed(agent, cut(5, 0.9));
+    assertThat(folders.current()).contains(5L);
   }
 
   @Test
   void otherModels_areIgnored() throws Exception {
-    RolloutAgent agent = new RolloutAgent("other", new VersionFolders(tmp.resolve("serve")), new CheckpointAssembler(Optional.empty()),
+    RolloutAgent agent = new RolloutAgent("other", new VersionFolders(tmp.resolve("serve")), Optional.empty(), PendingChunks.Limits.DEFAULT,
         OptionalDouble.empty(), 3, ServingNotifier.NONE);
-    CheckpointCutter.Cut cut = cut(1, 0.9);
-    cut.chunks().forEach(agent::accept);
-    assertThat(agent.accept(cut.manifest())).isEmpty();
+    Fixtures.Cut cut = cut(1, 0.9);
+    cut.chunks().forEach(c -> agent.accept(Fixtures.record(offset.getAndIncrement(), c)));
+    assertThat(agent.accept(Fixtures.record(offset.getAndIncrement(), cut.manifest()))).isEmpty();
   }
 
   @Test
@@ -91,8 +138,7 @@ class RolloutAgentTest {
     vllm.start();
     try {
       VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-      RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 5,
-          new VllmNotifier("http://127.0.0.1:" + vllm.getAddress().getPort()));
+      RolloutAgent agent = agent(folders, OptionalDouble.empty(), new VllmNotifier("http://127.0.0.1:" + vllm.getAddress().getPort()));
       feed(agent, cut(1, 0.9));
       feed(agent, cut(2, 0.9));
       feed(agent, cut(3, 0.9)); // vLLM refuses it
@@ -111,8 +157,7 @@ class RolloutAgentTest {
   void hook_runsWithTheVersionInItsEnvironment() throws Exception {
     Path log = tmp.resolve("hook.log");
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
-    RolloutAgent agent = new RolloutAgent("m", folders, new CheckpointAssembler(Optional.empty()), OptionalDouble.empty(), 3,
-        new HookNotifier("echo \"$PREFSTREAM_MODEL $PREFSTREAM_VERSION\" >> " + log));
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), new HookNotifier("echo \"$PREFSTREAM_MODEL $PREFSTREAM_VERSION\" >> " + log));
     feed(agent, cut(1, 0.9));
     assertThat(Files.readString(log).strip()).isEqualTo("m 1");
   }

@@ -53,9 +53,14 @@ public final class KafkaBroker implements BeforeAllCallback {
 
   /** Creates the topic unless it exists already. */
   public void createTopic(String name, int partitions) {
+    createTopic(name, partitions, Map.of());
+  }
+
+  /** Creates the topic with these topic configs (e.g. {@code max.message.bytes}) unless it exists already. */
+  public void createTopic(String name, int partitions, Map<String, String> configs) {
     try (Admin admin = Admin.create(adminProps())) {
       admin
-          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
           .all()
           .get(ADMIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {

@@ -34,6 +34,11 @@ import org.apache.avro.specific.SpecificRecord;
  * Records as plain JSON objects with the .avsc field names, for producers without Avro: optional
  * fields may be left out (their defaults apply), nullable values are written bare (not as Avro's
  * union-tagged JSON), bytes as base64.
+ *
+ * <p>TRL's conversational format is read too: a field whose schema names a {@code conversational}
+ * field (e.g. {@code prompt} names {@code prompt_messages}) and that holds a list where text is
+ * expected (one level deeper than the field's own type) fills that field instead, so {@code
+ * "prompt": [{"role": "user", "content": "Hi"}]} is the prompt as messages.
  */
 public final class JsonRecords {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -148,7 +153,9 @@ public final class JsonRecords {
             if (!field.hasDefaultValue()) throw new IllegalArgumentException("field '" + field.name() + "' of " + where + " is required");
             continue; // the builder applies the default
           }
-          builder.set(field, value(field.schema(), child, field.name(), maxItems));
+          Schema.Field conversational = conversationalField(schema, field, child);
+          Schema.Field target = conversational != null ? conversational : field;
+          builder.set(target, value(target.schema(), child, field.name(), maxItems));
         }
         return builder.build();
       }
@@ -159,6 +166,26 @@ public final class JsonRecords {
 
   private static void checkItems(String where, JsonNode node, int maxItems) {
     if (node.size() > maxItems) throw new IllegalArgumentException("field '" + where + "' has " + node.size() + " items; at most " + maxItems + " allowed");
+  }
+
+  /** The field that a list sent in place of {@code field}'s text belongs in, or null. */
+  private static Schema.Field conversationalField(Schema record, Schema.Field field, JsonNode child) {
+    String name = field.getProp("conversational");
+    if (name == null || listDepth(child) <= arrayDepth(field.schema())) return null;
+    Schema.Field conversational = record.getField(name);
+    if (conversational == null) throw new IllegalStateException(record.getName() + "." + field.name() + " names a missing field " + name);
+    return conversational;
+  }
+
+  private static int listDepth(JsonNode node) {
+    return node.isArray() ? 1 + (node.isEmpty() ? 0 : listDepth(node.get(0))) : 0;
+  }
+
+  private static int arrayDepth(Schema schema) {
+    if (schema.getType() == Schema.Type.UNION) {
+      return schema.getTypes().stream().mapToInt(JsonRecords::arrayDepth).max().orElse(0);
+    }
+    return schema.getType() == Schema.Type.ARRAY ? 1 + arrayDepth(schema.getElementType()) : 0;
   }
 
   private static boolean fits(Schema schema, JsonNode node) {

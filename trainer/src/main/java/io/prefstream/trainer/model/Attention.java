@@ -38,20 +38,23 @@ final class Attention {
   }
 
   /**
-   * Narrows a mask bias to a sliding window: query i also loses every key j with i - j >= window,
-   * so it sees at most {@code window} keys, its own included (Hugging Face's
-   * {@code sliding_window_overlay}, kv_idx > q_idx - window). Combines with whatever {@code bias}
-   * already masks.
+   * Narrows a mask bias to a sliding window: query i also loses every key j whose position is
+   * {@code window} or more before its own, so it sees at most {@code window} keys of its sequence,
+   * its own included (Hugging Face's {@code sliding_window_overlay}, kv_idx > q_idx - window).
+   * Distances are taken between position ids, not slots, so it combines with any mask that keeps
+   * sequences apart.
    *
    * @param bias (B, 1, T, T) from {@link #bias}
+   * @param positionIds (B or 1, T) int64, each token's position in its own sequence
    * @return (B, 1, T, T), owned by the bias's manager
    */
-  static NDArray slidingWindow(NDArray bias, long window, NDArray maskedScore) {
-    long t = bias.getShape().get(3);
-    NDArray position = bias.getManager().arange((int) t);                        // (T)
-    NDArray tooFar = position.reshape(t, 1).sub(position.reshape(1, t)).gte(window); // (T, T): i - j >= window
-    NDArray windowBias = tooFar.toType(DataType.FLOAT32, false).mul(maskedScore).reshape(1, 1, t, t);
-    return bias.minimum(windowBias);                                              // both 0 or MASKED_SCORE: no -inf from a sum
+  static NDArray slidingWindow(NDArray bias, NDArray positionIds, long window, NDArray maskedScore) {
+    long b = positionIds.getShape().get(0);
+    long t = positionIds.getShape().get(1);
+    NDArray distance = positionIds.reshape(b, t, 1).sub(positionIds.reshape(b, 1, t)); // (B, T, T): pos_i - pos_j
+    NDArray tooFar = distance.gte(window).toType(DataType.FLOAT32, false);       // (B, T, T)
+    NDArray windowBias = tooFar.mul(maskedScore).reshape(b, 1, t, t);             // (B, 1, T, T): 0 or MASKED_SCORE
+    return bias.minimum(windowBias);                                              // no -inf from adding two masks
   }
 
   /** (B, T, H·hs) -> (B, H, T, hs) */

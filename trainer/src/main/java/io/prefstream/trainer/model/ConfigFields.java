@@ -49,6 +49,26 @@ final class ConfigFields {
     return v == null || v.isNull() ? fallback : v.asText();
   }
 
+  /** The sizes of a decoder with rotary grouped-query attention: all positive, heads grouped evenly, heads of even width. */
+  static void rotaryDecoderSizes(int vocabSize, int hiddenSize, int intermediateSize, int numHiddenLayers,
+      int numAttentionHeads, int numKeyValueHeads, int headDim, int maxPositionEmbeddings) {
+    positive("vocab_size", vocabSize);
+    positive("hidden_size", hiddenSize);
+    positive("intermediate_size", intermediateSize);
+    positive("num_hidden_layers", numHiddenLayers);
+    positive("num_attention_heads", numAttentionHeads);
+    positive("num_key_value_heads", numKeyValueHeads);
+    positive("head_dim", headDim);
+    positive("max_position_embeddings", maxPositionEmbeddings);
+    if (numAttentionHeads % numKeyValueHeads != 0) {
+      throw new IllegalArgumentException(
+          "num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
+    }
+    if (headDim % 2 != 0) {
+      throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
+    }
+  }
+
   static void positive(String field, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(field + " must be > 0, got " + value);

@@ -113,10 +113,11 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     NDManager m = ids.getManager();
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head().mul(embedScale); // (B, T, D)
+    NDArray positionIds = RotaryEmbedding.positions(m, t);                       // (1, T)
     NDArray fullBias = Attention.bias(mask, maskedScore);                        // (B, 1, T, T)
-    NDArray slidingBias = Attention.slidingWindow(fullBias, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
-    NDList global = globalRotary.cosSin(m, t);                                   // cos, sin: (1, 1, T, hd)
-    NDList local = localRotary.cosSin(m, t);
+    NDArray slidingBias = Attention.slidingWindow(fullBias, positionIds, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
+    NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (1, 1, T, hd)
+    NDList local = localRotary.cosSin(positionIds);
     for (Layer layer : layers) {
       boolean sliding = layer.type == Gemma3Config.LayerType.SLIDING;
       NDList rotary = sliding ? local : global;
@@ -154,7 +155,7 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     }
   }
 
-  /** One sandwich-norm decoder layer. Inputs: x (B, T, D), its kind's mask bias (B, 1, T, T), cos and sin (1, 1, T, hd). */
+  /** One sandwich-norm decoder layer. Inputs: x (B, T, D), its kind's mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd). */
   private static final class Layer extends AbstractBlock {
     private final Gemma3Config.LayerType type;
     private final RmsNorm inputLayernorm;

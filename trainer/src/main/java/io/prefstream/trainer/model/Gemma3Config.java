@@ -72,22 +72,9 @@ public record Gemma3Config(
   }
 
   public Gemma3Config {
-    positive("vocab_size", vocabSize);
-    positive("hidden_size", hiddenSize);
-    positive("intermediate_size", intermediateSize);
-    positive("num_hidden_layers", numHiddenLayers);
-    positive("num_attention_heads", numAttentionHeads);
-    positive("num_key_value_heads", numKeyValueHeads);
-    positive("head_dim", headDim);
-    positive("max_position_embeddings", maxPositionEmbeddings);
+    ConfigFields.rotaryDecoderSizes(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+        numKeyValueHeads, headDim, maxPositionEmbeddings);
     positive("sliding_window", slidingWindow);
-    if (numAttentionHeads % numKeyValueHeads != 0) {
-      throw new IllegalArgumentException(
-          "num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
-    }
-    if (headDim % 2 != 0) {
-      throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
-    }
     if (!(rmsNormEps > 0) || !(ropeTheta > 0) || !(ropeLocalBaseFreq > 0) || !(queryPreAttnScalar > 0)) {
       throw new IllegalArgumentException("rms_norm_eps, rope_theta, rope_local_base_freq and query_pre_attn_scalar must be > 0");
     }

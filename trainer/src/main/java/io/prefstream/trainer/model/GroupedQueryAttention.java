@@ -15,7 +15,7 @@ import java.util.Optional;
  * shared by num_attention_heads / num_key_value_heads query heads. Qwen3 and Gemma 3 also RMS-normalize
  * each head's q and k ({@code q_norm}, {@code k_norm}) before the rotation.
  *
- * <p>Inputs: x (B, T, D), the additive mask bias (B, 1, T, T), cos and sin (1, 1, T, hd).
+ * <p>Inputs: x (B, T, D), the additive mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd).
  */
 final class GroupedQueryAttention extends AbstractBlock {
 
@@ -69,8 +69,8 @@ final class GroupedQueryAttention extends AbstractBlock {
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDList x = new NDList(inputs.get(0));                                       // (B, T, D)
     NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
-    NDArray cos = inputs.get(2);                                                // (1, 1, T, hd)
-    NDArray sin = inputs.get(3);                                                // (1, 1, T, hd)
+    NDArray cos = inputs.get(2);                                                // (B or 1, 1, T, hd)
+    NDArray sin = inputs.get(3);                                                // (B or 1, 1, T, hd)
     NDArray q = Attention.splitHeads(qProj.forward(ps, x, training).head(), nHead);   // (B, nh, T, hd)
     NDArray k = Attention.splitHeads(kProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)
     NDArray v = Attention.splitHeads(vProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)

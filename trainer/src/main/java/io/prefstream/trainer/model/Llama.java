@@ -110,7 +110,7 @@ final class Llama extends AbstractBlock implements LmBlock {
     }
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head();  // (B, T, D)
-    NDList cosSin = rotary.cosSin(ids.getManager(), t);                          // cos, sin: (1, 1, T, hd)
+    NDList cosSin = rotary.cosSin(RotaryEmbedding.positions(ids.getManager(), t)); // cos, sin: (1, 1, T, hd)
     NDArray bias = Attention.bias(mask, maskedScore);                            // (B, 1, T, T)
     for (Layer layer : layers) {
       x = layer.forward(ps, new NDList(x, bias, cosSin.get(0), cosSin.get(1)), training).head(); // (B, T, D)
@@ -130,7 +130,7 @@ final class Llama extends AbstractBlock implements LmBlock {
     return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }
 
-  /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (1, 1, T, hd). */
+  /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd). */
   private static final class Layer extends AbstractBlock {
     private final RmsNorm inputLayernorm;
     private final GroupedQueryAttention selfAttn;

@@ -4,7 +4,6 @@ import static io.prefstream.trainer.model.ConfigFields.optionalBoolean;
 import static io.prefstream.trainer.model.ConfigFields.optionalDouble;
 import static io.prefstream.trainer.model.ConfigFields.optionalInt;
 import static io.prefstream.trainer.model.ConfigFields.optionalText;
-import static io.prefstream.trainer.model.ConfigFields.positive;
 import static io.prefstream.trainer.model.ConfigFields.requiredInt;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -53,21 +52,8 @@ public record LlamaConfig(
     if (!ARCHITECTURE.containsKey(modelType)) {
       throw new IllegalArgumentException("model_type " + modelType + " is not in the Llama family " + ARCHITECTURE.keySet());
     }
-    positive("vocab_size", vocabSize);
-    positive("hidden_size", hiddenSize);
-    positive("intermediate_size", intermediateSize);
-    positive("num_hidden_layers", numHiddenLayers);
-    positive("num_attention_heads", numAttentionHeads);
-    positive("num_key_value_heads", numKeyValueHeads);
-    positive("head_dim", headDim);
-    positive("max_position_embeddings", maxPositionEmbeddings);
-    if (numAttentionHeads % numKeyValueHeads != 0) {
-      throw new IllegalArgumentException(
-          "num_attention_heads " + numAttentionHeads + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
-    }
-    if (headDim % 2 != 0) {
-      throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
-    }
+    ConfigFields.rotaryDecoderSizes(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+        numKeyValueHeads, headDim, maxPositionEmbeddings);
     if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
       throw new IllegalArgumentException("rms_norm_eps and rope_theta must be > 0, got " + rmsNormEps + " and " + ropeTheta);
     }

@@ -20,15 +20,18 @@ import java.util.Optional;
 
 /**
  * Hugging Face model folders in and out: {@code config.json} plus {@code model.safetensors}, or
- * shards listed by {@code model.safetensors.index.json}. Saves write one float32
- * {@code model.safetensors} with the same tensor names, so transformers and vLLM load the result as
- * it is.
+ * shards listed by {@code model.safetensors.index.json}. Saves write float32 weights with the same
+ * tensor names, in one {@code model.safetensors} up to the shard size and as transformers'
+ * {@code save_pretrained} shards them beyond it ({@code model-00001-of-0000N.safetensors}, each
+ * tensor whole, plus the index), so transformers and vLLM load the result as it is.
  */
 public final class ModelFolder {
 
   public static final String CONFIG = "config.json";
   public static final String WEIGHTS = "model.safetensors";
   public static final String WEIGHTS_INDEX = "model.safetensors.index.json";
+  /** transformers' default {@code max_shard_size} ("5GB"). */
+  public static final long DEFAULT_SHARD_BYTES = 5_000_000_000L;
 
   /** Files a save copies from the source folder so the result tokenizes as the original did. */
   static final List<String> TOKENIZER_FILES = List.of(
@@ -79,6 +82,11 @@ public final class ModelFolder {
    * already there is not removed.
    */
   public static void save(CausalLm model, Path dir) {
+    save(model, dir, DEFAULT_SHARD_BYTES);
+  }
+
+  /** As {@link #save(CausalLm, Path)}, with float32 weights over {@code shardBytes} split into shards. */
+  public static void save(CausalLm model, Path dir, long shardBytes) {
     try {
       Files.createDirectories(dir);
       ObjectNode config = model.sourceFolder()
@@ -88,13 +96,46 @@ public final class ModelFolder {
           .orElseGet(() -> JSON.createObjectNode());
       config.setAll(model.config().toJson());
       Files.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(config) + "\n");
-      SafeTensors.write(model.parameters(), dir.resolve(WEIGHTS));
+      writeWeights(model.parameters(), dir, shardBytes);
       if (model.sourceFolder().isPresent()) {
         copyTokenizerFiles(model.sourceFolder().get(), dir);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save model to " + dir, e);
     }
+  }
+
+  /**
+   * One {@code model.safetensors}, or shards as transformers cuts them: tensors in name order, a new
+   * shard when the next tensor would take the current one past {@code shardBytes}.
+   */
+  private static void writeWeights(Map<String, NDArray> tensors, Path dir, long shardBytes) throws IOException {
+    List<Map<String, NDArray>> shards = new java.util.ArrayList<>();
+    long inShard = 0;
+    long total = 0;
+    for (Map.Entry<String, NDArray> t : new java.util.TreeMap<>(tensors).entrySet()) {
+      long bytes = t.getValue().getShape().size() * Float.BYTES;
+      if (shards.isEmpty() || (inShard > 0 && inShard + bytes > shardBytes)) {
+        shards.add(new LinkedHashMap<>());
+        inShard = 0;
+      }
+      shards.get(shards.size() - 1).put(t.getKey(), t.getValue());
+      inShard += bytes;
+      total += bytes;
+    }
+    if (shards.size() == 1) {
+      SafeTensors.write(tensors, dir.resolve(WEIGHTS));
+      return;
+    }
+    ObjectNode index = JSON.createObjectNode();
+    index.putObject("metadata").put("total_size", total);
+    ObjectNode weightMap = index.putObject("weight_map");
+    for (int i = 0; i < shards.size(); i++) {
+      String name = String.format(java.util.Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      SafeTensors.write(shards.get(i), dir.resolve(name));
+      shards.get(i).keySet().forEach(tensor -> weightMap.put(tensor, name));
+    }
+    Files.writeString(dir.resolve(WEIGHTS_INDEX), JSON.writeValueAsString(index) + "\n");
   }
 
   /** Copies whichever tokenizer files {@code from} has into {@code to}. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -27,15 +28,27 @@ final class RotaryEmbedding {
     invFreq = constants.create(asFloat, new Shape(1, asFloat.length));
   }
 
-  /** cos and sin of position · f, each frequency repeated over both halves: (1, 1, T, hd) each, positions 0..T-1. */
-  NDList cosSin(NDManager manager, long t) {
-    NDArray positions = manager.arange(0f, (float) t, 1f).reshape(t, 1);        // (T, 1)
-    NDArray angles = positions.matMul(invFreq);                                   // (T, hd/2)
-    NDArray both = NDArrays.concat(new NDList(angles, angles), 1).reshape(1, 1, t, headDim); // (1, 1, T, hd)
+  /**
+   * cos and sin of position · f, each frequency repeated over both halves as rotate-half expects.
+   *
+   * @param positionIds (B, T) int64, each token's position in its own sequence (B may be 1 for a batch that shares them)
+   * @return cos and sin, (B, 1, T, hd) each
+   */
+  NDList cosSin(NDArray positionIds) {
+    long b = positionIds.getShape().get(0);
+    long t = positionIds.getShape().get(1);
+    NDArray positions = positionIds.toType(DataType.FLOAT32, false).reshape(b, t, 1); // (B, T, 1)
+    NDArray angles = positions.matMul(invFreq);                                   // (B, T, hd/2)
+    NDArray both = NDArrays.concat(new NDList(angles, angles), 2).reshape(b, 1, t, headDim); // (B, 1, T, hd)
     return new NDList(both.cos(), both.sin());
   }
 
-  /** x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]; x (B, h, T, hd), cos and sin from {@link #cosSin}. */
+  /** (1, T) int64 positions 0..T-1: one row shared by every unpacked sequence of a batch. */
+  static NDArray positions(NDManager manager, long t) {
+    return manager.arange(0, t, 1, DataType.INT64).reshape(1, t);
+  }
+
+  /** x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]; x (B, h, T, hd), cos and sin (B or 1, 1, T, hd) from {@link #cosSin}. */
   static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
     long half = x.getShape().get(3) / 2;
     NDArray x1 = x.get(new NDIndex("..., :{}", half));                           // (B, h, T, hd/2)

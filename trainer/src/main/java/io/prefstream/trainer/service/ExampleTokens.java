@@ -6,10 +6,15 @@ import io.prefstream.schemas.RankedResponses;
 import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.TrainingExample;
+import io.prefstream.trainer.tokenize.ChatTemplateException;
+import io.prefstream.trainer.tokenize.ChatTokens;
+import io.prefstream.trainer.tokenize.EncodedChat;
+import io.prefstream.trainer.tokenize.NoChatTemplateException;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -21,20 +26,26 @@ import org.apache.avro.specific.SpecificRecord;
  *
  * <p>What the model cannot take ({@link ModelLimits}) is an {@link UnfitExampleException}; the
  * weight comes out clamped to the documented range.
+ *
+ * <p>Chat-formatted records ({@link ChatRecords}) are rendered with the model folder's chat
+ * template instead ({@link ChatTokens}); a folder without one, or a template that fails, makes the
+ * record unfit ({@code no_chat_template}, {@code chat_template_error}).
  */
 final class ExampleTokens {
   private final TextTokenizer tokenizer;
+  private final ChatTokens chats;
   private final int maxLength;
   private final int maxPromptLength;
   private final ModelLimits limits;
   private long truncated;
 
   /** @param maxPromptLength below {@code maxLength}, so that every response keeps a token */
-  ExampleTokens(TextTokenizer tokenizer, int maxLength, int maxPromptLength, ModelLimits limits) {
+  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength, int maxPromptLength, ModelLimits limits) {
     if (maxPromptLength < 1 || maxPromptLength >= maxLength) {
       throw new IllegalArgumentException("max prompt length must be in [1, " + maxLength + "), got " + maxPromptLength);
     }
     this.tokenizer = tokenizer;
+    this.chats = chats;
     this.maxLength = maxLength;
     this.maxPromptLength = maxPromptLength;
     this.limits = limits;
@@ -54,6 +65,13 @@ final class ExampleTokens {
       limits.check(example);
       return example;
     }
+    Optional<EncodedChat> chat = chat(record);
+    if (chat.isPresent()) {
+      String id = eventId(record);
+      if (record instanceof RankedResponses r) limits.checkResponses(id, chat.get().completions().size());
+      double weight = limits.weight(id, record instanceof PreferencePair p ? p.getWeight() : ((RankedResponses) record).getWeight());
+      return fitted(id, chat.get().prompt(), chat.get().completions(), weight);
+    }
     if (record instanceof PreferencePair p) {
       double weight = limits.weight(p.getEventId(), p.getWeight());
       return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
@@ -68,6 +86,20 @@ final class ExampleTokens {
       responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
     }
     return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, weight);
+  }
+
+  private Optional<EncodedChat> chat(SpecificRecord record) {
+    try {
+      return ChatRecords.of(record).map(c -> chats.encode(c.prompt(), c.responses()));
+    } catch (NoChatTemplateException e) {
+      throw new UnfitExampleException(UnfitReason.NO_CHAT_TEMPLATE, e.getMessage(), e);
+    } catch (ChatTemplateException e) {
+      throw new UnfitExampleException(UnfitReason.CHAT_TEMPLATE_ERROR, e.getMessage(), e);
+    }
+  }
+
+  private static String eventId(SpecificRecord record) {
+    return record instanceof PreferencePair p ? p.getEventId() : ((RankedResponses) record).getEventId();
   }
 
   private PreferenceExample fitted(String id, int[] prompt, List<int[]> responses, double weight) {

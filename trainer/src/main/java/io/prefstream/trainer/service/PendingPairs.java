@@ -70,7 +70,6 @@ final class PendingPairs {
 
   void addUnfit(UnfitRecord record) {
     read(new Unfit(record));
-    passUnfitAtFront();
   }
 
   private void read(Pending p) {
@@ -111,7 +110,7 @@ final class PendingPairs {
   }
 
   /** Unfit records with nothing pending before them are covered at once: they need no batch. */
-  private void passUnfitAtFront() {
+  void passUnfitAtFront() {
     while (pending.peek() instanceof Unfit u) {
       pending.poll();
       covered.consumed(u.partition(), u.offset());

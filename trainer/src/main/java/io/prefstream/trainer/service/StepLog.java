@@ -7,15 +7,17 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The numbers logged every few steps: the last step's metrics plus throughput since the last log line. */
+/** The numbers logged every few steps: the last step's metrics and duration, plus throughput since the last log line. */
 final class StepLog {
   private static final Logger log = LoggerFactory.getLogger(StepLog.class);
   private long loggedAtNanos = System.nanoTime();
   private long examples;
   private long tokens;
   private long skipped;
+  private double lastStepSeconds;
 
-  void stepped(long step, StepMetrics m) {
+  void stepped(long step, StepMetrics m, double seconds) {
+    lastStepSeconds = seconds;
     examples += m.examples();
     tokens += m.tokens();
     if (m.skipped()) {
@@ -37,6 +39,7 @@ final class StepLog {
     values.put("tokens_per_s", tokens / seconds);
     values.put("consumer_lag", (double) consumerLag);
     values.put("skipped_batches", (double) skipped);
+    values.put("step_seconds", lastStepSeconds);
     loggedAtNanos = System.nanoTime();
     examples = 0;
     tokens = 0;

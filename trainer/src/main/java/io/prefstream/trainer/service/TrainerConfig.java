@@ -47,6 +47,7 @@ public record TrainerConfig(
     int logSteps,
     String trainerId,
     int metricsPort,
+    String metricsHost,
     Optional<LoraConfig> lora,
     long seed,
     String device,
@@ -89,6 +90,7 @@ public record TrainerConfig(
   public static final String LOG_STEPS = "log.steps";
   public static final String TRAINER_ID = "trainer.id";
   public static final String METRICS_PORT = "metrics.port";
+  public static final String METRICS_HOST = "metrics.host";
   public static final String FINETUNE = "finetune";
   public static final String LORA_R = "lora.r";
   public static final String LORA_ALPHA = "lora.alpha";
@@ -137,6 +139,7 @@ public record TrainerConfig(
       .define(EVAL_FRACTION, Type.DOUBLE, 0.02, Range.between(0, 0.5), Importance.MEDIUM, "Share of pairs (by a hash of the event id) held out for evaluation, never trained on.")
       .define(LOG_STEPS, Type.INT, 10, Range.atLeast(1), Importance.LOW, "Log and publish metrics every this many steps.")
       .define(METRICS_PORT, Type.INT, 9465, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
+      .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.")
       .define(TRAINER_ID, Type.STRING, "", Importance.LOW, "Transactional id; empty: prefstream-trainer-<model.name>. A second trainer with the same id is fenced.")
       .define(FINETUNE, Type.STRING, "full", ConfigDef.ValidString.in("full", "lora"), Importance.HIGH,
           "full: train every weight against a separate reference copy; lora: train low-rank adapters on a frozen base, which is also the reference (one copy of the weights), and publish PEFT adapter folders.")
@@ -188,6 +191,6 @@ public record TrainerConfig(
         Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), dpo(c),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
-        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);
+        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), c.getString(METRICS_HOST), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);
   }
 }

@@ -5,11 +5,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
-import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.ModelTopic;
-import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.RolloutAgent;
-import io.prefstream.publisher.VersionFolders;
+import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
@@ -22,10 +20,8 @@ import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
+import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.TextTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,29 +34,31 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The main loop: consume pairs (read_committed), train in batches, and every few steps publish a
  * checkpoint in the same Kafka transaction that commits the input offsets it covers (see {@link
- * TrainerTransactions}). On start it restores the newest checkpoint of its model from the model
- * topic (weights and optimizer state) and resumes from the offsets committed with it, so every pair
- * is trained on exactly once.
+ * TrainerTransactions}). On start it restores its own newest checkpoint from the model topic
+ * ({@link CheckpointRestore}: weights and optimizer state) and resumes from the offsets committed
+ * with it, so every pair is trained on exactly once.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
  * are read again after a restart.
  */
 public final class TrainerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
 
   private final TrainerConfig config;
   private final Path workDir;
@@ -103,9 +101,10 @@ public final class TrainerService implements AutoCloseable {
         RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
       TrainerTransactions transactions = new TrainerTransactions(producer, config);
       transactions.init();
-      models = TrainedModels.load(config, restore(), manager);
+      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, Optional.empty());
+      models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
-      restoreOptimizer();
+      restored.ifPresent(this::resumeFrom);
       lastCheckpointMillis = clock.millis();
       ModelLimits limits = ModelLimits.of(models.policy().config(), config.maxResponses());
       if (config.maxLength() > limits.longestSequence()) {
@@ -113,20 +112,35 @@ public final class TrainerService implements AutoCloseable {
             limits.longestSequence(), UnfitReason.TOO_LONG_FOR_MODEL.code());
       }
       consumer.subscribe(List.of(config.pairsTopic()));
-      try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir())) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, config.maxLength(), config.maxPromptLength(), limits);
+      try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir()); PollingWhileBusy busy = new PollingWhileBusy()) {
+        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength(), config.maxPromptLength(), limits);
+        Runnable poll = () -> poll(consumer, values, tokens);
         while (running.getAsBoolean()) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) read(r, values, tokens);
-          while (pending.hasBatch(config.batchPairs())) {
-            trainOneBatch();
+          poll.run();
+          pending.passUnfitAtFront();
+          if (pending.hasBatch(config.batchPairs())) {
+            trainOneBatch(busy, poll);
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
-            if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer);
+            if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer, busy, poll);
           }
-          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer);
+          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer, busy, poll);
         }
-        if (!pending.covered().isEmpty()) checkpoint(transactions, consumer);
+        if (!pending.covered().isEmpty()) checkpoint(transactions, consumer, busy, poll);
       }
     }
+  }
+
+  /**
+   * One poll. Reading stops (the assignment paused) while two batches wait, so memory stays
+   * bounded however slow the steps; polling goes on, which keeps the consumer in its group.
+   */
+  private void poll(KafkaConsumer<byte[], byte[]> consumer, RecordDeserializer<SpecificRecord> values, ExampleTokens tokens) {
+    if (pending.trainable() >= 2L * config.batchPairs()) {
+      consumer.pause(consumer.assignment());
+    } else if (!consumer.paused().isEmpty()) {
+      consumer.resume(consumer.paused());
+    }
+    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL_TIMEOUT)) read(r, values, tokens);
   }
 
   /** Adds a record to the pending ones: as an example, or as an unfit record for the DLQ. */
@@ -161,7 +175,7 @@ public final class TrainerService implements AutoCloseable {
     }
   }
 
-  private void trainOneBatch() {
+  private void trainOneBatch(PollingWhileBusy busy, Runnable poll) {
     List<TrainingExample> batch = pending.takeBatch(config.batchPairs());
     // the mix is the topic's: each kind with its own loss, the step's loss their weighted mean over all examples
     List<PreferenceExample> preferences = new ArrayList<>();
@@ -170,9 +184,10 @@ public final class TrainerService implements AutoCloseable {
       if (e instanceof PreferenceExample p) preferences.add(p);
       else labelled.add((LabelledExample) e);
     }
+    long started = System.nanoTime();
     StepMetrics m;
     try {
-      m = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
+      m = busy.run(() -> step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens())), poll);
     } catch (RuntimeException e) {
       throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(TrainingExample::id).toList()
           + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
@@ -181,7 +196,7 @@ public final class TrainerService implements AutoCloseable {
     steps++;
     lastMetrics = m;
     metrics.stepped(m.examples(), m.skipped());
-    stepLog.stepped(steps, m);
+    stepLog.stepped(steps, m, (System.nanoTime() - started) / 1e9);
   }
 
   /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
@@ -197,22 +212,36 @@ public final class TrainerService implements AutoCloseable {
     return lag;
   }
 
-  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
-    if (!allFinite()) {
-      // the update of a non-finite gradient is skipped, so only a step gone wrong gets here, and no step will mend it
-      throw new IllegalStateException("weights are not finite after step " + steps + ": checkpoint v" + (version + 1)
-          + " not published; stopping. A restart resumes from checkpoint v" + version + " (the pairs since are read again)");
-    }
-    Map<String, Double> measured = new LinkedHashMap<>();
-    if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
-    measured.putAll(evaluation.measure(models, config.dpo(), manager));
-    measured.put("skipped_batches", (double) stepLog.skipped());
+  /**
+   * Publishes a checkpoint of what was used since the last one. The worker writes and publishes it
+   * while this thread polls; what it covers is fixed here first, as records read meanwhile are not
+   * in it.
+   */
+  private void checkpoint(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer, PollingWhileBusy busy, Runnable poll) {
+    List<OffsetRange> ranges = pending.covered().asRanges();
+    Map<TopicPartition, OffsetAndMetadata> offsets = pending.covered().toCommit();
+    List<UnfitRecord> deadLetters = pending.deadLetters();
+    List<PreferenceExample> heldOutSet = evaluation.examples();
+    ConsumerGroupMetadata group = consumer.groupMetadata();
     long newestEventTime = pending.newestEventTime();
-    if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-    metrics.logged(measured);
     long next = version + 1;
-    CheckpointCutter.Cut cut = writer.write(next, steps, models, step.optimizer(), measured, pending.covered(), newestEventTime, evaluation.examples());
-    if (!transactions.commitCheckpoint(cut, pending.deadLetters(), pending.covered().toCommit(), consumer.groupMetadata())) return; // what it covers goes into the next one
+    Optional<Map<String, Double>> published = busy.run(() -> {
+      if (!allFinite()) {
+        // the update of a non-finite gradient is skipped, so only a step gone wrong gets here, and no step will mend it
+        throw new IllegalStateException("weights are not finite after step " + steps + ": checkpoint v" + next
+            + " not published; stopping. A restart resumes from checkpoint v" + version + " (the pairs since are read again)");
+      }
+      Map<String, Double> measured = new LinkedHashMap<>();
+      if (lastMetrics != null) measured.putAll(lastMetrics.asMap());
+      measured.putAll(evaluation.measure(models, config.dpo(), manager));
+      measured.put("skipped_batches", (double) stepLog.skipped());
+      if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
+      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet);
+      return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+    }, poll);
+    if (published.isEmpty()) return; // what it covers goes into the next one
+    Map<String, Double> measured = published.get();
+    metrics.logged(measured);
     version = next;
     lastCheckpoint = new PublishedCheckpoint(version, steps, measured);
     pending.checkpointed();
@@ -231,38 +260,9 @@ public final class TrainerService implements AutoCloseable {
     return true;
   }
 
-  /** The newest checkpoint of the model from the model topic, written under the work folder; else the configured folder. */
-  private Path restore() {
-    Map<String, Object> props = clientProps();
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.trainerId() + "-restore");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
-    try (var reader = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(props))) {
-      Optional<Checkpoint> newest = new ModelTopicReader(reader, config.modelTopic()).checkpoint(config.modelName(), Optional.empty(), Optional.empty());
-      if (newest.isEmpty()) {
-        log.info("no checkpoint of {} yet: starting from {}", config.modelName(), config.modelDir());
-        return config.modelDir();
-      }
-      version = newest.get().manifest().getVersion();
-      Path restored = new VersionFolders(workDir.resolve("restored")).write(version, newest.get().files());
-      Path state = workDir.resolve("restored-state-" + version);
-      for (var f : newest.get().files().entrySet()) {
-        if (!f.getKey().startsWith(CheckpointCutter.COMPANION_PREFIX)) continue;
-        Path file = state.resolve(f.getKey().substring(CheckpointCutter.COMPANION_PREFIX.length()));
-        Files.createDirectories(file.getParent());
-        Files.write(file, f.getValue());
-      }
-      log.info("restored {} v{} from {}", config.modelName(), version, config.modelTopic());
-      return restored;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot restore the newest checkpoint", e);
-    }
-  }
-
-  private void restoreOptimizer() {
-    if (version == 0) return;
-    TrainerState state = TrainerState.restore(workDir.resolve("restored-state-" + version), step.optimizer(), manager);
+  private void resumeFrom(Checkpoint restored) {
+    version = restored.version();
+    TrainerState state = TrainerState.restore(restored.companion(), step.optimizer(), manager);
     steps = state.step();
     state.heldOut().forEach(evaluation::add);
     log.info("resuming at step {} with {} held-out examples", steps, state.heldOut().size());

@@ -2,6 +2,7 @@ package io.prefstream.trainer.service;
 
 import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
+import io.prefstream.publisher.ManifestSigner;
 import io.prefstream.schemas.TrainingMetrics;
 import java.util.List;
 import java.util.Map;
@@ -33,14 +34,14 @@ final class TrainerTransactions {
   /** Writes records and bytes alike ({@link RecordsOrBytes}). */
   private final Producer<Object, Object> producer;
   private final String trainerId;
-  private final String modelTopic;
+  private final CheckpointPublisher publisher;
   private final String metricsTopic;
   private final String dlqTopic;
 
   TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config) {
     this.producer = producer;
     this.trainerId = config.trainerId();
-    this.modelTopic = config.modelTopic();
+    this.publisher = new CheckpointPublisher(config.modelTopic(), new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES), ManifestSigner.NONE);
     this.metricsTopic = config.metricsTopic();
     this.dlqTopic = config.dlqTopic();
   }
@@ -51,10 +52,10 @@ final class TrainerTransactions {
   }
 
   /** Publishes the checkpoint, dead-letters the unfit records it covers and commits the consumer offsets it covers, atomically. */
-  boolean commitCheckpoint(CheckpointCutter.Cut cut, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
-    String what = "checkpoint v" + cut.manifest().getVersion();
+  boolean commitCheckpoint(CheckpointWriter.Written checkpoint, List<UnfitRecord> deadLetters, Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    String what = "checkpoint v" + checkpoint.version();
     return transact(what, () -> {
-      new CheckpointPublisher(modelTopic).publish(asRecordProducer(), cut);
+      publisher.publish(asRecordProducer(), checkpoint.serving(), checkpoint.state(), checkpoint.manifest());
       deadLetters.forEach(d -> producer.send(d.toDeadLetter(dlqTopic)));
       untilDone(what, () -> producer.sendOffsetsToTransaction(offsets, group));
     });

@@ -17,7 +17,11 @@ public enum UnfitReason {
   /** A ranking has more responses than max.responses. */
   TOO_MANY_RESPONSES,
   /** The weight is not finite and positive, or beyond what float32 holds. */
-  BAD_WEIGHT;
+  BAD_WEIGHT,
+  /** A conversation for a model folder without a chat template. */
+  NO_CHAT_TEMPLATE,
+  /** The model's chat template does not parse or fails on the conversation; the detail says how. */
+  CHAT_TEMPLATE_ERROR;
 
   /** The header value: lower snake case. */
   public String code() {

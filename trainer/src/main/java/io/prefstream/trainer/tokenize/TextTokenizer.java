@@ -19,6 +19,8 @@ import java.util.OptionalInt;
  *       model is also scored on stopping.
  *   <li>Token ids given in the input ({@code prompt_ids}, {@code chosen_ids}, ...) are used as they
  *       are: no EOS is appended and nothing is checked against text.
+ *   <li>Conversations are rendered with the model's chat template first ({@link ChatTokens}); the
+ *       template writes the special tokens, so no EOS is appended there either.
  * </ul>
  *
  * <p>Implementations are thread-safe for {@link #encode} and {@link #decode}.

@@ -90,6 +90,26 @@ class ModelFolderTest {
   }
 
   @Test
+  void overTheShardSize_savesHuggingFaceShardsAndIndex_andLoadsThemBack() throws Exception {
+    Path folder = dir.resolve("sharded");
+    try (CausalLm model = TinyModels.random(TinyModels.llama("llama", 2, false, false), 11)) {
+      long total = model.parameters().values().stream().mapToLong(a -> a.getShape().size() * Float.BYTES).sum();
+      ModelFolder.save(model, folder, total / 3);
+      var index = new ObjectMapper().readTree(folder.resolve(ModelFolder.WEIGHTS_INDEX).toFile());
+      assertThat(index.at("/metadata/total_size").asLong()).isEqualTo(total);
+      assertThat(folder.resolve(ModelFolder.WEIGHTS)).doesNotExist();
+      List<String> shards = new java.util.ArrayList<>();
+      index.get("weight_map").forEach(n -> { if (!shards.contains(n.asText())) shards.add(n.asText()); });
+      assertThat(shards).hasSizeGreaterThanOrEqualTo(3).allMatch(n -> n.matches("model-0000\\d-of-0000" + shards.size() + "\\.safetensors"));
+      assertThat(index.get("weight_map").size()).isEqualTo(model.parameters().size());
+      try (CausalLm loaded = ModelFolder.load(folder, TinyModels.manager())) {
+        model.parameters().forEach((name, array) ->
+            assertThat(loaded.parameters().get(name).toFloatArray()).as(name).containsExactly(array.toFloatArray()));
+      }
+    }
+  }
+
+  @Test
   void save_keepsSourceConfigFieldsAndCopiesTokenizerFiles() throws Exception {
     try (CausalLm model = TinyModels.random(TinyModels.gpt2(true), 8)) {
       ModelFolder.save(model, dir.resolve("a"));

@@ -23,7 +23,7 @@ class ExampleTokensTest {
 
   @Test
   void longPrompt_keepsItsLastMaxPromptLengthTokens_thenResponsesKeepTheirStart() {
-    ExampleTokens tokens = new ExampleTokens(null, 64, 32, new ModelLimits(5000, 1024, 16)); // ids given: no tokenizer needed
+    ExampleTokens tokens = new ExampleTokens(null, null, 64, 32, new ModelLimits(5000, 1024, 16)); // ids given: no tokenizer or chat template needed
     PreferenceExample e = (PreferenceExample) tokens.of(pair(100, 100, 20));
     assertThat(e.prompt()).hasSize(32).startsWith(68).endsWith(99);
     assertThat(e.responses().get(0)).hasSize(32).startsWith(1000).endsWith(1031);
@@ -33,7 +33,7 @@ class ExampleTokensTest {
 
   @Test
   void shortPrompt_isKept_andOnlyTheResponsesAreCut() {
-    ExampleTokens tokens = new ExampleTokens(null, 64, 32, new ModelLimits(5000, 1024, 16));
+    ExampleTokens tokens = new ExampleTokens(null, null, 64, 32, new ModelLimits(5000, 1024, 16));
     PreferenceExample e = (PreferenceExample) tokens.of(pair(10, 100, 5));
     assertThat(e.prompt()).hasSize(10);
     assertThat(e.responses().get(0)).hasSize(54).startsWith(1000);
@@ -42,7 +42,7 @@ class ExampleTokensTest {
 
   @Test
   void labelledResponse_becomesALabelledExample_truncatedTheSameWay() {
-    ExampleTokens tokens = new ExampleTokens(null, 64, 32, new ModelLimits(5000, 1024, 16));
+    ExampleTokens tokens = new ExampleTokens(null, null, 64, 32, new ModelLimits(5000, 1024, 16));
     LabelledResponse thumbsDown = LabelledResponse.newBuilder().setEventId("t").setPromptIds(range(0, 100)).setResponseIds(range(1000, 1100))
         .setDesirable(false).setWeight(2).build();
     LabelledExample e = (LabelledExample) tokens.of(thumbsDown);
@@ -54,7 +54,7 @@ class ExampleTokensTest {
 
   @Test
   void exampleThatFits_isUntouched() {
-    ExampleTokens tokens = new ExampleTokens(null, 64, 32, new ModelLimits(5000, 1024, 16));
+    ExampleTokens tokens = new ExampleTokens(null, null, 64, 32, new ModelLimits(5000, 1024, 16));
     PreferenceExample e = (PreferenceExample) tokens.of(pair(40, 20, 24));
     assertThat(e.prompt()).hasSize(40);
     assertThat(tokens.truncated()).isZero();

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.prefstream.publisher.Checkpoint;
+import io.prefstream.publisher.CheckpointAssembler;
+import io.prefstream.publisher.ManifestFilter;
+import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
@@ -110,9 +113,11 @@ class TrainerServiceTest {
     CheckpointManifest last = first.get(first.size() - 1);
     assertThat(last.getMetrics().get("eval/rewards/accuracies")).as("held-out reward accuracy").isGreaterThanOrEqualTo(0.9);
     assertThat(last.getMetrics().get("eval/examples")).isGreaterThanOrEqualTo(8.0);
-    Map<String, byte[]> files = newest(models, "tiny-lora").files();
-    assertThat(files).containsKeys(AdapterFolder.CONFIG, AdapterFolder.WEIGHTS).doesNotContainKey(ModelFolder.WEIGHTS);
-    assertThat(new String(files.get(AdapterFolder.CONFIG), java.nio.charset.StandardCharsets.UTF_8)).contains("\"peft_type\" : \"LORA\"");
+    try (Checkpoint newest = newest(models, "tiny-lora", tmp.resolve("inspect"))) {
+      assertThat(newest.serving().resolve(AdapterFolder.WEIGHTS)).isRegularFile();
+      assertThat(newest.serving().resolve(ModelFolder.WEIGHTS)).doesNotExist();
+      assertThat(newest.serving().resolve(AdapterFolder.CONFIG)).content().contains("\"peft_type\" : \"LORA\"");
+    }
 
     produce(pairs, 64, 16);
     runUntil(config, tmp.resolve("work2"), () -> manifests(models, "tiny-lora").size() > first.size());
@@ -183,9 +188,11 @@ class TrainerServiceTest {
     }
   }
 
-  private static Checkpoint newest(String topic, String model) {
-    try (var consumer = modelTopicConsumer()) {
-      return new ModelTopicReader(consumer, topic).checkpoint(model, Optional.empty(), Optional.empty()).orElseThrow();
+  /** The newest checkpoint, assembled under {@code dir}. */
+  private static Checkpoint newest(String topic, String model, Path dir) {
+    try (var consumer = modelTopicConsumer(); var assembler = new CheckpointAssembler(Optional.empty(), dir, PendingChunks.Limits.DEFAULT)) {
+      return new ModelTopicReader(consumer, topic).checkpoint(model, Optional.empty(), assembler, ManifestFilter.ANY).orElseThrow()
+          .moveTo(dir.resolveSibling(dir.getFileName() + "-newest"));
     }
   }
 
