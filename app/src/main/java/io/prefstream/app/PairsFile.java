@@ -77,15 +77,33 @@ final class PairsFile {
   }
 
   private static List<PreferenceExample> read(Path file, Supplier<TextTokenizer> tokenizer, Function<TextTokenizer, ChatTokens> chatTemplate) {
+    ChatTokens[] chats = {null}; // made at the first conversation
+    return lines(file, tokenizer, (node, line, opened, lineNumber) -> {
+      if (!conversational(node)) return example(node, opened, lineNumber);
+      if (chats[0] == null) chats[0] = chatTemplate.apply(opened);
+      return conversation(node, line, chats[0], lineNumber);
+    });
+  }
+
+  /** A file of labelled responses, token ids or text. */
+  static List<LabelledExample> readLabelled(Path file, Supplier<TextTokenizer> tokenizer) {
+    return lines(file, tokenizer, (node, line, opened, lineNumber) -> labelled(node, opened, lineNumber));
+  }
+
+  /** What one line becomes. */
+  private interface LineParser<T> {
+    T parse(JsonNode node, String line, TextTokenizer tokenizer, int lineNumber) throws IOException;
+  }
+
+  private static <T> List<T> lines(Path file, Supplier<TextTokenizer> tokenizer, LineParser<T> parser) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
-    List<PreferenceExample> examples = new ArrayList<>();
+    List<T> examples = new ArrayList<>();
     TextTokenizer opened = null;
-    ChatTokens chats = null;
     try {
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
@@ -94,41 +112,8 @@ final class PairsFile {
           JsonNode node = JSON.readTree(line);
           if (node == null || !node.isObject()) throw new IllegalArgumentException("not a JSON object");
           if (node.has("prompt") && opened == null) opened = tokenizer.get();
-          if (conversational(node)) {
-            if (chats == null) chats = chatTemplate.apply(opened);
-            examples.add(conversation(node, line, chats, i + 1));
-          } else {
-            examples.add(example(node, opened, i + 1));
-          }
+          examples.add(parser.parse(node, line, opened, i + 1));
         } catch (IOException | IllegalArgumentException | ChatTemplateException | NoChatTemplateException e) {
-          throw new BadLineException(file, i + 1, e.getMessage());
-        }
-      }
-    } finally {
-      if (opened != null) opened.close();
-    }
-    return examples;
-  }
-
-  /** A file of labelled responses, token ids or text. */
-  static List<LabelledExample> readLabelled(Path file, Supplier<TextTokenizer> tokenizer) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
-    List<LabelledExample> examples = new ArrayList<>();
-    TextTokenizer opened = null;
-    try {
-      for (int i = 0; i < lines.size(); i++) {
-        if (lines.get(i).isBlank()) continue;
-        try {
-          JsonNode node = JSON.readTree(lines.get(i));
-          if (node == null || !node.isObject()) throw new IllegalArgumentException("not a JSON object");
-          if (node.has("prompt") && opened == null) opened = tokenizer.get();
-          examples.add(labelled(node, opened, i + 1));
-        } catch (IOException | IllegalArgumentException e) {
           throw new BadLineException(file, i + 1, e.getMessage());
         }
       }

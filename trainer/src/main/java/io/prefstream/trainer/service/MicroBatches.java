@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 /**
  * Splits a batch into micro-batches whose padded size (examples × responses × longest sequence)
@@ -20,35 +21,28 @@ final class MicroBatches {
     Map<Integer, List<PreferenceExample>> byResponses = new LinkedHashMap<>();
     batch.forEach(e -> byResponses.computeIfAbsent(e.responses().size(), k -> new ArrayList<>()).add(e));
     List<List<PreferenceExample>> out = new ArrayList<>();
-    for (List<PreferenceExample> group : byResponses.values()) {
-      List<PreferenceExample> current = new ArrayList<>();
-      int longest = 0;
-      for (PreferenceExample e : group) {
-        int nextLongest = Math.max(longest, e.longestSequence());
-        if (!current.isEmpty() && (long) (current.size() + 1) * e.responses().size() * nextLongest > tokenBudget) {
-          out.add(current);
-          current = new ArrayList<>();
-          nextLongest = e.longestSequence();
-        }
-        current.add(e);
-        longest = nextLongest;
-      }
-      if (!current.isEmpty()) out.add(current);
+    for (Map.Entry<Integer, List<PreferenceExample>> group : byResponses.entrySet()) {
+      out.addAll(packed(group.getValue(), group.getKey(), PreferenceExample::longestSequence, tokenBudget));
     }
     return out;
   }
 
-  /** Labelled responses in micro-batches of at most {@code tokenBudget} padded tokens (examples × longest sequence). */
+  /** Labelled responses, one sequence each. */
   static List<List<LabelledExample>> ofLabelled(List<LabelledExample> batch, int tokenBudget) {
-    List<List<LabelledExample>> out = new ArrayList<>();
-    List<LabelledExample> current = new ArrayList<>();
+    return packed(batch, 1, LabelledExample::tokens, tokenBudget);
+  }
+
+  /** Consecutive examples of {@code rows} sequences each, as many a micro-batch as the budget takes. */
+  private static <T> List<List<T>> packed(List<T> examples, int rows, ToIntFunction<T> longestSequence, int tokenBudget) {
+    List<List<T>> out = new ArrayList<>();
+    List<T> current = new ArrayList<>();
     int longest = 0;
-    for (LabelledExample e : batch) {
-      int nextLongest = Math.max(longest, e.tokens());
-      if (!current.isEmpty() && (long) (current.size() + 1) * nextLongest > tokenBudget) {
+    for (T e : examples) {
+      int nextLongest = Math.max(longest, longestSequence.applyAsInt(e));
+      if (!current.isEmpty() && (long) (current.size() + 1) * rows * nextLongest > tokenBudget) {
         out.add(current);
         current = new ArrayList<>();
-        nextLongest = e.tokens();
+        nextLongest = longestSequence.applyAsInt(e);
       }
       current.add(e);
       longest = nextLongest;
