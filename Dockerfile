@@ -16,8 +16,8 @@ ENV DJL_CACHE_DIR=/opt/prefstream/djl-cache OPT_OUT_TRACKING=true
 # The services run as an unprivileged user that owns only what they write: the DJL cache, its
 # home (Kafka Streams state under ~/.prefstream) and the usual mount points.
 RUN useradd --system --uid 10001 --home-dir /home/prefstream --create-home prefstream \
- && mkdir -p /opt/prefstream/djl-cache /work /serving /models \
- && chown prefstream /opt/prefstream/djl-cache /work /serving /models
+ && mkdir -p /opt/prefstream/djl-cache /work /serving /models /keys/private /keys/public \
+ && chown prefstream /opt/prefstream/djl-cache /work /serving /models /keys/private /keys/public
 USER prefstream
 ENTRYPOINT ["/opt/prefstream/bin/prefstream"]
 

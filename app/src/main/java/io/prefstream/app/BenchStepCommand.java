@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
  * eager: same pairs in the same order, sigmoid loss, β 0.1, AdamW lr 1e-5, clipping at 1.0, a few
  * untimed warm-up steps, the median step time, tokens over the timed steps, peak RSS. With
  * {@code --lora} it trains adapters instead and reports how many copies of the weights are resident.
+ * {@code loaded_rss_mib} is the resident set once both models are loaded, before the first step.
  */
 @Command(
     name = "step",
@@ -74,12 +75,14 @@ final class BenchStepCommand implements Callable<Integer> {
     long tokens = 0;
     double weightCopies;
     long trainable;
+    long loadedRss;
     try (NDManager manager = NDManager.newBaseManager();
         CausalLm policy = lora
             ? LoraModel.attach(ModelFolder.load(model, manager), new LoraConfig(loraR, 2.0 * loraR, 0, List.of(LoraConfig.ATTENTION)), 0)
             : ModelFolder.load(model, manager);
         CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
         DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0)) {
+      loadedRss = rssMib("VmRSS:");
       weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
       trainable = elements(policy.parameters().values());
       for (int s = 0; s < warmup + steps; s++) {
@@ -99,8 +102,8 @@ final class BenchStepCommand implements Callable<Integer> {
     sorted.sort(null);
     double median = sorted.get(sorted.size() / 2);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d mode=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
-        median * 1000, batch / median, tokens / total, peakRssMib(), lora ? "lora" : "full", trainable, weightCopies, Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
+        median * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", trainable, weightCopies, Engine.getDjlVersion(), threads);
     return 0;
   }
 
@@ -116,11 +119,14 @@ final class BenchStepCommand implements Callable<Integer> {
     return arrays.stream().mapToLong(NDArray::size).sum();
   }
 
-  /** The process's peak resident set (VmHWM), as the anchor's ru_maxrss. */
-  private static long peakRssMib() {
+  /**
+   * A line of /proc/self/status in MiB: VmHWM is the peak resident set, as the anchor's ru_maxrss;
+   * VmRSS the current one.
+   */
+  private static long rssMib(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+        if (line.startsWith(field)) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
       }
     } catch (IOException e) {
       // not Linux: report nothing rather than a wrong number

@@ -60,6 +60,8 @@ final class DemoCommand implements Callable<Integer> {
   private static final String SCOPE = "mock://prefstream-demo";
   /** How long the stop waits for the trainer's last checkpoint to be rolled out and measured. */
   private static final Duration LAST_CHECKPOINT_WAIT = Duration.ofSeconds(20);
+  /** How long the stop waits for ingest to read the last events the users sent. */
+  private static final Duration INGEST_SETTLE_WAIT = Duration.ofSeconds(10);
 
   @Option(names = "--duration", defaultValue = "3m", converter = DurationConverter.class, description = "How long to run, e.g. 90s, 3m (default: ${DEFAULT-VALUE}).")
   Duration duration;
@@ -82,11 +84,24 @@ final class DemoCommand implements Callable<Integer> {
     if (!population.equals("mixed") && !population.equals("thumbs")) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--population is mixed or thumbs, not " + population);
     }
-    boolean thumbs = population.equals("thumbs");
     Files.createDirectories(out);
     Path work = out.resolve("run"); // broker data, Streams and trainer state of this run: the next run starts afresh
     if (Files.exists(work)) Folders.deleteTree(work);
     Files.createDirectories(work);
+    Path logFile = out.resolve("logs").resolve("demo.log");
+    Files.createDirectories(logFile.getParent());
+    System.out.println("logs (Kafka, Kafka Streams, DJL, prefstream): " + logFile.toAbsolutePath());
+    try (DemoLogs logs = DemoLogs.toFile(logFile)) {
+      return run(work);
+    }
+  }
+
+  /** Single thumbs only, learnt with KTO. */
+  private boolean thumbs() {
+    return population.equals("thumbs");
+  }
+
+  private int run(Path work) throws Exception {
     Path policy = model != null ? model : DemoBaseModel.prepare(out.resolve("base-model"));
     Optional<ChatTemplate> chat = ChatTemplate.fromFolder(policy);
     try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy, chat);
@@ -100,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
 
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       IngestMetrics ingestMetrics = new IngestMetrics(meters);
-      try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics, thumbs);
+      try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics, thumbs());
           TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters))) {
         ingest.start();
         Path servingRoot = out.resolve("serving");
@@ -111,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread trainerThread = start("demo-trainer", () -> trainer.run(signal::running));
         Thread rolloutThread = start("demo-rollout", () -> rollout(bootstrap, serving, rollingOut::get));
         Thread probeThread = start("demo-probe", probing);
-        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent(), thumbs));
+        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent(), thumbs()));
 
         DemoProgress progress = new DemoProgress(trainer, meters, history);
         long deadline = System.nanoTime() + duration.toNanos();
@@ -121,6 +136,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         signal.stop();
         usersThread.join();
+        long settleUntil = System.nanoTime() + INGEST_SETTLE_WAIT.toNanos(); // ingest reads what the users sent last
+        while (IngestTally.of(sent.get(), ingestMetrics).inFlight() > 0 && System.nanoTime() < settleUntil) Thread.sleep(100);
+        IngestTally tally = IngestTally.of(sent.get(), ingestMetrics);
         trainerThread.join(); // it publishes a last checkpoint
         long lastVersion = trainer.version();
         long waitUntil = System.nanoTime() + LAST_CHECKPOINT_WAIT.toNanos();
@@ -133,18 +151,22 @@ final class DemoCommand implements Callable<Integer> {
         Path report = DemoReport.write(out.resolve("report.html"), history, List.of(
             String.format(Locale.ROOT, "%d optimizer steps, %d checkpoints, %d feedback events; policy %s.", trainer.steps(), trainer.version(), sent.get(), policy),
             "Users prefer reviews with more positive and fewer negative words (ground truth: (positive - negative) / words), with Bradley-Terry noise."));
-        printSummary(history, ingestMetrics, trainer, sent.get(), serving, report);
+        printSummary(history, tally, ingestMetrics, trainer, serving, report);
       }
     }
     return 0;
   }
 
-  private void printSummary(DemoHistory history, IngestMetrics ingestMetrics, TrainerService trainer, long sent, VersionFolders serving, Path report) {
+  private void printSummary(DemoHistory history, IngestTally tally, IngestMetrics ingestMetrics, TrainerService trainer, VersionFolders serving,
+      Path report) {
     System.out.println();
     System.out.println("summary");
-    System.out.printf("  feedback events sent       %d%n", sent);
-    System.out.printf("  accepted by ingest         %.0f%n", ingestMetrics.count("prefstream.ingest.accepted"));
-    System.out.printf("  sent to the DLQ            %.0f%n", ingestMetrics.count("prefstream.ingest.rejected"));
+    System.out.printf("  feedback events sent       %d%n", tally.sent());
+    System.out.printf("    accepted by ingest       %d%n", tally.accepted());
+    System.out.printf("    dropped as repeats       %d%n", tally.repeats());
+    System.out.printf("    sent to the DLQ          %d%n", tally.deadLettered());
+    System.out.printf("    in flight at stop        %d%n", tally.inFlight());
+    System.out.printf("  accepted ratings later in the DLQ (window closed or full)  %d%n", tally.ratingsDeadLetteredLater());
     System.out.printf("  pairs made from ratings    %.0f%n", ingestMetrics.count("prefstream.ingest.rating.pairs"));
     System.out.printf("  optimizer steps            %d%n", trainer.steps());
     System.out.printf("  checkpoints published      %d%n", trainer.version());

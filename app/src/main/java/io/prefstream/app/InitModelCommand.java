@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Writes a seeded random model as a Hugging Face folder: config.json, model.safetensors (float32;"
-          + " weights ~ N(0, 0.02^2), biases 0, norm scales 1) and a byte-level tokenizer.json"
+          + " weights ~ N(0, 0.02^2), biases 0, norm gains 1, which Gemma stores as 0) and a byte-level tokenizer.json"
           + " (ids 0-255 are UTF-8 bytes, 256 is <|endoftext|>). The same options and seed give identical bytes.",
       "Prints the folder and its parameter count as one JSON line."
     })

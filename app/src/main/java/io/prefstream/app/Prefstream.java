@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       MergeCommand.class,
       RolloutCommand.class,
       CheckpointsCommand.class,
+      KeysCommand.class,
       InitModelCommand.class,
       ScoreCommand.class,
       BenchCommand.class,

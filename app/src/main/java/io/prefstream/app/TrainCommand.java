@@ -2,9 +2,11 @@ package io.prefstream.app;
 
 import io.prefstream.trainer.service.TrainerConfig;
 import io.prefstream.trainer.service.TrainerMetrics;
+import io.prefstream.trainer.service.TrainerPreflight;
 import io.prefstream.trainer.service.TrainerService;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +28,7 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainerConfig trainer = TrainerConfig.parse(ClientProperties.load(config));
+    TrainerPreflight.check(trainer, Duration.ofSeconds(30));
     try (StopSignal signal = StopSignal.install("train");
         MetricsEndpoint endpoint = new MetricsEndpoint(trainer.metricsHost(), trainer.metricsPort());
         TrainerService service = new TrainerService(trainer, workDir, Clock.systemUTC(), new TrainerMetrics(endpoint.registry()))) {

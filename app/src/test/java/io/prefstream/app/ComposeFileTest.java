@@ -81,6 +81,17 @@ class ComposeFileTest {
     assertThat(maxBytes).isGreaterThanOrEqualTo(TopicCatalog.MODEL_TOPIC_MAX_MESSAGE_BYTES);
   }
 
+  @Test
+  void signingKey_reachesTheTrainerOnly_andItsPublicKeyTheRolloutAgent() throws IOException {
+    JsonNode services = compose().get("services");
+    TrainerConfig trainer = TrainerConfig.parse(ClientProperties.load(ROOT.resolve("deploy/trainer.properties")));
+    assertThat(trainer.signingKey()).hasValue(Path.of("/keys/private/signing.pem"));
+    assertThat(services.at("/trainer/volumes").toString()).contains("signing-key:/keys/private:ro");
+    assertThat(services.at("/rollout/volumes").toString()).contains("public-key:/keys/public:ro").doesNotContain("signing-key");
+    assertThat(services.at("/rollout/command").toString()).contains("\"--public-key\",\"/keys/public/signing.pub.pem\"");
+    assertThat(services.at("/keys/command").toString()).contains("/keys/private").contains("/keys/public");
+  }
+
   private static Set<String> catalogue() {
     return TopicCatalog.all().stream().map(TopicSpec::name).collect(Collectors.toSet());
   }

@@ -2,6 +2,7 @@ package io.prefstream.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -39,7 +40,9 @@ class LocalBrokerTest {
       assertThat(second).noneMatch(TopicCreator.Outcome::created).hasSize(TopicCatalog.all().size());
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
         var resource = new ConfigResource(ConfigResource.Type.TOPIC, TopicCatalog.MODEL_CHECKPOINTS);
-        ConfigEntry maxBytes = admin.describeConfigs(Set.of(resource)).all().get().get(resource).get("max.message.bytes");
+        // a just-created topic can be unknown to the broker's metadata cache for a moment
+        ConfigEntry maxBytes = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+            .until(() -> admin.describeConfigs(Set.of(resource)).all().get().get(resource).get("max.message.bytes"), e -> e != null);
         assertThat(Integer.parseInt(maxBytes.value())).isGreaterThan(1024 * 1024);
       }
     }

@@ -97,6 +97,23 @@ class RolloutAgentTest {
   }
 
   @Test
+  void pin_goesBackExplicitly_andHoldsUntilTheAgentRunsWithoutIt() throws Exception {
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    List<Long> notified = new ArrayList<>();
+    ServingNotifier recording = (model, version, folder, previous) -> notified.add(version);
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), recording);
+    feed(agent, cut(1, 0.9));
+    feed(agent, cut(2, 0.9));
+    agent.pin(1, null, "unused: v1 is on disk");
+    assertThat(folders.current()).contains(1L);
+    feed(agent, cut(3, 0.9));
+    assertThat(folders.current()).contains(1L);
+    feed(agent(folders, OptionalDouble.empty(), recording), cut(3, 0.9)); // restarted without --pin
+    assertThat(folders.current()).contains(3L);
+    assertThat(notified).containsExactly(1L, 2L, 1L, 3L);
+  }
+
+  @Test
   void promotionGate_refusesLowMissingAndNaNAccuracy() throws Exception {
     VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
     RolloutAgent agent = agent(folders, OptionalDouble.of(0.8), ServingNotifier.NONE);

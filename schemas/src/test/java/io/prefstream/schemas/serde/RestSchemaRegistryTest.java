@@ -174,6 +174,24 @@ class RestSchemaRegistryTest {
         .hasMessageContaining("topic feedback.pairs").hasMessageContaining("schema id 1").hasMessageContaining("unreachable");
   }
 
+  @Test
+  void basicAuthOverPlainHttp_logsAWarning_withoutTheSecret() {
+    var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RestSchemaRegistry.class);
+    var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      client(Map.of(SerdeConfig.BASIC_AUTH_USER_INFO, "alice:secret"));
+      client(Map.of()); // no credentials: nothing to warn about
+    } finally {
+      logger.detachAppender(logged);
+    }
+    assertThat(logged.list).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+      assertThat(e.getFormattedMessage()).contains("plain http", "https://").doesNotContain("secret");
+    });
+  }
+
   private static String quoted(String s) {
     return com.fasterxml.jackson.databind.node.TextNode.valueOf(s).toString();
   }

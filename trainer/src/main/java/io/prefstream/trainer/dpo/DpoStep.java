@@ -88,7 +88,7 @@ public final class DpoStep implements AutoCloseable {
       // no graph: nothing in it needs a gradient; reference-free losses (SimPO, ORPO, SFT) skip the pass
       NDArray referenceLogProbs = config.needsReference()
           ? SequenceLogProbs.of(reference, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), false)).logProbs() : null;
-      NDArray tokens = SequenceLogProbs.responseTokens(batch); // (B, K)
+      NDArray tokens = batch.responseLengths(); // (B, K)
       double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         SequenceLogProbs.Scored policyLogProbs = SequenceLogProbs.backward(policy, batch, options, collector, (logProbs, wpoWeights, first) -> {

@@ -61,7 +61,7 @@ public final class PreferenceScorer {
         int offset = start * k;
         copy(policyScored.logProbs(), policySums, offset);
         copy(referenceScored.logProbs(), referenceSums, offset);
-        copy(SequenceLogProbs.responseTokens(batch), tokens, offset);
+        copy(batch.responseLengths(), tokens, offset);
         if (policyScored.wpoWeights() != null) copy(policyScored.wpoWeights(), wpo, offset);
       }
     }

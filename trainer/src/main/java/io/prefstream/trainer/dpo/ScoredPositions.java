@@ -1,12 +1,13 @@
 package io.prefstream.trainer.dpo;
 
 /**
- * The positions of a padded (N, T) batch whose next token is a response token: the only positions
- * whose logits anyone reads. Rows are in order, so rows [r0, r1) own positions
- * {@code [rowStarts[r0], rowStarts[r1])}.
+ * The slots of a (B, T) batch whose hidden state scores a response token: the only slots whose
+ * logits anyone reads. A row here is one response (N = B·K of them); rows are in order, so rows
+ * [r0, r1) own entries {@code [rowStarts[r0], rowStarts[r1])}. A prompt's last slot appears once
+ * for each of its responses, with each one's first token as target.
  *
- * @param positions row·T + t for every scored position t, as an index into the batch's (N·T) rows
- * @param targets the token at t+1 that position t scores
+ * @param positions b·T + t for each scored token, as an index into the batch's (B·T) slots
+ * @param targets the response token that slot scores
  * @param rowStarts N + 1 offsets into {@code positions}
  */
 public record ScoredPositions(long[] positions, long[] targets, int[] rowStarts) {

@@ -148,7 +148,7 @@ public final class SequenceLogProbs {
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
-      NDArray hidden = flatHidden(model, batch, true);                           // (N·T, D), with the trunk's graph
+      NDArray hidden = flatHidden(model, batch, true);                           // (B·T, D), with the trunk's graph
       NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
       cut.setRequiresGradient(true);
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
@@ -161,15 +161,15 @@ public final class SequenceLogProbs {
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
       }
-      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (N·T, D)
+      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (B·T, D)
       collector.backward(hidden.mul(trunkGradient).sum());
     }
     return scored(perRow, wpoPerRow, batch);
   }
 
-  /** The final hidden states of every position, one row each: (N·T, D). */
+  /** The final hidden states of every slot, one row each: (B·T, D). */
   private static NDArray flatHidden(CausalLm model, PreferenceBatch batch, boolean training) {
-    NDArray hidden = model.hiddenStates(batch.tokenIds(), batch.attentionMask(), training); // (N, T, D)
+    NDArray hidden = model.hiddenStates(batch.layout(), training);               // (B, T, D)
     Shape s = hidden.getShape();
     return hidden.reshape(s.get(0) * s.get(1), s.get(2));
   }
@@ -255,16 +255,8 @@ public final class SequenceLogProbs {
   }
 
   private static Scored scored(float[] perRow, float[] wpoAlignedPerRow, PreferenceBatch batch) {
-    NDManager m = batch.tokenIds().getManager();
+    NDManager m = batch.weights().getManager();
     Shape bk = new Shape(batch.examples(), batch.responsesPerExample());
     return new Scored(m.create(perRow, bk), wpoAlignedPerRow == null ? null : m.create(wpoAlignedPerRow, bk).exp());
-  }
-
-  /** Each response's scored tokens, (B, K), on the batch's manager. */
-  public static NDArray responseTokens(PreferenceBatch batch) {
-    ScoredPositions scored = batch.scored();
-    float[] counts = new float[scored.rows()];
-    for (int r = 0; r < counts.length; r++) counts[r] = scored.count(r, r + 1);
-    return batch.tokenIds().getManager().create(counts, new Shape(batch.examples(), batch.responsesPerExample()));
   }
 }

@@ -1,18 +1,18 @@
 package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Scaled dot-product attention (Vaswani et al. 2017, arXiv:1706.03762, Eq. 1) with the causal and
- * padding mask both architectures share: softmax(q kᵀ · scale + M) v.
+ * Scaled dot-product attention (Vaswani et al. 2017, arXiv:1706.03762, Eq. 1) with the mask every
+ * architecture shares: softmax(q kᵀ · scale + M) v.
  *
- * <p>M is 0 where query i may see key j (j ≤ i and key j is a real token) and {@link #MASKED_SCORE}
- * elsewhere. A finite value, not -∞: a row with every key masked (a padding query in an all-padding
- * row) then softmaxes to a uniform, finite row instead of 0/0 = NaN. Padding positions' outputs are
- * never scored, but a NaN there would still poison gradients through the shared matmuls.
+ * <p>M is 0 where query i may see key j ({@link TokenLayout#visible}: causal, real keys, and in a
+ * shared-prompt row only the prompt and the query's own response) and {@link #MASKED_SCORE}
+ * elsewhere. A finite value, not -∞: a row with every key masked (a padding query) then softmaxes
+ * to a uniform, finite row instead of 0/0 = NaN. Padding positions' outputs are never scored, but a
+ * NaN there would still poison gradients through the shared matmuls.
  */
 final class Attention {
 
@@ -22,19 +22,14 @@ final class Attention {
   private Attention() {}
 
   /**
-   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @param visible (B, T, T) boolean, query i may attend to key j
    * @param maskedScore a scalar array holding {@link #MASKED_SCORE}, long-lived
-   * @return (B, 1, T, T) float32 additive bias M, owned by the mask's manager
+   * @return (B, 1, T, T) float32 additive bias M, owned by the visibility's manager
    */
-  static NDArray bias(NDArray attentionMask, NDArray maskedScore) {
-    long b = attentionMask.getShape().get(0);
-    long t = attentionMask.getShape().get(1);
-    NDManager m = attentionMask.getManager();
-    NDArray position = m.arange((int) t);                                         // (T)
-    NDArray causal = position.reshape(t, 1).gte(position.reshape(1, t));          // (T, T): key j <= query i
-    NDArray realKey = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, 1, t); // (B, 1, 1, T)
-    NDArray visible = realKey.logicalAnd(causal.reshape(1, 1, t, t));             // (B, 1, T, T)
-    return visible.logicalNot().toType(DataType.FLOAT32, false).mul(maskedScore); // (B, 1, T, T): 0 or MASKED_SCORE
+  static NDArray bias(NDArray visible, NDArray maskedScore) {
+    Shape s = visible.getShape();
+    NDArray hidden = visible.logicalNot().toType(DataType.FLOAT32, false);       // (B, T, T): 1 where masked
+    return hidden.mul(maskedScore).reshape(s.get(0), 1, s.get(1), s.get(2));     // (B, 1, T, T): 0 or MASKED_SCORE
   }
 
   /**

@@ -19,19 +19,18 @@ public interface CausalLm extends AutoCloseable {
    * need log-probabilities at a few positions take those rows and run {@link #head} on them only,
    * so no (tokens × vocabulary) array is made for positions nobody scores.
    *
-   * @param tokenIds (B, T) int64 token ids, right-padded
-   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @param layout the tokens, their positions and who attends to whom (see {@link TokenLayout})
    * @param training true for a training pass: the only dropout is an adapter's (the base models run
    *     with dropout off, as DPO fine-tuning does)
-   * @return (B, T, D) float32; position t's row predicts token t+1. Real tokens never attend to
-   *     padding, so a sequence's states do not depend on what else is in the batch. States at padding
-   *     positions are finite and meaningless. The result and every intermediate belong to
-   *     {@code tokenIds}' manager (wrap a pass in an {@code NDScope}); inputs on another device are
-   *     copied to the model's. With the parameters set to require gradients, the graph reaches them.
-   * @throws IllegalArgumentException when the inputs are not both (B, T) int64, or T exceeds what the
-   *     architecture accepts (GPT-2's n_positions, Mistral's sliding_window)
+   * @return (B, T, D) float32. A slot's state depends only on the slots it may see, so a sequence's
+   *     states do not depend on what else is in the batch. States at padding slots are finite and
+   *     meaningless. The result and every intermediate belong to the token ids' manager (wrap a pass
+   *     in an {@code NDScope}); inputs on another device are copied to the model's. With the
+   *     parameters set to require gradients, the graph reaches them.
+   * @throws IllegalArgumentException when the layout's span exceeds what the architecture accepts
+   *     (GPT-2's n_positions, Mistral's sliding_window)
    */
-  NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training);
+  NDArray hiddenStates(TokenLayout layout, boolean training);
 
   /**
    * The LM head: (..., D) hidden states from {@link #hiddenStates} to (..., V) float32 logits, on the
@@ -39,9 +38,16 @@ public interface CausalLm extends AutoCloseable {
    */
   NDArray head(NDArray hidden);
 
-  /** Logits at every position, (B, T, V): {@link #head} of {@link #hiddenStates}. */
+  /**
+   * Logits at every position of a right-padded batch: {@link #head} of {@link #hiddenStates} of
+   * {@link TokenLayout#padded}.
+   *
+   * @param tokenIds (B, T) int64 token ids, right-padded
+   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   * @return (B, T, V) float32; position t predicts token t+1
+   */
   default NDArray logits(NDArray tokenIds, NDArray attentionMask, boolean training) {
-    return head(hiddenStates(tokenIds, attentionMask, training));
+    return head(hiddenStates(TokenLayout.padded(tokenIds, attentionMask), training));
   }
 
   /** {@link #logits(NDArray, NDArray, boolean)} for inference: no dropout anywhere. */

@@ -108,15 +108,12 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
-    NDArray mask = inputs.get(1);                                                 // (B, T) int64
-    long t = ids.getShape().get(1);
-    NDManager m = ids.getManager();
+    NDArray positionIds = inputs.get(1);                                          // (B, T) int64
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head().mul(embedScale); // (B, T, D)
-    NDArray positionIds = RotaryEmbedding.positions(m, t);                       // (1, T)
-    NDArray fullBias = Attention.bias(mask, maskedScore);                        // (B, 1, T, T)
+    NDArray fullBias = Attention.bias(inputs.get(2), maskedScore);               // (B, 1, T, T)
     NDArray slidingBias = Attention.slidingWindow(fullBias, positionIds, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
-    NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (1, 1, T, hd)
+    NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (B, 1, T, hd)
     NDList local = localRotary.cosSin(positionIds);
     for (Layer layer : layers) {
       boolean sliding = layer.type == Gemma3Config.LayerType.SLIDING;
@@ -125,6 +122,11 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
       x = layer.forward(ps, layerInputs, training).head();                       // (B, T, D)
     }
     return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+  }
+
+  @Override
+  public void checkSpan(long span) {
+    // rotary positions have no hard limit, and sliding layers mask by position distance
   }
 
   @Override

@@ -113,6 +113,22 @@ public record Gemma3Config(
     int heads = requiredInt(json, "num_attention_heads");
     int layers = requiredInt(json, "num_hidden_layers");
     double softcap = optionalDouble(json, "final_logit_softcapping", Double.NaN);
+    RopeScaling.Rotary global;
+    RopeScaling.Rotary local;
+    JsonNode parameters = json.get("rope_parameters");
+    if (parameters == null || parameters.isNull()) {
+      global = RopeScaling.fromConfig(json, 1_000_000.0);
+      local = new RopeScaling.Rotary(optionalDouble(json, "rope_local_base_freq", 10_000.0), RopeScaling.NONE);
+    } else { // transformers 5: one entry per layer kind
+      if (!parameters.has(LayerType.FULL.configName) || !parameters.has(LayerType.SLIDING.configName)) {
+        throw new IllegalArgumentException("rope_parameters needs a full_attention and a sliding_attention entry, got " + parameters);
+      }
+      global = RopeScaling.fromParameters(parameters.get(LayerType.FULL.configName), 1_000_000.0);
+      local = RopeScaling.fromParameters(parameters.get(LayerType.SLIDING.configName), 10_000.0);
+      if (local.scaling().type() != RopeScaling.Type.DEFAULT) {
+        throw new IllegalArgumentException("rope_parameters sliding_attention: a scaled local rope is not supported");
+      }
+    }
     return new Gemma3Config(
         requiredInt(json, "vocab_size"),
         requiredInt(json, "hidden_size"),
@@ -122,9 +138,9 @@ public record Gemma3Config(
         optionalInt(json, "num_key_value_heads", heads),
         optionalInt(json, "head_dim", 256),
         (float) optionalDouble(json, "rms_norm_eps", 1e-6),
-        optionalDouble(json, "rope_theta", 1_000_000.0),
-        RopeScaling.fromJson(json.get("rope_scaling")),
-        optionalDouble(json, "rope_local_base_freq", 10_000.0),
+        global.theta(),
+        global.scaling(),
+        local.theta(),
         requiredInt(json, "max_position_embeddings"),
         optionalBoolean(json, "tie_word_embeddings", true),
         optionalBoolean(json, "attention_bias", false),

@@ -3,7 +3,6 @@ package io.prefstream.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
@@ -95,20 +94,22 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
-    NDArray mask = inputs.get(1);                                                 // (B, T) int64
-    long t = ids.getShape().get(1);
-    if (t > cfg.nPositions()) {
-      throw new IllegalArgumentException("sequence of " + t + " tokens exceeds GPT-2's n_positions " + cfg.nPositions());
-    }
+    NDArray positions = inputs.get(1);                                            // (B, T) int64
     NDArray tokenEmbedding = ps.getValue(wte, ids.getDevice(), training);
-    NDArray positions = ids.getManager().arange((int) t).toType(DataType.INT64, false); // (T)
     NDArray x = embed(ids, tokenEmbedding)                                        // (B, T, C)
-        .add(embed(positions, ps.getValue(wpe, ids.getDevice(), training)));     //  + (T, C)
-    NDArray bias = Attention.bias(mask, maskedScore);                            // (B, 1, T, T)
+        .add(embed(positions, ps.getValue(wpe, ids.getDevice(), training)));     //  + (B, T, C)
+    NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
     for (Layer layer : h) {
       x = layer.forward(ps, new NDList(x, bias), training).head();               // (B, T, C)
     }
     return lnF.forward(ps, new NDList(x), training);                             // (B, T, C)
+  }
+
+  @Override
+  public void checkSpan(long span) {
+    if (span > cfg.nPositions()) {
+      throw new IllegalArgumentException("sequence of " + span + " tokens exceeds GPT-2's n_positions " + cfg.nPositions());
+    }
   }
 
   @Override

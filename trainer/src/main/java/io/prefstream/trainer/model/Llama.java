@@ -101,21 +101,23 @@ final class Llama extends AbstractBlock implements LmBlock {
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
-    NDArray mask = inputs.get(1);                                                 // (B, T) int64
-    long t = ids.getShape().get(1);
-    if (cfg.slidingWindow() > 0 && t > cfg.slidingWindow()) {
-      throw new IllegalArgumentException(
-          "sequence of " + t + " tokens exceeds " + cfg.modelType() + "'s sliding_window " + cfg.slidingWindow()
-              + "; only sequences within the window are supported");
-    }
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head();  // (B, T, D)
-    NDList cosSin = rotary.cosSin(RotaryEmbedding.positions(ids.getManager(), t)); // cos, sin: (1, 1, T, hd)
-    NDArray bias = Attention.bias(mask, maskedScore);                            // (B, 1, T, T)
+    NDList cosSin = rotary.cosSin(inputs.get(1));                                // cos, sin: (B, 1, T, hd)
+    NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
     for (Layer layer : layers) {
       x = layer.forward(ps, new NDList(x, bias, cosSin.get(0), cosSin.get(1)), training).head(); // (B, T, D)
     }
     return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+  }
+
+  @Override
+  public void checkSpan(long span) {
+    if (cfg.slidingWindow() > 0 && span > cfg.slidingWindow()) {
+      throw new IllegalArgumentException(
+          "sequence of " + span + " tokens exceeds " + cfg.modelType() + "'s sliding_window " + cfg.slidingWindow()
+              + "; only sequences within the window are supported");
+    }
   }
 
   @Override

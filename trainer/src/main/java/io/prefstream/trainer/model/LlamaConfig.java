@@ -83,6 +83,7 @@ public record LlamaConfig(
     int heads = requiredInt(json, "num_attention_heads");
     boolean attentionBias = optionalBoolean(json, "attention_bias", false);
     boolean qwen2 = type.equals("qwen2");
+    RopeScaling.Rotary rotary = RopeScaling.fromConfig(json, 10000.0);
     return new LlamaConfig(
         type,
         requiredInt(json, "vocab_size"),
@@ -93,8 +94,8 @@ public record LlamaConfig(
         optionalInt(json, "num_key_value_heads", heads),
         optionalInt(json, "head_dim", type.equals("qwen3") ? 128 : hidden / heads),
         (float) optionalDouble(json, "rms_norm_eps", 1e-6),
-        optionalDouble(json, "rope_theta", 10000.0),
-        RopeScaling.fromJson(json.get("rope_scaling")),
+        rotary.theta(),
+        rotary.scaling(),
         requiredInt(json, "max_position_embeddings"),
         optionalBoolean(json, "tie_word_embeddings", false),
         qwen2 || attentionBias,

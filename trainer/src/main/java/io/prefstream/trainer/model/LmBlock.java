@@ -5,11 +5,14 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 
 /**
- * An architecture: a block from {@code (token ids (B, T) int64, attention mask (B, T) int64)} to
- * the final-normed hidden states {@code (B, T, D) float32}, a {@link #head} from those to logits,
- * and its weights by Hugging Face name.
+ * An architecture: a block from a {@link TokenLayout}'s {@code (token ids (B, T) int64, position ids
+ * (B, T) int64, visibility (B, T, T) boolean)} to the final-normed hidden states {@code (B, T, D)
+ * float32}, a {@link #head} from those to logits, and its weights by Hugging Face name.
  */
 interface LmBlock extends Block {
+
+  /** @throws IllegalArgumentException when sequences of {@code span} tokens exceed what the architecture accepts */
+  void checkSpan(long span);
 
   /** (..., D) hidden states to (..., V) logits: the LM head, tied to the token embedding or not. */
   NDArray head(ParameterStore ps, NDArray hidden);

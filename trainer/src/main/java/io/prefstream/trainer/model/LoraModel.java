@@ -76,8 +76,8 @@ public final class LoraModel extends BaseView {
   }
 
   @Override
-  public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
-    return switches.forward(true, training, () -> base.hiddenStates(tokenIds, attentionMask, false));
+  public NDArray hiddenStates(TokenLayout layout, boolean training) {
+    return switches.forward(true, training, () -> base.hiddenStates(layout, false));
   }
 
   @Override
@@ -161,8 +161,8 @@ public final class LoraModel extends BaseView {
     }
 
     @Override
-    public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
-      return switches.forward(false, false, () -> base.hiddenStates(tokenIds, attentionMask, false));
+    public NDArray hiddenStates(TokenLayout layout, boolean training) {
+      return switches.forward(false, false, () -> base.hiddenStates(layout, false));
     }
 
     @Override

@@ -158,7 +158,7 @@ public final class ModelFolder {
     if (config instanceof Gemma3Config gemma3) {
       return new Gemma3(gemma3, constants);
     }
-    return new Llama((LlamaConfig) config, constants); // ModelConfig is sealed: the only other kind
+    return new Llama((LlamaConfig) config, constants); // ModelConfig is sealed: the remaining kind
   }
 
   private static ObjectNode readObject(Path file) {

@@ -56,6 +56,31 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
     }
   }
 
+  /** A rotary base θ and its scaling. */
+  record Rotary(double theta, RopeScaling scaling) {}
+
+  /**
+   * The rotary settings of a config.json: transformers 4's {@code rope_theta} and {@code rope_scaling},
+   * or transformers 5's {@code rope_parameters} ({@code rope_type}, {@code rope_theta} and the
+   * type's fields in one object).
+   */
+  static Rotary fromConfig(JsonNode config, double defaultTheta) {
+    JsonNode parameters = config.get("rope_parameters");
+    return parameters == null || parameters.isNull()
+        ? new Rotary(ConfigFields.optionalDouble(config, "rope_theta", defaultTheta), fromJson(config.get("rope_scaling")))
+        : fromParameters(parameters, defaultTheta);
+  }
+
+  /** One {@code rope_parameters} object: θ and the scaling fields together. */
+  static Rotary fromParameters(JsonNode parameters, double defaultTheta) {
+    if (!parameters.isObject()) {
+      throw new IllegalArgumentException("rope_parameters must be an object, got " + parameters);
+    }
+    ObjectNode scaling = parameters.deepCopy();
+    scaling.remove("rope_theta");
+    return new Rotary(ConfigFields.optionalDouble(parameters, "rope_theta", defaultTheta), fromJson(scaling));
+  }
+
   /** Linear position interpolation by {@code factor}. */
   public static RopeScaling linear(double factor) {
     return new RopeScaling(Type.LINEAR, factor, 0, 0, 0);

@@ -43,11 +43,6 @@ final class RotaryEmbedding {
     return new NDList(both.cos(), both.sin());
   }
 
-  /** (1, T) int64 positions 0..T-1: one row shared by every unpacked sequence of a batch. */
-  static NDArray positions(NDManager manager, long t) {
-    return manager.arange(0, t, 1, DataType.INT64).reshape(1, t);
-  }
-
   /** x·cos + rotate_half(x)·sin, rotate_half(x) = [-x₂, x₁]; x (B, h, T, hd), cos and sin (B or 1, 1, T, hd) from {@link #cosSin}. */
   static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
     long half = x.getShape().get(3) / 2;

@@ -1,8 +1,6 @@
 package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -20,10 +18,8 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -78,6 +74,7 @@ public final class SafeTensors implements AutoCloseable {
   private final long dataStart;
   private final Map<String, Entry> entries;
   private final long chunkBytes;
+  private ByteBuffer scratch;
 
   private SafeTensors(Path file, FileChannel channel, long dataStart, Map<String, Entry> entries, long chunkBytes) {
     this.file = file;
@@ -128,7 +125,12 @@ public final class SafeTensors implements AutoCloseable {
     return Collections.unmodifiableMap(entries);
   }
 
-  /** Reads one tensor as a float32 array owned by {@code manager}. */
+  /**
+   * Reads one tensor as a float32 array owned by {@code manager}. The bytes pass through one reused
+   * buffer of at most the chunk size, with plain reads rather than memory maps: mapped pages and
+   * fresh direct buffers are only released by a garbage collection, which a mostly idle heap may
+   * not run for the model's whole life, and they count in the resident set meanwhile.
+   */
   public NDArray load(String name, NDManager manager) {
     Entry e = entries.get(name);
     if (e == null) {
@@ -136,29 +138,27 @@ public final class SafeTensors implements AutoCloseable {
     }
     long[] dims = e.shape().getShape();
     long size = e.shape().size();
-    List<NDArray> chunks = new ArrayList<>();
     try {
       if (dims.length == 0 || size * Float.BYTES <= chunkBytes) {
         return ownedArray(readFloats(e, 0, size), e.shape(), manager);
       }
       long rowElements = size / dims[0];
       long rowsPerChunk = Math.max(1, chunkBytes / (rowElements * Float.BYTES));
-      for (long row = 0; row < dims[0]; row += rowsPerChunk) {
-        long n = Math.min(rowsPerChunk, dims[0] - row);
-        chunks.add(manager.create(readFloats(e, row * rowElements, n * rowElements), new Shape(withFirst(dims, n)), DataType.FLOAT32));
-        // concat below copies into native memory; the chunks and their Java buffers are then released
+      NDArray whole = manager.zeros(e.shape(), DataType.FLOAT32);
+      try {
+        for (long row = 0; row < dims[0]; row += rowsPerChunk) {
+          long n = Math.min(rowsPerChunk, dims[0] - row);
+          try (NDArray rows = manager.create(readFloats(e, row * rowElements, n * rowElements), new Shape(withFirst(dims, n)), DataType.FLOAT32)) {
+            whole.set(new NDIndex("{}:{}", row, row + n), rows); // a copy: the buffer is reused for the next rows
+          }
+        }
+      } catch (IOException | RuntimeException ex) {
+        whole.close();
+        throw ex;
       }
-    } catch (IOException ex) {
-      chunks.forEach(NDArray::close);
-      throw new UncheckedIOException("cannot read tensor " + name + " from " + file, ex);
-    }
-    if (chunks.size() == 1) {
-      return chunks.get(0);
-    }
-    try (NDList parts = new NDList(chunks)) {
-      NDArray whole = NDArrays.concat(parts, 0);
-      whole.attach(manager);
       return whole;
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot read tensor " + name + " from " + file, ex);
     }
   }
 
@@ -244,32 +244,51 @@ public final class SafeTensors implements AutoCloseable {
     return entries;
   }
 
-  /** Reads {@code count} elements starting at element {@code first} into a fresh native-order float32 buffer. */
+  /**
+   * Reads {@code count} elements starting at element {@code first} as native-order float32 into
+   * this file's reused buffer, valid until the next call.
+   */
   private ByteBuffer readFloats(Entry e, long first, long count) throws IOException {
-    ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(count * Float.BYTES)).order(ByteOrder.nativeOrder());
+    ByteBuffer out = scratch(count * Float.BYTES);
     if (count == 0) {
       return out;
     }
     long position = dataStart + e.begin() + first * e.dtype().bytes;
-    ByteBuffer src = channel.map(FileChannel.MapMode.READ_ONLY, position, count * e.dtype().bytes)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    if (e.dtype() == Dtype.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+      readFully(channel, out, position); // stored little-endian: the bytes are already native floats
+      return out.flip();
+    }
+    // halves, or a big-endian machine: the raw bytes go to the buffer's tail, converted front to back
+    // (an element's float never overtakes the raw bytes not yet read)
+    long rawBytes = count * e.dtype().bytes;
+    ByteBuffer raw = out.duplicate().clear().position(Math.toIntExact(out.capacity() - rawBytes)).slice().order(ByteOrder.LITTLE_ENDIAN);
+    readFully(channel, raw, position);
+    raw.flip();
     FloatBuffer dst = out.asFloatBuffer();
     switch (e.dtype()) {
-      case F32 -> dst.put(src.asFloatBuffer());
+      case F32 -> dst.put(raw.asFloatBuffer());
       case BF16 -> {
-        ShortBuffer halves = src.asShortBuffer();
+        ShortBuffer halves = raw.asShortBuffer();
         while (halves.hasRemaining()) {
           dst.put(Float.intBitsToFloat((halves.get() & 0xffff) << 16)); // bfloat16 is float32's top half
         }
       }
       case F16 -> {
-        ShortBuffer halves = src.asShortBuffer();
+        ShortBuffer halves = raw.asShortBuffer();
         while (halves.hasRemaining()) {
           dst.put(halfToFloat(halves.get()));
         }
       }
     }
-    return out;
+    return out.limit(Math.toIntExact(count * Float.BYTES));
+  }
+
+  /** The reused read buffer, at least {@code bytes} long, positioned at 0 with that limit. */
+  private ByteBuffer scratch(long bytes) {
+    if (scratch == null || scratch.capacity() < bytes) {
+      scratch = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+    }
+    return scratch.clear().limit(Math.toIntExact(bytes));
   }
 
   /**

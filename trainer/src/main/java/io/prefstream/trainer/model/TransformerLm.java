@@ -3,7 +3,6 @@ package io.prefstream.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,27 +26,12 @@ final class TransformerLm implements CausalLm {
   }
 
   @Override
-  public NDArray hiddenStates(NDArray tokenIds, NDArray attentionMask, boolean training) {
-    if (tokenIds.getShape().dimension() != 2 || !tokenIds.getShape().equals(attentionMask.getShape())) {
-      throw new IllegalArgumentException(
-          "token ids " + tokenIds.getShape() + " and attention mask " + attentionMask.getShape() + " must both be (B, T)");
-    }
-    if (tokenIds.getDataType() != DataType.INT64 || attentionMask.getDataType() != DataType.INT64) {
-      throw new IllegalArgumentException(
-          "token ids and attention mask must be int64, got " + tokenIds.getDataType() + " and " + attentionMask.getDataType());
-    }
-    NDArray ids = tokenIds;
-    NDArray mask = attentionMask;
-    if (!tokenIds.getDevice().equals(manager.getDevice())) {
-      // results belong to their first input's manager: give the copies one on the model's device, freed with the caller's
-      NDManager onDevice = tokenIds.getManager().newSubManager(manager.getDevice());
-      ids = tokenIds.toDevice(manager.getDevice(), true);
-      mask = attentionMask.toDevice(manager.getDevice(), true);
-      ids.attach(onDevice);
-      mask.attach(onDevice);
-    }
+  public NDArray hiddenStates(TokenLayout layout, boolean training) {
+    block.checkSpan(layout.span());
+    TokenLayout here = layout.on(manager.getDevice());
+    NDList inputs = new NDList(here.tokenIds(), here.positionIds(), here.visible());
     // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
-    return block.forward(liveParameters(), new NDList(ids, mask), false).head();
+    return block.forward(liveParameters(), inputs, false).head();
   }
 
   @Override

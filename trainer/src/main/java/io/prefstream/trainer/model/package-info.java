@@ -7,8 +7,10 @@
  * {@link io.prefstream.trainer.model.SafeTensors} and {@link io.prefstream.trainer.model.ModelRecipe}
  * (what {@code init-model} builds).
  *
- * <p>One file per architecture ({@code Gpt2}, {@code Llama}, which also covers Mistral and Qwen2),
- * each with its Hugging Face weight-name table; shared pieces ({@code Projection}, the norms,
- * {@code Attention}) are blocks of their own. Everything computes in float32 with dropout off.
+ * <p>One file per architecture ({@code Gpt2}; {@code Llama}, which also covers Mistral, Qwen2 and
+ * Qwen3; {@code Gemma3}), each with its Hugging Face weight-name table; shared pieces
+ * ({@code Projection}, the norms, {@code GroupedQueryAttention}, {@code GatedMlp},
+ * {@code RotaryEmbedding} with {@code RopeScaling}, {@code Attention}'s masks) are blocks or helpers
+ * of their own. Everything computes in float32 with dropout off.
  */
 package io.prefstream.trainer.model;

@@ -43,6 +43,7 @@ public record TrainerConfig(
     double maxGradNorm,
     int checkpointSteps,
     Duration checkpointInterval,
+    Optional<Path> signingKey,
     double evalFraction,
     int logSteps,
     String trainerId,
@@ -86,6 +87,7 @@ public record TrainerConfig(
   public static final String MAX_GRAD_NORM = "optimizer.max.grad.norm";
   public static final String CHECKPOINT_STEPS = "checkpoint.steps";
   public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
+  public static final String SIGNING_KEY = "checkpoint.signing.key";
   public static final String EVAL_FRACTION = "eval.fraction";
   public static final String LOG_STEPS = "log.steps";
   public static final String TRAINER_ID = "trainer.id";
@@ -136,6 +138,8 @@ public record TrainerConfig(
       .define(MAX_GRAD_NORM, Type.DOUBLE, 1.0, Importance.MEDIUM, "Global gradient-norm clipping.")
       .define(CHECKPOINT_STEPS, Type.INT, 50, Range.atLeast(1), Importance.HIGH, "Publish a checkpoint every this many steps...")
       .define(CHECKPOINT_INTERVAL_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.HIGH, "...or after this long, whichever comes first.")
+      .define(SIGNING_KEY, Type.STRING, "", Importance.HIGH,
+          "Ed25519 private key (PKCS#8 PEM: prefstream keys generate, or openssl genpkey -algorithm ed25519) that signs every manifest; rollout agents verify with the public key. Empty: manifests go out unsigned.")
       .define(EVAL_FRACTION, Type.DOUBLE, 0.02, Range.between(0, 0.5), Importance.MEDIUM, "Share of pairs (by a hash of the event id) held out for evaluation, never trained on.")
       .define(LOG_STEPS, Type.INT, 10, Range.atLeast(1), Importance.LOW, "Log and publish metrics every this many steps.")
       .define(METRICS_PORT, Type.INT, 9465, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
@@ -190,7 +194,8 @@ public record TrainerConfig(
         c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getString(DLQ_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
         Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), dpo(c),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
-        Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
+        Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getString(SIGNING_KEY).isEmpty() ? Optional.empty() : Optional.of(Path.of(c.getString(SIGNING_KEY))),
+        c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
         c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), c.getString(METRICS_HOST), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);
   }
 }

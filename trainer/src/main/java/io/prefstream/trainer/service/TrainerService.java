@@ -6,7 +6,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.publisher.Checkpoint;
 import io.prefstream.publisher.ModelTopic;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.RolloutAgent;
+import io.prefstream.publisher.SigningKeys;
 import io.prefstream.schemas.OffsetRange;
 import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
@@ -23,6 +25,7 @@ import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.TextTokenizer;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,9 +102,10 @@ public final class TrainerService implements AutoCloseable {
   public void run(BooleanSupplier running) {
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(); KafkaProducer<Object, Object> producer = producer();
         RecordDeserializer<SpecificRecord> values = pairDeserializer()) {
-      TrainerTransactions transactions = new TrainerTransactions(producer, config);
+      Optional<KeyPair> signingKeys = signingKeys();
+      TrainerTransactions transactions = new TrainerTransactions(producer, config, signingKeys);
       transactions.init();
-      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, Optional.empty());
+      Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, signingKeys.map(KeyPair::getPublic));
       models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
       restored.ifPresent(this::resumeFrom);
@@ -141,6 +145,13 @@ public final class TrainerService implements AutoCloseable {
       consumer.resume(consumer.paused());
     }
     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL_TIMEOUT)) read(r, values, tokens);
+  }
+
+  private Optional<KeyPair> signingKeys() {
+    Optional<KeyPair> keys = config.signingKey().map(SigningKeys::read);
+    keys.ifPresentOrElse(k -> log.info("signing manifests with {} (public key fingerprint {})", config.signingKey().get(), ManifestSignature.fingerprint(k.getPublic())),
+        () -> log.warn("{} is not set: manifests go out unsigned, and rollout agents with --public-key refuse them", TrainerConfig.SIGNING_KEY));
+    return keys;
   }
 
   /** Adds a record to the pending ones: as an example, or as an unfit record for the DLQ. */

@@ -4,8 +4,10 @@ import io.prefstream.publisher.CheckpointCutter;
 import io.prefstream.publisher.CheckpointPublisher;
 import io.prefstream.publisher.ManifestSigner;
 import io.prefstream.schemas.TrainingMetrics;
+import java.security.KeyPair;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -38,10 +40,12 @@ final class TrainerTransactions {
   private final String metricsTopic;
   private final String dlqTopic;
 
-  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config) {
+  /** @param signingKeys the keys that sign every manifest; none: manifests go out unsigned */
+  TrainerTransactions(Producer<Object, Object> producer, TrainerConfig config, Optional<KeyPair> signingKeys) {
     this.producer = producer;
     this.trainerId = config.trainerId();
-    this.publisher = new CheckpointPublisher(config.modelTopic(), new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES), ManifestSigner.NONE);
+    this.publisher = new CheckpointPublisher(config.modelTopic(), new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES),
+        signingKeys.map(k -> ManifestSigner.ed25519(k.getPrivate(), k.getPublic())).orElse(ManifestSigner.NONE));
     this.metricsTopic = config.metricsTopic();
     this.dlqTopic = config.dlqTopic();
   }

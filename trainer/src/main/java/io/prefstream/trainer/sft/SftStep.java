@@ -40,7 +40,7 @@ public final class SftStep implements AutoCloseable {
     // the scope also frees what the model's blocks attach to the weights' manager
     try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
       PreferenceBatch tokens = PreferenceBatch.ofCompletions(batch, m);
-      NDArray responseTokens = tokens.responseMask().sum(); // ()
+      NDArray responseTokens = m.create((float) tokens.scored().positions().length); // ()
       double[] loss = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         SequenceLogProbs.backward(model, tokens, LogProbAggregation.SUM, collector, (logProbs, first) -> {

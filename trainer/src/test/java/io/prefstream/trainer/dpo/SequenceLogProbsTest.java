@@ -8,12 +8,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SequenceLogProbsTest {
 
@@ -41,19 +44,21 @@ class SequenceLogProbsTest {
     }
   }
 
-  @Test
-  void headAtResponsePositionsInChunks_equalsTheFullLogits_inValuesAndGradients() {
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2", "llama"})
+  void sharedPromptsAndHeadAtResponsePositionsInChunks_equalTheFullPaddedLogits_inValuesAndGradients(String architecture) {
     List<PreferenceExample> examples = List.of(
         PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
         PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}),
         PreferenceExample.pair("c", new int[] {2, 2}, new int[] {7}, new int[] {9, 9, 9, 9}));
-    try (NDManager m = NDManager.newBaseManager(); CausalLm model = TinyPolicies.gpt2(3, m)) {
+    try (NDManager m = NDManager.newBaseManager();
+        CausalLm model = architecture.equals("gpt2") ? TinyPolicies.gpt2(3, m) : TinyPolicies.llama(3, m)) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
       PreferenceBatch batch = PreferenceBatch.of(examples, m);
       float[] full;
       Map<String, float[]> fullGradients;
       try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray logProbs = fullLogitsLogProbs(model, batch);
+        NDArray logProbs = fullLogitsLogProbs(model, examples, m);
         full = logProbs.toFloatArray();
         collector.backward(nonlinearLoss(logProbs));
         fullGradients = takeGradients(model);
@@ -75,13 +80,34 @@ class SequenceLogProbsTest {
     }
   }
 
-  /** The textbook computation: log-softmax of the logits at every position, masked to the responses. */
-  private static NDArray fullLogitsLogProbs(CausalLm model, PreferenceBatch batch) {
-    NDArray logits = model.logits(batch.tokenIds(), batch.attentionMask()); // (N, T, V)
-    long t = logits.getShape().get(1);
+  /**
+   * The textbook computation: every response a right-padded sequence of its own after its prompt,
+   * log-softmax of the logits at every position, masked to the responses.
+   */
+  private static NDArray fullLogitsLogProbs(CausalLm model, List<PreferenceExample> examples, NDManager m) {
+    int k = examples.get(0).responses().size();
+    int n = examples.size() * k;
+    int t = examples.stream().mapToInt(PreferenceExample::longestSequence).max().orElseThrow();
+    long[] ids = new long[n * t];
+    long[] mask = new long[n * t];
+    float[] scored = new float[n * (t - 1)];
+    int row = 0;
+    for (PreferenceExample e : examples) {
+      for (int[] response : e.responses()) {
+        int p = e.prompt().length;
+        for (int j = 0; j < p + response.length; j++) {
+          ids[row * t + j] = j < p ? e.prompt()[j] : response[j - p];
+          mask[row * t + j] = 1;
+          if (j >= p) scored[row * (t - 1) + j - 1] = 1;
+        }
+        row++;
+      }
+    }
+    NDArray tokenIds = m.create(ids, new Shape(n, t));
+    NDArray logits = model.logits(tokenIds, m.create(mask, new Shape(n, t))); // (N, T, V)
     NDArray logProbs = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2);
-    NDArray tokens = logProbs.gather(batch.tokenIds().get(new NDIndex(":, 1:")).expandDims(2), 2).squeeze(2);
-    return tokens.mul(batch.responseMask()).sum(new int[] {1}).reshape(batch.examples(), batch.responsesPerExample());
+    NDArray tokens = logProbs.gather(tokenIds.get(new NDIndex(":, 1:")).expandDims(2), 2).squeeze(2);
+    return tokens.mul(m.create(scored, new Shape(n, t - 1))).sum(new int[] {1}).reshape(examples.size(), k);
   }
 
   /** A loss that couples each example's responses, like DPO's: Σ_b (lp_b0 − 2·lp_b1)². */

@@ -3,7 +3,9 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.Gpt2Config;
+import io.prefstream.trainer.model.LlamaConfig;
 import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.model.RopeScaling;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -16,6 +18,11 @@ final class TinyPolicies {
 
   static CausalLm gpt2(long seed, NDManager manager) {
     return ModelFolder.random(new Gpt2Config(VOCAB, 32, 16, 1, 2, 64, 1e-5f, true), seed, manager);
+  }
+
+  /** Rotary positions and grouped-query attention (4 query heads over 2 k/v heads), untied head. */
+  static CausalLm llama(long seed, NDManager manager) {
+    return ModelFolder.random(new LlamaConfig("llama", VOCAB, 16, 24, 2, 4, 2, 4, 1e-6f, 10000.0, RopeScaling.NONE, 64, false, false, false, 0), seed, manager);
   }
 
   /** Pairs whose chosen response repeats token 7 and whose rejected one repeats token 9. */

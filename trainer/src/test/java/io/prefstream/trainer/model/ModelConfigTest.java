@@ -59,6 +59,26 @@ class ModelConfigTest {
   }
 
   @Test
+  void transformers5RopeParameters_readAsTheOlderRopeThetaAndRopeScaling() throws Exception {
+    ObjectNode llama = (ObjectNode) JSON.readTree(LLAMA_3_2);
+    ObjectNode parameters = (ObjectNode) llama.remove("rope_scaling");
+    parameters.set("rope_theta", llama.remove("rope_theta"));
+    llama.set("rope_parameters", parameters);
+    assertThat(ModelConfig.fromJson(llama)).isEqualTo(ModelConfig.fromJson(JSON.readTree(LLAMA_3_2)));
+
+    ObjectNode gemma = (ObjectNode) JSON.readTree(GEMMA3_1B);
+    gemma.remove(List.of("rope_theta", "rope_scaling", "rope_local_base_freq"));
+    gemma.set("rope_parameters", JSON.readTree("""
+        {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+         "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}"""));
+    Gemma3Config config = (Gemma3Config) ModelConfig.fromJson(gemma);
+    assertThat(config.ropeScaling()).isEqualTo(RopeScaling.linear(8));
+    assertThat(List.of(config.ropeTheta(), config.ropeLocalBaseFreq())).containsExactly(1_000_000.0, 10_000.0);
+    gemma.set("rope_parameters", JSON.readTree("{\"full_attention\": {\"rope_type\": \"default\"}}"));
+    assertThatThrownBy(() -> ModelConfig.fromJson(gemma)).hasMessageContaining("needs a full_attention and a sliding_attention entry");
+  }
+
+  @Test
   void llama3Frequencies_keepShortWavelengths_divideLongOnes_andBlendBetween() {
     RopeScaling scaling = RopeScaling.llama3(8, 1, 4, 8192);
     double[] plain = RopeScaling.NONE.inverseFrequencies(500000, 128);

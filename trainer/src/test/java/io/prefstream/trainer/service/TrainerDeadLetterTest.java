@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.DeadLetterHeaders;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
@@ -68,7 +69,7 @@ class TrainerDeadLetterTest {
     List<Integer> valid = new ArrayList<>();
     try (var producer = new KafkaProducer<byte[], byte[]>(broker.producerProps()); AvroSerializer<SpecificRecord> avro = new AvroSerializer<>()) {
       avro.configure(SERDE, false);
-      for (int offset = 0; offset < 30; offset++) {
+      for (int offset = 0; offset < 31; offset++) {
         byte[] value = switch (offset) {
           case 3 -> poisoned(offset, reasons, "token_out_of_vocab", avro.serialize(pairs, pair(offset, List.of(1, 2), List.of(7, VOCAB + 40), 1.0)));
           case 8 -> poisoned(offset, reasons, "too_long_for_model", avro.serialize(pairs, pair(offset, ids(40), ids(30), 1.0)));
@@ -76,6 +77,7 @@ class TrainerDeadLetterTest {
           case 17 -> poisoned(offset, reasons, "too_many_responses", avro.serialize(pairs, ranking(offset, 17)));
           case 21 -> poisoned(offset, reasons, "undeserializable", "{not avro, not a pair".getBytes(StandardCharsets.UTF_8));
           case 29 -> poisoned(offset, reasons, "bad_weight", avro.serialize(pairs, pair(offset, List.of(1, 2), List.of(7, 7), Double.NaN)));
+          case 30 -> poisoned(offset, reasons, "no_chat_template", avro.serialize(pairs, conversation(offset)));
           default -> {
             valid.add(offset);
             yield avro.serialize(pairs, offset % 5 == 0 ? ranking(offset, 3) : pair(offset, List.of(1 + offset % 5, 2), List.of(7, 7, 7), 1e6));
@@ -149,6 +151,13 @@ class TrainerDeadLetterTest {
   private static PreferencePair pair(int i, List<Integer> prompt, List<Integer> chosen, double weight) {
     return PreferencePair.newBuilder().setEventId("d" + i).setPromptId("prompt-" + i).setPromptIds(prompt).setChosenIds(chosen)
         .setRejectedIds(List.of(9, 9)).setWeight(weight).setEventTime(System.currentTimeMillis()).build();
+  }
+
+  /** A chat-formatted pair: the model folder has no chat template to render it with. */
+  private static PreferencePair conversation(int i) {
+    return PreferencePair.newBuilder().setEventId("c" + i).setPromptId("prompt-" + i).setPromptMessages(List.of(new ChatMessage("user", "Hi")))
+        .setChosenMessages(List.of(new ChatMessage("assistant", "Hello!"))).setRejectedMessages(List.of(new ChatMessage("assistant", "Go.")))
+        .setEventTime(System.currentTimeMillis()).build();
   }
 
   private static RankedResponses ranking(int i, int responses) {

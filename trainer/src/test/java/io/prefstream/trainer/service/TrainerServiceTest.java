@@ -8,8 +8,10 @@ import io.prefstream.publisher.CheckpointAssembler;
 import io.prefstream.publisher.ManifestFilter;
 import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.CoveredInputs;
+import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
+import io.prefstream.publisher.SigningKeys;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
@@ -19,6 +21,7 @@ import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +42,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The training loop on a real broker: checkpoints cover every input offset exactly once, also across a restart. */
+/** The training loop on a real broker: signed checkpoints cover every input offset exactly once, also across a restart. */
 class TrainerServiceTest {
   @RegisterExtension static final KafkaBroker broker = KafkaBroker.shared();
   private static final String PAIRS = "trainer-it.pairs";
@@ -63,6 +66,8 @@ class TrainerServiceTest {
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
     props.put(TrainerConfig.LOG_STEPS, "3");
+    SigningKeys.write(SigningKeys.generate(), tmp.resolve("keys"), tmp.resolve("keys"));
+    props.put(TrainerConfig.SIGNING_KEY, tmp.resolve("keys").resolve(SigningKeys.PRIVATE_FILE).toString());
     TrainerConfig config = TrainerConfig.parse(props);
 
     runUntilCovered(config, tmp.resolve("work1"), 24);
@@ -78,6 +83,8 @@ class TrainerServiceTest {
     assertThat(all.get(3).getParentVersion()).isEqualTo(3L);
     assertThat(all.get(3).getNewestEventTime()).isNotNull();
     assertThat(all.get(3).getMetrics()).containsKeys("loss", "rewards/accuracies", "freshness_ms");
+    PublicKey publicKey = ManifestSignature.readPublicKey(tmp.resolve("keys").resolve(SigningKeys.PUBLIC_FILE));
+    assertThat(all).as("every manifest signed with the trainer's key").allMatch(m -> ManifestSignature.isSignedBy(m, publicKey));
     assertThat(trainingMetrics()).isNotEmpty().allSatisfy(m -> assertThat(m.getMetrics())
         .containsKeys("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
             "grad_norm", "lr", "pairs_per_s", "tokens_per_s", "consumer_lag", "skipped_batches"));

@@ -1,0 +1,53 @@
+package io.prefstream.app;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.FileAppender;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends every log line (Kafka's, Kafka Streams', DJL's, prefstream's) to a file while the demo runs,
+ * so that its console shows only its own progress and summary; {@link #close} puts the console
+ * appenders back.
+ */
+final class DemoLogs implements AutoCloseable {
+  private final ch.qos.logback.classic.Logger root;
+  private final List<Appender<ILoggingEvent>> consoleAppenders = new ArrayList<>();
+  private final FileAppender<ILoggingEvent> file = new FileAppender<>();
+
+  private DemoLogs(Path logFile) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n");
+    encoder.start();
+    file.setContext(context);
+    file.setName("demo-log");
+    file.setFile(logFile.toString());
+    file.setAppend(false);
+    file.setEncoder(encoder);
+    file.start();
+    root.iteratorForAppenders().forEachRemaining(consoleAppenders::add);
+    consoleAppenders.forEach(root::detachAppender);
+    root.addAppender(file);
+  }
+
+  /** From now on every log line goes to {@code logFile} (created with its folder), none to the console. */
+  static DemoLogs toFile(Path logFile) {
+    return new DemoLogs(logFile);
+  }
+
+  @Override
+  public void close() {
+    root.detachAppender(file);
+    file.stop();
+    consoleAppenders.forEach(root::addAppender);
+  }
+}

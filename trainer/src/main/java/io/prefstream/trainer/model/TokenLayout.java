@@ -1,0 +1,75 @@
+package io.prefstream.trainer.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * What a forward pass needs besides the weights: which token sits in each slot of a (B, T) batch,
+ * the position each slot's token has in its own sequence, and which slots each slot may attend to.
+ * A plain right-padded batch is one sequence a row ({@link #padded}); a row may also hold a prompt
+ * once, followed by several responses that each see the prompt and themselves only, each starting
+ * at the prompt's length: the prompt is then computed once for all of them.
+ *
+ * @param tokenIds (B, T) int64
+ * @param positionIds (B, T) int64: each token's position in its own sequence (0 on padding)
+ * @param visible (B, T, T) boolean: query slot i may attend to key slot j. A query sees itself
+ *     unless it is padding; padding is never seen.
+ * @param span the largest position id + 1: the longest sequence, which the architecture must accept
+ */
+public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span) {
+
+  public TokenLayout {
+    Shape s = tokenIds.getShape();
+    if (s.dimension() != 2 || !positionIds.getShape().equals(s)
+        || !visible.getShape().equals(new Shape(s.get(0), s.get(1), s.get(1)))) {
+      throw new IllegalArgumentException("token ids " + s + " and position ids " + positionIds.getShape()
+          + " must be (B, T) and the visibility " + visible.getShape() + " (B, T, T)");
+    }
+    if (tokenIds.getDataType() != DataType.INT64 || positionIds.getDataType() != DataType.INT64) {
+      throw new IllegalArgumentException(
+          "token and position ids must be int64, got " + tokenIds.getDataType() + " and " + positionIds.getDataType());
+    }
+  }
+
+  /**
+   * One sequence a row, right-padded: positions 0..T-1, causal attention to real tokens.
+   *
+   * @param attentionMask (B, T) int64, 1 for real tokens, 0 for padding
+   */
+  public static TokenLayout padded(NDArray tokenIds, NDArray attentionMask) {
+    if (tokenIds.getShape().dimension() != 2 || !tokenIds.getShape().equals(attentionMask.getShape())) {
+      throw new IllegalArgumentException(
+          "token ids " + tokenIds.getShape() + " and attention mask " + attentionMask.getShape() + " must both be (B, T)");
+    }
+    if (attentionMask.getDataType() != DataType.INT64) {
+      throw new IllegalArgumentException("the attention mask must be int64, got " + attentionMask.getDataType());
+    }
+    long b = tokenIds.getShape().get(0);
+    long t = tokenIds.getShape().get(1);
+    NDManager m = tokenIds.getManager();
+    NDArray position = m.arange(0, t, 1, DataType.INT64);                        // (T)
+    NDArray causal = position.reshape(t, 1).gte(position.reshape(1, t));          // (T, T): key j <= query i
+    NDArray realKey = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, t); // (B, 1, T)
+    NDArray visible = realKey.logicalAnd(causal.reshape(1, t, t));                // (B, T, T)
+    return new TokenLayout(tokenIds, position.reshape(1, t).broadcast(b, t), visible, t);
+  }
+
+  /**
+   * The layout on {@code device}: this one if it is there, else copies on a sub-manager of the
+   * token ids' manager (results belong to their first input's manager, so the pass's arrays are
+   * then freed with the caller's).
+   */
+  TokenLayout on(Device device) {
+    if (tokenIds.getDevice().equals(device)) return this;
+    NDManager onDevice = tokenIds.getManager().newSubManager(device);
+    NDArray[] moved = {tokenIds, positionIds, visible};
+    for (int i = 0; i < moved.length; i++) {
+      moved[i] = moved[i].toDevice(device, true);
+      moved[i].attach(onDevice);
+    }
+    return new TokenLayout(moved[0], moved[1], moved[2], span);
+  }
+}
