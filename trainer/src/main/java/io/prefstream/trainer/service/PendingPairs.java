@@ -1,6 +1,7 @@
 package io.prefstream.trainer.service;
 
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,7 +23,7 @@ final class PendingPairs {
     long offset();
   }
 
-  private record Usable(TopicPartition partition, long offset, PreferenceExample example, boolean heldOut, long eventTime) implements Pending {}
+  private record Usable(TopicPartition partition, long offset, TrainingExample example, boolean heldOut, long eventTime) implements Pending {}
 
   private record Unfit(UnfitRecord record) implements Pending {
     @Override
@@ -60,8 +61,9 @@ final class PendingPairs {
     return offset >= nextInHand.getOrDefault(partition, 0L);
   }
 
-  void add(TopicPartition partition, long offset, PreferenceExample example, long eventTime) {
-    boolean heldOut = split.isHeldOut(example.id());
+  /** Pairs and rankings may be held out; labelled responses are all trained on (the evaluation ranks responses). */
+  void add(TopicPartition partition, long offset, TrainingExample example, long eventTime) {
+    boolean heldOut = example instanceof PreferenceExample && split.isHeldOut(example.id());
     read(new Usable(partition, offset, example, heldOut, eventTime));
     if (!heldOut) trainable++;
   }
@@ -85,8 +87,8 @@ final class PendingPairs {
   }
 
   /** The next batch of {@code pairs} examples; the held-out and unfit records on the way are used as well. */
-  List<PreferenceExample> takeBatch(int pairs) {
-    List<PreferenceExample> batch = new ArrayList<>();
+  List<TrainingExample> takeBatch(int pairs) {
+    List<TrainingExample> batch = new ArrayList<>();
     while (batch.size() < pairs) {
       Pending p = pending.poll();
       covered.consumed(p.partition(), p.offset());
@@ -97,7 +99,7 @@ final class PendingPairs {
       Usable e = (Usable) p;
       newestEventTime = Math.max(newestEventTime, e.eventTime());
       if (e.heldOut()) {
-        evaluation.add(e.example());
+        evaluation.add((PreferenceExample) e.example());
       } else {
         batch.add(e.example());
         trainable--;
