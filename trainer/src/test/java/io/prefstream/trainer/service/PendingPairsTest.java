@@ -3,6 +3,7 @@ package io.prefstream.trainer.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -20,7 +21,7 @@ class PendingPairsTest {
     pending.addUnfit(unfit(1, 100));
     pending.passUnfitAtFront();
     assertThat(pending.covered().isEmpty()).isTrue();
-    assertThat(pending.takeBatch(1)).extracting(PreferenceExample::id).containsExactly("a");
+    assertThat(pending.takeBatch(1)).extracting(TrainingExample::id).containsExactly("a");
     assertThat(pending.covered().toCommit()).isEqualTo(Map.of(P0, new OffsetAndMetadata(2)));
     assertThat(pending.deadLetters()).extracting(UnfitRecord::sourceOffset).containsExactly(1L);
   }
