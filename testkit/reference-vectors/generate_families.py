@@ -301,7 +301,10 @@ def write_family(name, family, seed):
         delta = (row["policy_chosen_logp"] - row["policy_rejected_logp"]) - (
             row["reference_chosen_logp"] - row["reference_rejected_logp"])
         row["loss_sigmoid_beta0.1"] = float(-log_sigmoid(0.1 * delta))
-        row["loss_ipo_beta0.1"] = float((delta - 1 / (2 * 0.1)) ** 2)
+        # TRL's IPO: log-ratios per response token (losses.py adds the other loss columns)
+        per_token = ((row["policy_chosen_logp"] - row["reference_chosen_logp"]) / len(pair["chosen_ids"])
+                     - (row["policy_rejected_logp"] - row["reference_rejected_logp"]) / len(pair["rejected_ids"]))
+        row["loss_ipo_beta0.1"] = float((per_token - 1 / (2 * 0.1)) ** 2)
         row["loss_hinge_beta0.1"] = float(max(0.0, 1 - 0.1 * delta))
         row["loss_cdpo_ls0.2_beta0.1"] = float(-0.8 * log_sigmoid(0.1 * delta) - 0.2 * log_sigmoid(-0.1 * delta))
         expected.append(row)

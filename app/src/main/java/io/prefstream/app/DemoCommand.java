@@ -70,11 +70,20 @@ final class DemoCommand implements Callable<Integer> {
       "With a chat template, the simulated users chat: prompts are the user's messages, responses the assistant's."})
   Path model;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--population", defaultValue = "mixed",
+      description = "mixed: pairs, star ratings and rankings; thumbs: single thumbs up/down only, which ingest turns into labelled responses (ratings.unpaired) and the trainer learns from with KTO (default: ${DEFAULT-VALUE}).")
+  String population;
+
   @Option(names = "--out", defaultValue = "./demo-out", description = "Output folder: the pre-trained base model (cached), the rolled-out checkpoints and report.html (default: ${DEFAULT-VALUE}).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
+    if (!population.equals("mixed") && !population.equals("thumbs")) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--population is mixed or thumbs, not " + population);
+    }
     Files.createDirectories(out);
     Path work = out.resolve("run"); // broker data, Streams and trainer state of this run: the next run starts afresh
     if (Files.exists(work)) Folders.deleteTree(work);
@@ -85,6 +94,11 @@ final class DemoCommand implements Callable<Integer> {
     try (DemoLogs logs = DemoLogs.toFile(logFile)) {
       return run(work);
     }
+  }
+
+  /** Single thumbs only, learnt with KTO. */
+  private boolean thumbs() {
+    return population.equals("thumbs");
   }
 
   private int run(Path work) throws Exception {
@@ -101,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
 
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       IngestMetrics ingestMetrics = new IngestMetrics(meters);
-      try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics);
+      try (KafkaStreams ingest = ingest(bootstrap, work, ingestMetrics, thumbs());
           TrainerService trainer = new TrainerService(trainerConfig(bootstrap, policy), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters))) {
         ingest.start();
         Path servingRoot = out.resolve("serving");
@@ -112,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread trainerThread = start("demo-trainer", () -> trainer.run(signal::running));
         Thread rolloutThread = start("demo-rollout", () -> rollout(bootstrap, serving, rollingOut::get));
         Thread probeThread = start("demo-probe", probing);
-        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent()));
+        Thread usersThread = start("demo-users", () -> simulateUsers(bootstrap, signal, sent, chat.isPresent(), thumbs()));
 
         DemoProgress progress = new DemoProgress(trainer, meters, history);
         long deadline = System.nanoTime() + duration.toNanos();
@@ -170,7 +184,7 @@ final class DemoCommand implements Callable<Integer> {
     return thread;
   }
 
-  private static KafkaStreams ingest(String bootstrap, Path work, IngestMetrics metrics) {
+  private static KafkaStreams ingest(String bootstrap, Path work, IngestMetrics metrics, boolean unpairedRatings) {
     Map<String, Object> props = new HashMap<>();
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "prefstream-demo-ingest");
@@ -179,6 +193,7 @@ final class DemoCommand implements Callable<Integer> {
     props.put(IngestConfig.RATINGS_WINDOW_MS, "5000");
     props.put(IngestConfig.RATINGS_GRACE_MS, "1000");
     props.put(IngestConfig.METRICS_PORT, "-1");
+    props.put(IngestConfig.RATINGS_UNPAIRED, String.valueOf(unpairedRatings));
     IngestConfig config = IngestConfig.parse(props);
     Properties streamsProps = new Properties();
     streamsProps.putAll(config.streamsProperties());
@@ -218,13 +233,14 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent, boolean chat) {
+  private static void simulateUsers(String bootstrap, StopSignal signal, AtomicLong sent, boolean chat, boolean thumbs) {
     FeedbackSimulator users = new FeedbackSimulator(42, chat);
     AvroSerializer<SpecificRecord> avro = new AvroSerializer<>();
     avro.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, SCOPE), false);
     try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
       while (signal.running()) {
-        for (FeedbackSimulator.Event e : users.next(System.currentTimeMillis())) {
+        long now = System.currentTimeMillis();
+        for (FeedbackSimulator.Event e : thumbs ? List.of(users.nextThumb(now)) : users.next(now)) {
           byte[] value = e.malformed() != null ? e.malformed() : avro.serialize(e.topic(), e.record());
           producer.send(new ProducerRecord<>(e.topic(), e.key().getBytes(StandardCharsets.UTF_8), value));
           sent.incrementAndGet();

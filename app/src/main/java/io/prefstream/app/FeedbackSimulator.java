@@ -119,6 +119,21 @@ final class FeedbackSimulator {
         .setPrompt(prompt).setResponses(ranked).setSource("demo").setEventTime(now).build(), null));
   }
 
+  /**
+   * The next event of a thumbs-only population: one response to a prompt of its own, thumbs up with
+   * probability σ(4 · reward), the Bradley-Terry noise of the pairs against a neutral response.
+   * No two ratings share a prompt, so none could ever pair up: only KTO can learn from them.
+   */
+  Event nextThumb(long now) {
+    long id = counter++;
+    String promptId = "thumbs-" + id;
+    String text = response();
+    boolean up = random.nextDouble() < sigmoid(BT_SCALE * reward(text));
+    return new Event("feedback.ratings", promptId, ResponseRating.newBuilder().setEventId("thumb-" + id).setPromptId(promptId)
+        .setPrompt(rated(prompt(id % PROMPTS))).setResponseId("resp-" + id).setResponse(text).setScore(up ? 1 : 0).setScale(ScoreScale.THUMBS)
+        .setRaterId("user-" + random.nextInt(100)).setEventTime(now).build(), null);
+  }
+
   /** The text of review prompt {@code i}. */
   static String prompt(long i) {
     return "review " + i + ":";

@@ -7,6 +7,7 @@ import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.serde.JsonRecords;
 import io.prefstream.schemas.serde.SerdeConfig;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.service.ChatRecords;
 import io.prefstream.trainer.tokenize.ChatTemplateException;
@@ -37,6 +38,10 @@ import org.apache.avro.specific.SpecificRecord;
  *       as the trainer reads it ({@link ChatRecords}) and rendered with the model folder's chat
  *       template exactly as the trainer renders it ({@link ChatTokens}).
  * </ul>
+ *
+ * or, read by {@link #readLabelled}, of labelled responses (KTO): {@code {"id", "prompt_ids",
+ * "response_ids", "label"}} or {@code {"id", "prompt", "response", "label"}}, {@code label} true
+ * for desirable.
  */
 final class PairsFile {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,15 +77,33 @@ final class PairsFile {
   }
 
   private static List<PreferenceExample> read(Path file, Supplier<TextTokenizer> tokenizer, Function<TextTokenizer, ChatTokens> chatTemplate) {
+    ChatTokens[] chats = {null}; // made at the first conversation
+    return lines(file, tokenizer, (node, line, opened, lineNumber) -> {
+      if (!conversational(node)) return example(node, opened, lineNumber);
+      if (chats[0] == null) chats[0] = chatTemplate.apply(opened);
+      return conversation(node, line, chats[0], lineNumber);
+    });
+  }
+
+  /** A file of labelled responses, token ids or text. */
+  static List<LabelledExample> readLabelled(Path file, Supplier<TextTokenizer> tokenizer) {
+    return lines(file, tokenizer, (node, line, opened, lineNumber) -> labelled(node, opened, lineNumber));
+  }
+
+  /** What one line becomes. */
+  private interface LineParser<T> {
+    T parse(JsonNode node, String line, TextTokenizer tokenizer, int lineNumber) throws IOException;
+  }
+
+  private static <T> List<T> lines(Path file, Supplier<TextTokenizer> tokenizer, LineParser<T> parser) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
-    List<PreferenceExample> examples = new ArrayList<>();
+    List<T> examples = new ArrayList<>();
     TextTokenizer opened = null;
-    ChatTokens chats = null;
     try {
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
@@ -89,12 +112,7 @@ final class PairsFile {
           JsonNode node = JSON.readTree(line);
           if (node == null || !node.isObject()) throw new IllegalArgumentException("not a JSON object");
           if (node.has("prompt") && opened == null) opened = tokenizer.get();
-          if (conversational(node)) {
-            if (chats == null) chats = chatTemplate.apply(opened);
-            examples.add(conversation(node, line, chats, i + 1));
-          } else {
-            examples.add(example(node, opened, i + 1));
-          }
+          examples.add(parser.parse(node, line, opened, i + 1));
         } catch (IOException | IllegalArgumentException | ChatTemplateException | NoChatTemplateException e) {
           throw new BadLineException(file, i + 1, e.getMessage());
         }
@@ -103,6 +121,19 @@ final class PairsFile {
       if (opened != null) opened.close();
     }
     return examples;
+  }
+
+  private static LabelledExample labelled(JsonNode node, TextTokenizer tokenizer, int lineNumber) {
+    String id = node.has("id") ? node.get("id").asText() : "line-" + lineNumber;
+    JsonNode label = node.get("label");
+    if (label == null || !label.isBoolean()) throw new IllegalArgumentException("'label' must be true (desirable) or false (undesirable)");
+    if (node.has("prompt_ids")) {
+      return new LabelledExample(id, ids(node.get("prompt_ids"), "prompt_ids"), ids(node.get("response_ids"), "response_ids"), label.asBoolean(), 1.0);
+    }
+    if (node.has("prompt")) {
+      return new LabelledExample(id, tokenizer.encode(text(node, "prompt")), response(tokenizer, text(node, "response")), label.asBoolean(), 1.0);
+    }
+    throw new IllegalArgumentException("expected prompt_ids + response_ids + label, or prompt + response + label");
   }
 
   private static boolean conversational(JsonNode node) {

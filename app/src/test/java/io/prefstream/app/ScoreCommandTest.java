@@ -22,24 +22,34 @@ class ScoreCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double RELATIVE = 1e-4;
 
+  // every loss is checked against these columns in the trainer's LossReferenceVectorsTest; here the command line's options
   @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({
-    "gpt2, sigmoid, 0, loss_sigmoid_beta0.1",
-    "gpt2, ipo, 0, loss_ipo_beta0.1",
-    "gpt2, hinge, 0, loss_hinge_beta0.1",
-    "gpt2, cdpo, 0.2, loss_cdpo_ls0.2_beta0.1",
-    "llama, sigmoid, 0, loss_sigmoid_beta0.1",
-    "llama, ipo, 0, loss_ipo_beta0.1",
-    "llama, hinge, 0, loss_hinge_beta0.1",
-    "llama, cdpo, 0.2, loss_cdpo_ls0.2_beta0.1",
-    "llama3, sigmoid, 0, loss_sigmoid_beta0.1",
-    "qwen3, ipo, 0, loss_ipo_beta0.1",
-    "gemma3, cdpo, 0.2, loss_cdpo_ls0.2_beta0.1",
+  @CsvSource(delimiter = '|', value = {
+    "gpt2 | sigmoid | loss_sigmoid_beta0.1",
+    "gpt2 | ipo | loss_ipo_beta0.1",
+    "gpt2 | hinge | loss_hinge_beta0.1",
+    "gpt2 | cdpo --label-smoothing 0.2 | loss_cdpo_ls0.2_beta0.1",
+    "gpt2 | sigmoid,bco_pair,sft --loss-weights 0.8,0.2,1 | loss_mpo_0.8sigmoid_0.2bco_pair_1sft",
+    "gpt2 | aot | loss_aot",
+    "gpt2 | sigmoid --f-divergence alpha_divergence --f-alpha-coef 0.5 | loss_sigmoid_alpha_divergence0.5",
+    "llama | sigmoid | loss_sigmoid_beta0.1",
+    "llama | ipo | loss_ipo_beta0.1",
+    "llama | hinge | loss_hinge_beta0.1",
+    "llama | cdpo --label-smoothing 0.2 | loss_cdpo_ls0.2_beta0.1",
+    "llama | simpo --simpo-gamma 0.5 | loss_simpo_gamma0.5",
+    "llama | sigmoid --use-weighting | loss_sigmoid_wpo",
+    "llama | sigmoid --logp mean --rpo-alpha 1 | loss_sigmoid_mean_rpo1",
+    "llama | sigmoid --ld-alpha 0.5 | loss_sigmoid_ld_alpha0.5",
+    "llama3 | sigmoid | loss_sigmoid_beta0.1",
+    "qwen3 | ipo | loss_ipo_beta0.1",
+    "gemma3 | cdpo --label-smoothing 0.2 | loss_cdpo_ls0.2_beta0.1",
   })
-  void score_reproducesTheReferenceVectors(String arch, String loss, String smoothing, String expectedLoss) throws IOException {
+  void score_reproducesTheReferenceVectors(String arch, String lossOptions, String expectedLoss) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
-    Cli cli = Cli.run("score", "--policy", dir.resolve("policy").toString(), "--reference", dir.resolve("reference").toString(),
-        "--pairs", dir.resolve("pairs.jsonl").toString(), "--beta", "0.1", "--loss", loss, "--label-smoothing", smoothing);
+    List<String> args = new java.util.ArrayList<>(List.of("score", "--policy", dir.resolve("policy").toString(), "--reference", dir.resolve("reference").toString(),
+        "--pairs", dir.resolve("pairs.jsonl").toString(), "--beta", "0.1", "--loss"));
+    args.addAll(List.of(lossOptions.split(" ")));
+    Cli cli = Cli.run(args.toArray(String[]::new));
     assertThat(cli.exitCode()).as(cli.err()).isZero();
 
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
@@ -49,13 +59,49 @@ class ScoreCommandTest {
       JsonNode got = JSON.readTree(lines.get(i));
       JsonNode want = expected.get(i);
       assertThat(got.get("id").asText()).isEqualTo(want.get("id").asText());
+      assertClose(got.get("loss").asDouble(), want.get(expectedLoss).asDouble(), want.get("id") + " " + expectedLoss);
+      if (!lossOptions.equals("sigmoid")) continue; // the log-probs once per architecture, as summed
       for (String field : List.of("policy_chosen_logp", "policy_rejected_logp", "reference_chosen_logp", "reference_rejected_logp")) {
         assertClose(got.get(field).asDouble(), want.get(field).asDouble(), want.get("id") + " " + field);
       }
-      assertClose(got.get("loss").asDouble(), want.get(expectedLoss).asDouble(), want.get("id") + " " + expectedLoss);
       double chosenReward = 0.1 * (want.get("policy_chosen_logp").asDouble() - want.get("reference_chosen_logp").asDouble());
       assertThat(got.get("chosen_reward").asDouble()).isCloseTo(chosenReward, within(1e-4 * Math.max(1, Math.abs(chosenReward))));
     }
+  }
+
+  @Test
+  void kto_scoresLabelledResponses_asTheReferenceVectors(@TempDir Path tmp) throws IOException {
+    Path dir = ReferenceVectors.dir("llama");
+    Path file = tmp.resolve("labelled.jsonl");
+    StringBuilder lines = new StringBuilder();
+    for (String line : Files.readAllLines(dir.resolve("pairs.jsonl"))) { // chosen desirable, rejected undesirable: c0, r0, c1, ...
+      if (line.isBlank()) continue;
+      JsonNode p = JSON.readTree(line);
+      lines.append(labelled(p, "chosen_ids", true)).append('\n').append(labelled(p, "rejected_ids", false)).append('\n');
+    }
+    Files.writeString(file, lines.toString());
+    // the reference vectors' swapped columns: the reference folder as the policy, where z_ref > 0
+    Cli cli = Cli.run("score", "--policy", dir.resolve("reference").toString(), "--reference", dir.resolve("policy").toString(),
+        "--pairs", file.toString(), "--loss", "kto");
+    assertThat(cli.exitCode()).as(cli.err()).isZero();
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    List<String> out = cli.out().lines().toList();
+    assertThat(out).hasSize(2 * expected.size());
+    for (int i = 0; i < expected.size(); i++) {
+      JsonNode chosen = JSON.readTree(out.get(2 * i));
+      JsonNode rejected = JSON.readTree(out.get(2 * i + 1));
+      assertClose(chosen.get("loss").asDouble(), expected.get(i).get("loss_kto_chosen_swapped").asDouble(), "chosen " + i);
+      assertClose(rejected.get("loss").asDouble(), expected.get(i).get("loss_kto_rejected_swapped").asDouble(), "rejected " + i);
+      assertClose(chosen.get("kl").asDouble(), expected.get(i).get("kto_kl_swapped").asDouble(), "kl");
+      assertThat(chosen.get("label").asBoolean()).isTrue();
+    }
+  }
+
+  private static String labelled(JsonNode pair, String response, boolean desirable) throws IOException {
+    var o = JSON.createObjectNode().put("id", pair.get("id").asText() + (desirable ? "+" : "-"));
+    o.set("prompt_ids", pair.get("prompt_ids"));
+    o.set("response_ids", pair.get(response));
+    return JSON.writeValueAsString(o.put("label", desirable));
   }
 
   @Test

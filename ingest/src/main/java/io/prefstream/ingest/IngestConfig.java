@@ -7,6 +7,7 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -21,6 +22,7 @@ public record IngestConfig(
     IngestTopics topics,
     ValidationLimits limits,
     RatingPairing pairing,
+    UnpairedRatings unpaired,
     Duration dedupHorizon,
     int metricsPort,
     String metricsHost,
@@ -41,6 +43,9 @@ public record IngestConfig(
   public static final String RATINGS_GRACE_MS = "ratings.grace.ms";
   public static final String RATINGS_MAX_PAIRS = "ratings.max.pairs.per.prompt";
   public static final String RATINGS_MAX_PER_PROMPT = "ratings.max.per.prompt";
+  public static final String RATINGS_UNPAIRED = "ratings.unpaired";
+  public static final String RATINGS_UNPAIRED_DESIRABLE_MIN_STARS = "ratings.unpaired.desirable.min.stars";
+  public static final String RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS = "ratings.unpaired.undesirable.max.stars";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
   public static final String METRICS_HOST = "metrics.host";
@@ -69,12 +74,24 @@ public record IngestConfig(
       .define(RATINGS_GRACE_MS, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM, "Ratings may arrive this late after their window ends; later ones go to the DLQ as late_rating.")
       .define(RATINGS_MAX_PAIRS, Type.INT, 10, Range.atLeast(1), Importance.MEDIUM, "Most pairs one prompt's window yields.")
       .define(RATINGS_MAX_PER_PROMPT, Type.INT, 100, Range.atLeast(2), Importance.MEDIUM, "Most ratings one prompt's window holds; more go to the DLQ as too_many_ratings.")
+      .define(RATINGS_UNPAIRED, Type.BOOLEAN, false, Importance.MEDIUM,
+          "true: each THUMBS rating, and each STARS_5 rating past the thresholds below, becomes a LabelledResponse (desirable or not) on the pairs topic for KTO, instead of pairing up.")
+      .define(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS, Type.DOUBLE, 4.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or above this are desirable.")
+      .define(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS, Type.DOUBLE, 2.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or below this are undesirable; those between pair up.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
       .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
       .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.");
 
   public IngestConfig {
     passThrough = Map.copyOf(passThrough);
+  }
+
+  private static UnpairedRatings unpaired(AbstractConfig c) {
+    try {
+      return new UnpairedRatings(c.getBoolean(RATINGS_UNPAIRED), c.getDouble(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS), c.getDouble(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("ratings.unpaired settings: " + e.getMessage());
+    }
   }
 
   public static IngestConfig parse(Map<String, ?> props) {
@@ -88,6 +105,7 @@ public record IngestConfig(
             Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS)), c.getDouble(MAX_WEIGHT)),
         new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS),
             c.getInt(RATINGS_MAX_PER_PROMPT)),
+        unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         c.getInt(METRICS_PORT),
         c.getString(METRICS_HOST),

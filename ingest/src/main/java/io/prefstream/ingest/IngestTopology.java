@@ -1,5 +1,6 @@
 package io.prefstream.ingest;
 
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
@@ -96,7 +97,7 @@ public final class IngestTopology {
 
     admitted(builder, topics.feedbackRatings(), ratings, config, metrics)
         .split(Named.as("ratings-"))
-        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(valid, config, metrics, toPairs, serdeProps), "valid"))
+        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(labelUnpaired(valid, config, toPairs), config, metrics, toPairs, serdeProps), "valid"))
         .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "ratings"), "invalid"));
   }
 
@@ -104,6 +105,16 @@ public final class IngestTopology {
       StreamsBuilder builder, String topic, Admission.Kind<T> kind, IngestConfig config, IngestMetrics metrics) {
     return builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("read-" + kind.name()))
         .process(() -> new Admission<>(kind, config.limits().maxRecordBytes(), config.dedupHorizon(), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
+  }
+
+  /** Writes the ratings that {@link UnpairedRatings} labels to the pairs topic; returns the others, to pair up. */
+  private static KStream<String, Admitted> labelUnpaired(KStream<String, Admitted> valid, IngestConfig config, Produced<String, SpecificRecord> toPairs) {
+    if (!config.unpaired().enabled()) return valid;
+    UnpairedRatings unpaired = config.unpaired();
+    valid
+        .flatMapValues(v -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).<SpecificRecord>map(l -> l).stream().toList(), Named.as("label-unpaired-ratings"))
+        .to(config.topics().preferencePairs(), toPairs.withName("write-labelled-ratings"));
+    return valid.filter((k, v) -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).isEmpty(), Named.as("ratings-to-pair"));
   }
 
   private static void pairRatings(KStream<String, Admitted> valid, IngestConfig config, IngestMetrics metrics,
@@ -188,7 +199,7 @@ public final class IngestTopology {
     props.put(SerdeConfig.VALUE_SUBJECT_NAME_STRATEGY, "TopicRecordNameStrategy");
     AvroSerializer<SpecificRecord> serializer = new AvroSerializer<>();
     serializer.configure(props, false);
-    RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
     deserializer.configure(props, false);
     return Serdes.serdeFrom(serializer, deserializer);
   }

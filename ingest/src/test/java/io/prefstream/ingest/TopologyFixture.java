@@ -54,7 +54,7 @@ final class TopologyFixture implements AutoCloseable {
     pairsIn = driver.createInputTopic("feedback.pairs", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
     ratingsIn = driver.createInputTopic("feedback.ratings", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
     rankingsIn = driver.createInputTopic("feedback.rankings", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
-    var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, io.prefstream.schemas.LabelledResponse.class);
     preferences.configure(serdeProps, false);
     out = driver.createOutputTopic("preference.pairs", new StringDeserializer(), preferences);
     dlq = driver.createOutputTopic("preference.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());

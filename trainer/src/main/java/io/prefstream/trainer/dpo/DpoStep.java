@@ -14,8 +14,11 @@ import java.util.List;
 
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
- * gradient graph, policy log-probs with one, the loss, backward, then a {@link ClippedUpdate} of
- * the policy. The reference is never written to.
+ * gradient graph (none at all for reference-free losses), policy log-probs with one, the loss,
+ * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to.
+ *
+ * <p>Losses that sort the batch (aot, aot_unpaired) sort within each micro-batch, as TRL sorts
+ * within each device's batch.
  *
  * <p>Gradient accumulation equals one big batch: micro-batch i contributes Σ_{b∈i} w_b·L_b / W,
  * with W the weight of the whole batch, so the accumulated gradient is that of the weighted mean.
@@ -26,6 +29,7 @@ public final class DpoStep implements AutoCloseable {
   private final CausalLm policy;
   private final CausalLm reference;
   private final PreferenceLoss loss;
+  private final KtoLoss kto;
   private final ClippedUpdate update;
 
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay) {
@@ -33,6 +37,7 @@ public final class DpoStep implements AutoCloseable {
     this.policy = policy;
     this.reference = reference;
     this.loss = new PreferenceLoss(config, policy.manager());
+    this.kto = new KtoLoss(config, policy.manager());
     this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
   }
 
@@ -40,42 +45,108 @@ public final class DpoStep implements AutoCloseable {
     return update.optimizer();
   }
 
-  /** Makes one update from the micro-batches, which together form the step's batch. */
+  /** Makes one update from the micro-batches of pairs and rankings, which together form the step's batch. */
   public StepMetrics step(List<List<PreferenceExample>> microBatches) {
-    double totalWeight = microBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum();
+    return step(microBatches, List.of());
+  }
+
+  /**
+   * Makes one update from preference examples and labelled responses together: the step's loss is
+   * the weighted mean over all its examples of each one's loss, the preference loss for pairs and
+   * rankings, KTO's for labelled responses.
+   */
+  public StepMetrics step(List<List<PreferenceExample>> preferenceMicroBatches, List<List<LabelledExample>> labelledMicroBatches) {
+    double totalWeight = preferenceMicroBatches.stream().flatMap(List::stream).mapToDouble(PreferenceExample::weight).sum()
+        + labelledMicroBatches.stream().flatMap(List::stream).mapToDouble(LabelledExample::weight).sum();
+    if (!(totalWeight > 0)) throw new IllegalArgumentException("a step needs at least one example");
+    double meanChosenTokens = preferenceMicroBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElse(1);
     Sums sums = new Sums();
     // The scope closes everything the step creates, also what the model's blocks attach to the
     // weights' manager (results belong to their first input's manager).
     try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
       NDArray total = stepManager.create((float) totalWeight);
-      for (List<PreferenceExample> micro : microBatches) {
-        accumulate(micro, total, sums, stepManager);
+      for (List<PreferenceExample> micro : preferenceMicroBatches) {
+        accumulate(micro, total, meanChosenTokens, sums, stepManager);
+      }
+      if (!labelledMicroBatches.isEmpty()) {
+        double z = referencePoint(labelledMicroBatches, stepManager);
+        sums.kl = z;
+        for (List<LabelledExample> micro : labelledMicroBatches) accumulateLabelled(micro, total, z, sums, stepManager);
       }
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
     }
   }
 
-  private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, Sums sums, NDManager stepManager) {
+  private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
     // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, m);
-      LogProbAggregation aggregation = loss.config().aggregation();
-      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, aggregation); // no graph: nothing in it needs a gradient
-      NDArray chosenTokens = batch.responseLengths().get(new NDIndex(":, 0")); // (B)
+      DpoConfig config = loss.config();
+      // summed log-probs: the loss aggregates them itself, with the token counts
+      SequenceLogProbs.Options options = new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), config.useWeighting());
+      // no graph: nothing in it needs a gradient; reference-free losses (SimPO, ORPO, SFT) skip the pass
+      NDArray referenceLogProbs = config.needsReference()
+          ? SequenceLogProbs.of(reference, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), false)).logProbs() : null;
+      NDArray tokens = batch.responseLengths(); // (B, K)
       double[] contribution = {0};
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, aggregation, collector, (logProbs, first) -> {
+        SequenceLogProbs.Scored policyLogProbs = SequenceLogProbs.backward(policy, batch, options, collector, (logProbs, wpoWeights, first) -> {
           NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
-          NDArray perExample = loss.perExample(logProbs, referenceLogProbs.get(examples)); // (b)
-          if (loss.config().rpoAlpha() > 0) {
-            perExample = perExample.add(loss.chosenNll(logProbs.get(new NDIndex(":, 0")), chosenTokens.get(examples)));
-          }
-          NDArray part = perExample.mul(batch.weights().get(examples)).sum().div(totalWeight);
-          contribution[0] += part.getFloat();
-          return part;
+          ResponseLogProbs part = new ResponseLogProbs(logProbs, referenceLogProbs == null ? null : referenceLogProbs.get(examples), tokens.get(examples), wpoWeights);
+          NDArray weighted = loss.perExample(part, meanChosenTokens).mul(batch.weights().get(examples)).sum().div(totalWeight); // (b) -> scalar
+          contribution[0] += weighted.getFloat();
+          return weighted;
         }); // (B, K)
-        sums.add(contribution[0], loss.rewards(policyLogProbs, referenceLogProbs), policyLogProbs, batch.tokens());
+        ResponseLogProbs all = new ResponseLogProbs(policyLogProbs.logProbs(), referenceLogProbs, tokens, null);
+        sums.add(contribution[0], loss.rewards(all), loss.aggregated(all.policy(), all.tokens()), batch.tokens());
+      }
+    }
+  }
+
+  /**
+   * KTO's z_ref over all the step's labelled responses: each prompt with the response of the one
+   * before it (the first with the last's), as TRL pairs them; forward passes without a graph, in
+   * the micro-batches' sizes.
+   */
+  private double referencePoint(List<List<LabelledExample>> microBatches, NDManager stepManager) {
+    List<Completion> mismatched = KtoLoss.mismatched(microBatches.stream().flatMap(List::stream).toList());
+    float[] policyLogProbs = new float[mismatched.size()];
+    float[] referenceLogProbs = new float[mismatched.size()];
+    int start = 0;
+    for (List<LabelledExample> micro : microBatches) {
+      try (NDManager m = stepManager.newSubManager()) {
+        PreferenceBatch batch = PreferenceBatch.ofCompletions(mismatched.subList(start, start + micro.size()), m);
+        System.arraycopy(SequenceLogProbs.of(policy, batch, LogProbAggregation.SUM).toFloatArray(), 0, policyLogProbs, start, micro.size());
+        System.arraycopy(SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).toFloatArray(), 0, referenceLogProbs, start, micro.size());
+      }
+      start += micro.size();
+    }
+    return KtoLoss.referencePoint(policyLogProbs, referenceLogProbs);
+  }
+
+  private void accumulateLabelled(List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
+    try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
+      PreferenceBatch batch = PreferenceBatch.ofCompletions(micro.stream().map(LabelledExample::completion).toList(), m);
+      float[] weights = new float[micro.size()];
+      float[] desirable = new float[micro.size()];
+      for (int i = 0; i < micro.size(); i++) {
+        weights[i] = (float) micro.get(i).weight();
+        desirable[i] = micro.get(i).desirable() ? 1 : 0;
+      }
+      NDArray weightArray = m.create(weights);
+      NDArray desirableArray = m.create(desirable);
+      NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).reshape(micro.size()); // (B), no graph
+      double[] contribution = {0};
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, LogProbAggregation.SUM, collector, (logProbs, first) -> {
+          NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
+          NDArray perExample = kto.perExample(logProbs.reshape(-1), referenceLogProbs.get(examples), desirableArray.get(examples), z); // (b)
+          NDArray weighted = perExample.mul(weightArray.get(examples)).sum().div(totalWeight);
+          contribution[0] += weighted.getFloat();
+          return weighted;
+        });
+        sums.addLabelled(contribution[0], policyLogProbs.toFloatArray(), referenceLogProbs.toFloatArray(), desirable, kto, batch.tokens());
       }
     }
   }
@@ -88,8 +159,13 @@ public final class DpoStep implements AutoCloseable {
     double correct;
     double logpsChosen;
     double logpsRejected;
-    long examples;
+    long chosen;
+    long rejected;
+    long pairs;
+    long rankings;
+    long labelled;
     long tokens;
+    double kl = Double.NaN;
 
     void add(double lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
       int k = (int) rewards.getShape().get(1);
@@ -106,13 +182,40 @@ public final class DpoStep implements AutoCloseable {
         logpsRejected += lp[i * k + k - 1];
       }
       loss += lossContribution;
-      examples += b;
+      chosen += b;
+      rejected += b;
+      if (k == 2) pairs += b;
+      else rankings += b;
+      tokens += batchTokens;
+    }
+
+    /** Desirable responses count as chosen, undesirable ones as rejected, as TRL's KTO metrics. */
+    void addLabelled(double lossContribution, float[] policy, float[] reference, float[] desirable, KtoLoss kto, long batchTokens) {
+      for (int i = 0; i < policy.length; i++) {
+        double reward = kto.reward(policy[i], reference[i]);
+        if (desirable[i] == 1) {
+          rewardsChosen += reward;
+          logpsChosen += policy[i];
+          chosen++;
+        } else {
+          rewardsRejected += reward;
+          logpsRejected += policy[i];
+          rejected++;
+        }
+      }
+      loss += lossContribution;
+      labelled += policy.length;
       tokens += batchTokens;
     }
 
     StepMetrics metrics(double gradNorm, double lr, boolean skipped) {
-      return new StepMetrics(loss, rewardsChosen / examples, rewardsRejected / examples, correct / examples,
-          logpsChosen / examples, logpsRejected / examples, gradNorm, lr, examples, tokens, skipped);
+      long preferences = pairs + rankings;
+      return new StepMetrics(loss, mean(rewardsChosen, chosen), mean(rewardsRejected, rejected), mean(correct, preferences),
+          mean(logpsChosen, chosen), mean(logpsRejected, rejected), gradNorm, lr, preferences + labelled, tokens, skipped, kl, pairs, rankings, labelled);
+    }
+
+    private static double mean(double sum, long count) {
+      return count == 0 ? Double.NaN : sum / count;
     }
   }
 
@@ -120,5 +223,6 @@ public final class DpoStep implements AutoCloseable {
   public void close() {
     update.close();
     loss.close();
+    kto.close();
   }
 }

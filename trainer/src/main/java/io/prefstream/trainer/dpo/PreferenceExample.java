@@ -12,7 +12,7 @@ import java.util.List;
  *
  * @param weight finite and positive; scales this example's loss
  */
-public record PreferenceExample(String id, int[] prompt, List<int[]> responses, double weight) {
+public record PreferenceExample(String id, int[] prompt, List<int[]> responses, double weight) implements TrainingExample {
   public PreferenceExample {
     if (prompt.length == 0) throw new IllegalArgumentException("example " + id + ": the prompt has no tokens");
     if (responses.size() < 2) throw new IllegalArgumentException("example " + id + ": needs at least 2 responses, got " + responses.size());

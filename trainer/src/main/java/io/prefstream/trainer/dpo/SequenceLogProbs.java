@@ -26,6 +26,12 @@ import java.util.List;
  * ∂L/∂h and frees the chunk; a last backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The
  * loss is a sum over examples, each depending only on its own responses, so by the chain rule these
  * are the gradients of the whole loss at once.
+ *
+ * <p>Two variants of the preference family change what a pass computes ({@link Options}): LD-DPO
+ * (Liu et al. 2024, arXiv:2409.06411) counts the tokens past the shortest of an example's
+ * responses α times, so that length alone earns no reward; WPO (Zhou et al. 2024,
+ * arXiv:2406.11827, Eq. 2) weighs each response by exp(mean over its tokens of log π(y_t) − log
+ * Σ_v π(v)²), read from the same logits, without a gradient.
  */
 public final class SequenceLogProbs {
   /** Logits one chunk may hold: 2^24 floats (64 MiB), ~110 positions at Qwen's vocabulary. */
@@ -43,26 +49,70 @@ public final class SequenceLogProbs {
     NDArray of(NDArray logProbs, int first);
   }
 
+  /** As {@link ExampleLoss}, also given the examples' WPO weights. */
+  @FunctionalInterface
+  public interface WeightedExampleLoss {
+    /**
+     * @param logProbs (b, K) log-probabilities of examples [first, first + b), with their graph
+     * @param wpoWeights (b, K) WPO's weights without a graph; null unless asked for
+     * @return the scalar whose gradient is accumulated
+     */
+    NDArray of(NDArray logProbs, NDArray wpoWeights, int first);
+  }
+
+  /**
+   * What a pass computes.
+   *
+   * @param ldAlpha LD-DPO's α in [0, 1]; 1: every token counts once
+   * @param wpo whether to compute WPO's weights
+   */
+  public record Options(LogProbAggregation aggregation, double ldAlpha, boolean wpo) {
+    public static Options of(LogProbAggregation aggregation) {
+      return new Options(aggregation, 1, false);
+    }
+  }
+
+  /**
+   * @param logProbs (B, K) log-probabilities without a graph, on the batch's manager
+   * @param wpoWeights (B, K) WPO's weights; null unless asked for
+   */
+  public record Scored(NDArray logProbs, NDArray wpoWeights) {}
+
+  /** Rows' log-probabilities and WPO's aligned mean log-probabilities (null unless asked for). */
+  private record Rows(NDArray logProbs, NDArray wpoAligned) {}
+
   /**
    * @return (B, K) float32 log-probabilities of each example's responses, best first, without a
    *     graph, on the batch's manager
    */
   public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation) {
-    return of(model, batch, aggregation, CHUNK_LOGITS);
+    return of(model, batch, Options.of(aggregation), CHUNK_LOGITS).logProbs();
   }
 
   static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, long chunkLogits) {
+    return of(model, batch, Options.of(aggregation), chunkLogits).logProbs();
+  }
+
+  /** A pass without a graph that computes what {@code options} asks. */
+  public static Scored of(CausalLm model, PreferenceBatch batch, Options options) {
+    return of(model, batch, options, CHUNK_LOGITS);
+  }
+
+  private static Scored of(CausalLm model, PreferenceBatch batch, Options options, long chunkLogits) {
     ScoredPositions scored = batch.scored();
     float[] perRow = new float[scored.rows()];
+    float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
       NDArray hidden = flatHidden(model, batch, false);
       for (int[] rows : chunks(scored, 1, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
-          copy(rowLogProbs(model, hidden, scored, rows[0], rows[1], aggregation), perRow, rows[0]);
+          Rows r = rowLogProbs(model, hidden, scored, rows[0], rows[1], options, batch.responsesPerExample());
+          copy(r.logProbs(), perRow, rows[0]);
+          if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
       }
     }
-    return perExample(perRow, batch);
+    return scored(perRow, wpoPerRow, batch);
   }
 
   /**
@@ -73,34 +123,48 @@ public final class SequenceLogProbs {
    */
   public static NDArray backward(
       CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss) {
-    return backward(model, batch, aggregation, collector, loss, CHUNK_LOGITS);
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), CHUNK_LOGITS).logProbs();
   }
 
   static NDArray backward(
+      CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss, long chunkLogits) {
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), chunkLogits).logProbs();
+  }
+
+  /** A training pass that computes what {@code options} asks and hands the WPO weights to the loss. */
+  public static Scored backward(CausalLm model, PreferenceBatch batch, Options options, GradientCollector collector, WeightedExampleLoss loss) {
+    return backward(model, batch, options, collector, loss, CHUNK_LOGITS);
+  }
+
+  private static Scored backward(
       CausalLm model,
       PreferenceBatch batch,
-      LogProbAggregation aggregation,
+      Options options,
       GradientCollector collector,
-      ExampleLoss loss,
+      WeightedExampleLoss loss,
       long chunkLogits) {
     ScoredPositions scored = batch.scored();
     int k = batch.responsesPerExample();
     float[] perRow = new float[scored.rows()];
+    float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
       NDArray hidden = flatHidden(model, batch, true);                           // (B·T, D), with the trunk's graph
       NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
       cut.setRequiresGradient(true);
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
-          NDArray logProbs = rowLogProbs(model, cut, scored, rows[0], rows[1], aggregation); // (rows)
-          collector.backward(loss.of(logProbs.reshape((rows[1] - rows[0]) / k, k), rows[0] / k));
-          copy(logProbs, perRow, rows[0]);
+          Rows r = rowLogProbs(model, cut, scored, rows[0], rows[1], options, k);
+          int examples = (rows[1] - rows[0]) / k;
+          NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
+          collector.backward(loss.of(r.logProbs().reshape(examples, k), wpoWeights, rows[0] / k));
+          copy(r.logProbs(), perRow, rows[0]);
+          if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
       }
       NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (B·T, D)
       collector.backward(hidden.mul(trunkGradient).sum());
     }
-    return perExample(perRow, batch);
+    return scored(perRow, wpoPerRow, batch);
   }
 
   /** The final hidden states of every slot, one row each: (B·T, D). */
@@ -123,9 +187,8 @@ public final class SequenceLogProbs {
     return chunks;
   }
 
-  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head at their scored positions only. */
-  private static NDArray rowLogProbs(
-      CausalLm model, NDArray hidden, ScoredPositions scored, int r0, int r1, LogProbAggregation aggregation) {
+  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head at their scored positions only; rows of k per example. */
+  private static Rows rowLogProbs(CausalLm model, NDArray hidden, ScoredPositions scored, int r0, int r1, Options options, int k) {
     NDManager m = hidden.getManager();
     int from = scored.rowStarts()[r0];
     int to = scored.rowStarts()[r1];
@@ -133,16 +196,33 @@ public final class SequenceLogProbs {
     NDArray states = hidden.get(m.create(Arrays.copyOfRange(scored.positions(), from, to))); // (P, D)
     NDArray logits = model.head(states);                                         // (P, V)
     NDArray logSoftmax = logits.logSoftmax(1);                                   // (P, V)
-    // the graph keeps what backward needs; closing the handles frees the rest now, not at the pass's end
-    logits.close();
     NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
     NDArray tokens = logSoftmax.gather(targets, 1);                              // (P, 1)
+    NDArray wpoAligned = null;
+    if (options.wpo()) {
+      NDArray z = logits.stopGradient();
+      // log Σ_v π(v)² = lse(2z) − 2·lse(z)
+      NDArray logSumSquares = logSumExp(z.add(z)).sub(logSumExp(z).mul(2));      // (P, 1)
+      NDArray aligned = tokens.stopGradient().sub(logSumSquares);
+      wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
+    }
+    // the graph keeps what backward needs; closing the handles frees the rest now, not at the pass's end
+    logits.close();
     logSoftmax.close();
-    return rowSelection(scored, r0, r1, aggregation, m).matMul(tokens).reshape(r1 - r0); // (rows)
+    NDArray logProbs = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m).matMul(tokens).reshape(r1 - r0); // (rows)
+    return new Rows(logProbs, wpoAligned);
   }
 
-  /** (rows, P): row r's weight on its own positions, 1 to sum them, 1/|y| to average them. */
-  private static NDArray rowSelection(ScoredPositions scored, int r0, int r1, LogProbAggregation aggregation, NDManager m) {
+  private static NDArray logSumExp(NDArray x) {
+    NDArray max = x.max(new int[] {1}, true);
+    return x.sub(max).exp().sum(new int[] {1}, true).log().add(max);
+  }
+
+  /**
+   * (rows, P): row r's weight on its own positions, 1 to sum them, 1/|y| to average them; with
+   * LD-DPO's α < 1, α instead of 1 past the shortest response of the row's example.
+   */
+  private static NDArray rowSelection(ScoredPositions scored, int r0, int r1, LogProbAggregation aggregation, double ldAlpha, int k, NDManager m) {
     int from = scored.rowStarts()[r0];
     int p = scored.count(r0, r1);
     float[] select = new float[(r1 - r0) * p];
@@ -154,8 +234,19 @@ public final class SequenceLogProbs {
       };
       int offset = (r - r0) * p + scored.rowStarts()[r] - from;
       Arrays.fill(select, offset, offset + length, weight);
+      if (ldAlpha < 1) {
+        int shared = sharedLength(scored, r / k * k, k);
+        Arrays.fill(select, offset + Math.min(shared, length), offset + length, (float) (weight * ldAlpha));
+      }
     }
     return m.create(select, new Shape(r1 - r0, p));
+  }
+
+  /** The length of the shortest of the k responses from row {@code first}. */
+  private static int sharedLength(ScoredPositions scored, int first, int k) {
+    int shared = Integer.MAX_VALUE;
+    for (int r = first; r < first + k; r++) shared = Math.min(shared, scored.count(r, r + 1));
+    return shared;
   }
 
   private static void copy(NDArray rowLogProbs, float[] perRow, int firstRow) {
@@ -163,7 +254,9 @@ public final class SequenceLogProbs {
     System.arraycopy(values, 0, perRow, firstRow, values.length);
   }
 
-  private static NDArray perExample(float[] perRow, PreferenceBatch batch) {
-    return batch.weights().getManager().create(perRow, new Shape(batch.examples(), batch.responsesPerExample()));
+  private static Scored scored(float[] perRow, float[] wpoAlignedPerRow, PreferenceBatch batch) {
+    NDManager m = batch.weights().getManager();
+    Shape bk = new Shape(batch.examples(), batch.responsesPerExample());
+    return new Scored(m.create(perRow, bk), wpoAlignedPerRow == null ? null : m.create(wpoAlignedPerRow, bk).exp());
   }
 }

@@ -4,10 +4,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What one optimizer step measured, as plain numbers. Means are over the step's examples; for
- * rankings "chosen" is the best response and "rejected" the worst.
+ * What one optimizer step measured, as plain numbers, under TRL's names. Means are over the step's
+ * examples: for rankings "chosen" is the best response and "rejected" the worst; labelled
+ * responses count as chosen when desirable and rejected when not (as TRL's KTO); accuracy is over
+ * pairs and rankings. A mean over no example is NaN.
  *
+ * @param examples pairs + rankings + labelled
  * @param skipped true when a non-finite loss or gradient made the step skip its update
+ * @param kl KTO's z_ref, the KL estimate of the step's labelled responses; NaN without any
+ * @param pairs how many pairs went into the step
+ * @param rankings how many rankings of K > 2 responses
+ * @param labelled how many labelled responses (KTO)
  */
 public record StepMetrics(
     double loss,
@@ -20,7 +27,11 @@ public record StepMetrics(
     double learningRate,
     long examples,
     long tokens,
-    boolean skipped) {
+    boolean skipped,
+    double kl,
+    long pairs,
+    long rankings,
+    long labelled) {
 
   public double rewardMargin() {
     return rewardsChosen - rewardsRejected;
@@ -38,6 +49,10 @@ public record StepMetrics(
     m.put("logps/rejected", logpsRejected);
     m.put("grad_norm", gradNorm);
     m.put("lr", learningRate);
+    if (labelled > 0) m.put("kl", kl);
+    m.put("examples/pairs", (double) pairs);
+    m.put("examples/rankings", (double) rankings);
+    m.put("examples/labelled", (double) labelled);
     return m;
   }
 }

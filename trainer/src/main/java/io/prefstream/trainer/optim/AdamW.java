@@ -15,7 +15,12 @@ import java.util.Map;
  *   θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
  * </pre>
  *
- * The moments live on their own manager and are made by {@link #track} before the first step,
+ * Weight decay applies to matrices only: biases and norm gains, the 1-D parameters of every
+ * architecture here, are not decayed, as Hugging Face's trainers group them ({@code
+ * get_decay_parameter_names}: no bias, no LayerNorm/RMSNorm weight). LoRA's A and B are matrices
+ * and are decayed, as there.
+ *
+ * <p>The moments live on their own manager and are made by {@link #track} before the first step,
  * outside any step's {@code NDScope} (which would close them). Updates happen in place, outside a
  * gradient collector (where DJL records no graph).
  */
@@ -53,7 +58,7 @@ public final class AdamW implements AutoCloseable {
     });
   }
 
-  /** Updates made so far. */
+  /** Updates made so far: skipped steps are not updates and do not count (bias correction reads it). */
   public long step() {
     return step;
   }
@@ -91,12 +96,17 @@ public final class AdamW implements AutoCloseable {
       try (NDArray squared = g.square()) {
         v.muli(b2).addi(squared.muli(oneMinusB2));
       }
-      theta.muli(decay);
+      if (decays(theta)) theta.muli(decay);
       try (NDArray denominator = v.sqrt(); NDArray stepped = m.mul(stepSize)) {
         // √v̂ + ε = √v / √(1−β2^t) + ε
         theta.subi(stepped.divi(denominator.divi(secondCorrection).addi(epsilon)));
       }
     }
+  }
+
+  /** True for the parameters weight decay applies to: matrices and embeddings, not biases or norm gains. */
+  public static boolean decays(NDArray parameter) {
+    return parameter.getShape().dimension() >= 2;
   }
 
   /** The optimizer state to save with a checkpoint: moments by {@code m.<name>}, {@code v.<name>}. */

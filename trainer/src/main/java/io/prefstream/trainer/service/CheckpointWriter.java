@@ -2,6 +2,7 @@ package io.prefstream.trainer.service;
 
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.OffsetRange;
+import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.optim.AdamW;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -29,13 +30,14 @@ final class CheckpointWriter {
   /**
    * @param version the new version; its parent is {@code version - 1}, none for the first
    * @param newestEventTime event time of the newest pair covered so far, -1 for none
+   * @param heldOut the held-out examples, kept with the checkpoint for the evaluation after a restart
    */
   Written write(long version, long step, TrainedModels models, AdamW optimizer, Map<String, Double> metrics,
-      List<OffsetRange> covered, long newestEventTime) {
+      List<OffsetRange> covered, long newestEventTime, List<PreferenceExample> heldOut) {
     Path serving = workDir.resolve("publish/" + version + "/model");
     Path state = workDir.resolve("publish/" + version + "/state");
     models.save(serving);
-    new TrainerState(step, version).save(optimizer, state);
+    new TrainerState(step, version, heldOut).save(optimizer, state);
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(version)
         .setParentVersion(version == 1 ? null : version - 1).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(step)
         .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered)

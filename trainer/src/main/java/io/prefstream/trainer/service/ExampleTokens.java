@@ -1,8 +1,11 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.tokenize.ChatTemplateException;
 import io.prefstream.trainer.tokenize.ChatTokens;
 import io.prefstream.trainer.tokenize.EncodedChat;
@@ -15,10 +18,11 @@ import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Turns pairs and rankings into token ids: ids where given, else the text tokenized (prompt and each
- * response separately, the tokenizer's EOS appended to responses). A sequence longer than {@code
- * maxLength} is truncated: the prompt loses tokens from its start (the end of a prompt matters
- * most), then the response from its end; at least one token of each is kept.
+ * Turns pairs, rankings and labelled responses into token ids: ids where given, else the text tokenized (prompt and each
+ * response separately, the tokenizer's EOS appended to responses). An example whose prompt plus
+ * longest response exceeds {@code maxLength} is truncated as TRL's DPOTrainer used to: first the
+ * prompt to {@code maxPromptLength}, keeping its end (what a response answers); then, if still too
+ * long, every response to what is left, keeping its start.
  *
  * <p>What the model cannot take ({@link ModelLimits}) is an {@link UnfitExampleException}; the
  * weight comes out clamped to the documented range.
@@ -31,13 +35,19 @@ final class ExampleTokens {
   private final TextTokenizer tokenizer;
   private final ChatTokens chats;
   private final int maxLength;
+  private final int maxPromptLength;
   private final ModelLimits limits;
   private long truncated;
 
-  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength, ModelLimits limits) {
+  /** @param maxPromptLength below {@code maxLength}, so that every response keeps a token */
+  ExampleTokens(TextTokenizer tokenizer, ChatTokens chats, int maxLength, int maxPromptLength, ModelLimits limits) {
+    if (maxPromptLength < 1 || maxPromptLength >= maxLength) {
+      throw new IllegalArgumentException("max prompt length must be in [1, " + maxLength + "), got " + maxPromptLength);
+    }
     this.tokenizer = tokenizer;
     this.chats = chats;
     this.maxLength = maxLength;
+    this.maxPromptLength = maxPromptLength;
     this.limits = limits;
   }
 
@@ -47,7 +57,14 @@ final class ExampleTokens {
   }
 
   /** @throws UnfitExampleException when the model cannot take the record */
-  PreferenceExample of(SpecificRecord record) {
+  TrainingExample of(SpecificRecord record) {
+    if (record instanceof LabelledResponse l) {
+      double weight = limits.weight(l.getEventId(), l.getWeight());
+      Fitted fitted = fit(tokens(l.getPromptIds(), l.getPrompt(), false), List.of(tokens(l.getResponseIds(), l.getResponse(), true)));
+      LabelledExample example = new LabelledExample(l.getEventId(), fitted.prompt(), fitted.responses().get(0), l.getDesirable(), weight);
+      limits.check(example);
+      return example;
+    }
     Optional<EncodedChat> chat = chat(record);
     if (chat.isPresent()) {
       String id = eventId(record);
@@ -92,14 +109,21 @@ final class ExampleTokens {
   }
 
   private PreferenceExample truncated(String id, int[] prompt, List<int[]> responses, double weight) {
+    Fitted fitted = fit(prompt, responses);
+    return new PreferenceExample(id, fitted.prompt(), fitted.responses(), weight);
+  }
+
+  private record Fitted(int[] prompt, List<int[]> responses) {}
+
+  private Fitted fit(int[] prompt, List<int[]> responses) {
     int longest = responses.stream().mapToInt(a -> a.length).max().orElse(0);
-    if (prompt.length + longest <= maxLength) return new PreferenceExample(id, prompt, responses, weight);
+    if (prompt.length + longest <= maxLength) return new Fitted(prompt, responses);
     truncated++;
-    int promptKeep = Math.max(1, Math.min(prompt.length, maxLength - longest));
+    int promptKeep = Math.min(prompt.length, maxPromptLength);
     int[] keptPrompt = Arrays.copyOfRange(prompt, prompt.length - promptKeep, prompt.length); // the prompt's end
     List<int[]> keptResponses = new ArrayList<>();
-    for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.max(1, Math.min(r.length, maxLength - promptKeep))));
-    return new PreferenceExample(id, keptPrompt, keptResponses, weight);
+    for (int[] r : responses) keptResponses.add(Arrays.copyOf(r, Math.min(r.length, maxLength - promptKeep))); // each response's start
+    return new Fitted(keptPrompt, keptResponses);
   }
 
   private int[] tokens(List<Integer> ids, String text, boolean isResponse) {

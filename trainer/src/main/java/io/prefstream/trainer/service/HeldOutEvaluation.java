@@ -10,6 +10,7 @@ import io.prefstream.trainer.dpo.PreferenceScorer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,6 +25,11 @@ final class HeldOutEvaluation {
   void add(PreferenceExample example) {
     examples.add(example);
     if (examples.size() > SIZE) examples.poll();
+  }
+
+  /** The held-out examples, oldest first. */
+  List<PreferenceExample> examples() {
+    return List.copyOf(examples);
   }
 
   /** The metrics on the held-out pairs; empty when there are none yet. */

@@ -1,11 +1,13 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 
 /**
  * Splits a batch into micro-batches whose computed size stays under a token budget, so memory is
@@ -25,19 +27,7 @@ final class MicroBatches {
     List<List<PreferenceExample>> out = new ArrayList<>();
     for (List<PreferenceExample> group : byResponses.values()) {
       group.sort(Comparator.comparingInt(MicroBatches::rowLength).reversed());
-      List<PreferenceExample> current = new ArrayList<>();
-      int longest = 0;
-      for (PreferenceExample e : group) {
-        int nextLongest = Math.max(longest, rowLength(e));
-        if (!current.isEmpty() && (long) (current.size() + 1) * nextLongest > tokenBudget) {
-          out.add(current);
-          current = new ArrayList<>();
-          nextLongest = rowLength(e);
-        }
-        current.add(e);
-        longest = nextLongest;
-      }
-      if (!current.isEmpty()) out.add(current);
+      out.addAll(packed(group, MicroBatches::rowLength, tokenBudget));
     }
     return out;
   }
@@ -45,5 +35,29 @@ final class MicroBatches {
   /** The prompt once, then every response. */
   private static int rowLength(PreferenceExample e) {
     return e.prompt().length + e.responses().stream().mapToInt(r -> r.length).sum();
+  }
+
+  /** Labelled responses, one sequence each. */
+  static List<List<LabelledExample>> ofLabelled(List<LabelledExample> batch, int tokenBudget) {
+    return packed(batch, LabelledExample::tokens, tokenBudget);
+  }
+
+  /** Consecutive examples of one row each, as many a micro-batch as the budget takes. */
+  private static <T> List<List<T>> packed(List<T> examples, ToIntFunction<T> rowLength, int tokenBudget) {
+    List<List<T>> out = new ArrayList<>();
+    List<T> current = new ArrayList<>();
+    int longest = 0;
+    for (T e : examples) {
+      int nextLongest = Math.max(longest, rowLength.applyAsInt(e));
+      if (!current.isEmpty() && (long) (current.size() + 1) * nextLongest > tokenBudget) {
+        out.add(current);
+        current = new ArrayList<>();
+        nextLongest = rowLength.applyAsInt(e);
+      }
+      current.add(e);
+      longest = nextLongest;
+    }
+    if (!current.isEmpty()) out.add(current);
+    return out;
   }
 }

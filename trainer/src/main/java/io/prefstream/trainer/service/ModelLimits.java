@@ -1,6 +1,8 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import java.util.List;
 import io.prefstream.trainer.model.LlamaConfig;
 import io.prefstream.trainer.model.ModelConfig;
 
@@ -53,10 +55,20 @@ final class ModelLimits {
 
   /** Checks the token ids and lengths of an example as it will be trained on (after truncation). */
   void check(PreferenceExample example) {
-    outOfVocab(example.id(), "prompt", example.prompt());
-    for (int k = 0; k < example.responses().size(); k++) outOfVocab(example.id(), "response " + k, example.responses().get(k));
-    if (example.longestSequence() > longestSequence) {
-      throw new UnfitExampleException(UnfitReason.TOO_LONG_FOR_MODEL, "example " + example.id() + " is " + example.longestSequence()
+    check(example.id(), example.prompt(), example.responses());
+  }
+
+  /** As {@link #check(PreferenceExample)}, for a labelled response. */
+  void check(LabelledExample example) {
+    check(example.id(), example.prompt(), List.of(example.response()));
+  }
+
+  private void check(String id, int[] prompt, List<int[]> responses) {
+    outOfVocab(id, "prompt", prompt);
+    for (int k = 0; k < responses.size(); k++) outOfVocab(id, "response " + k, responses.get(k));
+    int longest = prompt.length + responses.stream().mapToInt(r -> r.length).max().orElse(0);
+    if (longest > longestSequence) {
+      throw new UnfitExampleException(UnfitReason.TOO_LONG_FOR_MODEL, "example " + id + " is " + longest
           + " tokens after truncation to max.length; the model takes at most " + longestSequence);
     }
   }

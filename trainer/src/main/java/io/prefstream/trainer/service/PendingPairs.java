@@ -1,6 +1,7 @@
 package io.prefstream.trainer.service;
 
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,7 +23,7 @@ final class PendingPairs {
     long offset();
   }
 
-  private record Usable(TopicPartition partition, long offset, PreferenceExample example, boolean heldOut, long eventTime) implements Pending {}
+  private record Usable(TopicPartition partition, long offset, TrainingExample example, boolean heldOut, long eventTime) implements Pending {}
 
   private record Unfit(UnfitRecord record) implements Pending {
     @Override
@@ -44,6 +45,7 @@ final class PendingPairs {
   private final HeldOutSplit split;
   private final HeldOutEvaluation evaluation;
   private long trainable;
+  private long deadLetterBytes;
   private long newestEventTime = -1;
 
   PendingPairs(HeldOutSplit split, HeldOutEvaluation evaluation) {
@@ -60,8 +62,9 @@ final class PendingPairs {
     return offset >= nextInHand.getOrDefault(partition, 0L);
   }
 
-  void add(TopicPartition partition, long offset, PreferenceExample example, long eventTime) {
-    boolean heldOut = split.isHeldOut(example.id());
+  /** Pairs and rankings may be held out; labelled responses are all trained on (the evaluation ranks responses). */
+  void add(TopicPartition partition, long offset, TrainingExample example, long eventTime) {
+    boolean heldOut = example instanceof PreferenceExample && split.isHeldOut(example.id());
     read(new Usable(partition, offset, example, heldOut, eventTime));
     if (!heldOut) trainable++;
   }
@@ -85,19 +88,19 @@ final class PendingPairs {
   }
 
   /** The next batch of {@code pairs} examples; the held-out and unfit records on the way are used as well. */
-  List<PreferenceExample> takeBatch(int pairs) {
-    List<PreferenceExample> batch = new ArrayList<>();
+  List<TrainingExample> takeBatch(int pairs) {
+    List<TrainingExample> batch = new ArrayList<>();
     while (batch.size() < pairs) {
       Pending p = pending.poll();
       covered.consumed(p.partition(), p.offset());
       if (p instanceof Unfit u) {
-        deadLetters.add(u.record());
+        deadLettered(u.record());
         continue;
       }
       Usable e = (Usable) p;
       newestEventTime = Math.max(newestEventTime, e.eventTime());
       if (e.heldOut()) {
-        evaluation.add(e.example());
+        evaluation.add((PreferenceExample) e.example());
       } else {
         batch.add(e.example());
         trainable--;
@@ -112,8 +115,18 @@ final class PendingPairs {
     while (pending.peek() instanceof Unfit u) {
       pending.poll();
       covered.consumed(u.partition(), u.offset());
-      deadLetters.add(u.record());
+      deadLettered(u.record());
     }
+  }
+
+  private void deadLettered(UnfitRecord record) {
+    deadLetters.add(record);
+    deadLetterBytes += (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+  }
+
+  /** Bytes of the dead letters held for the next checkpoint: a flood of unfit records calls for one early. */
+  long deadLetterBytes() {
+    return deadLetterBytes;
   }
 
   /** What the next checkpoint covers: the input offsets used since the last one. */
@@ -130,6 +143,7 @@ final class PendingPairs {
   void checkpointed() {
     covered.clear();
     deadLetters.clear();
+    deadLetterBytes = 0;
   }
 
   /** Event time of the newest pair used, -1 before the first. */

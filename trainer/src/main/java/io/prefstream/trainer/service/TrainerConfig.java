@@ -1,12 +1,15 @@
 package io.prefstream.trainer.service;
 
 import io.prefstream.trainer.dpo.DpoConfig;
+import io.prefstream.trainer.dpo.FDivergence;
 import io.prefstream.trainer.dpo.LogProbAggregation;
+import io.prefstream.trainer.dpo.LossTerm;
 import io.prefstream.trainer.dpo.LossType;
 import io.prefstream.trainer.model.LoraConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -31,6 +34,7 @@ public record TrainerConfig(
     int batchPairs,
     int microBatchTokens,
     int maxLength,
+    int maxPromptLength,
     int maxResponses,
     DpoConfig dpo,
     double learningRate,
@@ -60,12 +64,23 @@ public record TrainerConfig(
   public static final String BATCH_PAIRS = "batch.pairs";
   public static final String MICRO_BATCH_TOKENS = "micro.batch.tokens";
   public static final String MAX_LENGTH = "max.length";
+  public static final String MAX_PROMPT_LENGTH = "max.prompt.length";
   public static final String MAX_RESPONSES = "max.responses";
   public static final String BETA = "dpo.beta";
   public static final String LOSS = "dpo.loss";
+  public static final String LOSS_WEIGHTS = "dpo.loss.weights";
   public static final String LABEL_SMOOTHING = "dpo.label.smoothing";
   public static final String RPO_ALPHA = "dpo.rpo.alpha";
   public static final String LOGP = "dpo.logp";
+  public static final String F_DIVERGENCE_TYPE = "dpo.f.divergence.type";
+  public static final String F_ALPHA_DIVERGENCE_COEF = "dpo.f.alpha.divergence.coef";
+  public static final String DISCOPOP_TAU = "dpo.discopop.tau";
+  public static final String SIMPO_GAMMA = "dpo.simpo.gamma";
+  public static final String ORPO_LAMBDA = "dpo.orpo.lambda";
+  public static final String USE_WEIGHTING = "dpo.use.weighting";
+  public static final String LD_ALPHA = "dpo.ld.alpha";
+  public static final String KTO_DESIRABLE_WEIGHT = "kto.desirable.weight";
+  public static final String KTO_UNDESIRABLE_WEIGHT = "kto.undesirable.weight";
   public static final String LR = "optimizer.lr";
   public static final String WARMUP_STEPS = "optimizer.warmup.steps";
   public static final String WEIGHT_DECAY = "optimizer.weight.decay";
@@ -97,13 +112,26 @@ public record TrainerConfig(
           "Where records the model cannot take go (original bytes, header error.reason), in the transaction that commits their offsets.")
       .define(BATCH_PAIRS, Type.INT, 8, Range.atLeast(1), Importance.HIGH, "Pairs (and rankings) per optimizer step.")
       .define(MICRO_BATCH_TOKENS, Type.INT, 16_384, Range.atLeast(1), Importance.MEDIUM, "Token budget of one forward pass; a batch is split into micro-batches under it (gradients accumulate exactly).")
-      .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM, "Longest prompt + response in tokens; longer ones are truncated (prompt from the left, response from the right). One still longer than the model's positions is dead-lettered as too_long_for_model.")
+      .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM,
+          "Longest prompt + response in tokens; longer ones are truncated (see max.prompt.length). One still longer than the model's positions is dead-lettered as too_long_for_model.")
       .define(MAX_RESPONSES, Type.INT, 16, Range.atLeast(2), Importance.MEDIUM, "Most responses of one ranking; one with more is dead-lettered as too_many_responses.")
-      .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference.")
-      .define(LOSS, Type.STRING, "sigmoid", Importance.HIGH, "sigmoid, cdpo, ipo, hinge or plackett-luce.")
-      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε for cdpo.")
-      .define(RPO_ALPHA, Type.DOUBLE, 0.0, Importance.LOW, "Weight of the NLL term on chosen responses.")
+      .define(MAX_PROMPT_LENGTH, Type.INT, 256, Range.atLeast(1), Importance.MEDIUM,
+          "Longest prompt in tokens: a longer prompt keeps its end; then responses that still do not fit in max.length keep their start. Capped at max.length - 1.")
+      .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference (IPO's τ).")
+      .define(LOSS, Type.LIST, "sigmoid", Importance.HIGH, "The loss, or a comma-separated combination (TRL's loss_type): " + LossType.names() + ".")
+      .define(LOSS_WEIGHTS, Type.LIST, "", Importance.MEDIUM, "One weight per loss in dpo.loss (TRL's loss_weights, e.g. 0.8,0.2,1 for MPO); empty: 1 each.")
+      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε: the share of flipped labels for cdpo, robust, aot, aot_unpaired and simpo; EXO's ε for exo_pair (1e-3 in the paper).")
+      .define(RPO_ALPHA, Type.DOUBLE, 0.0, Importance.LOW, "Weight of RPO's length-normalized NLL term on chosen responses.")
       .define(LOGP, Type.STRING, "sum", Importance.LOW, "sum or mean over response tokens.")
+      .define(F_DIVERGENCE_TYPE, Type.STRING, "reverse_kl", Importance.LOW, "reverse_kl (DPO), forward_kl, js_divergence or alpha_divergence (f-DPO).")
+      .define(F_ALPHA_DIVERGENCE_COEF, Type.DOUBLE, 0.5, Importance.LOW, "α of the alpha divergence.")
+      .define(DISCOPOP_TAU, Type.DOUBLE, 0.05, Importance.LOW, "τ of the discopop loss.")
+      .define(SIMPO_GAMMA, Type.DOUBLE, 0.5, Importance.LOW, "SimPO's target reward margin γ.")
+      .define(ORPO_LAMBDA, Type.DOUBLE, 0.1, Importance.LOW, "ORPO's λ: the weight of the odds-ratio term.")
+      .define(USE_WEIGHTING, Type.BOOLEAN, false, Importance.LOW, "WPO: weigh each pair by its responses' length-normalized probabilities under the policy.")
+      .define(LD_ALPHA, Type.DOUBLE, 1.0, Range.between(0, 1), Importance.LOW, "LD-DPO's α: tokens past the shorter response count α times (1: off).")
+      .define(KTO_DESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_D: the weight of desirable labelled responses (TRL's desirable_weight).")
+      .define(KTO_UNDESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_U: the weight of undesirable labelled responses (TRL's undesirable_weight).")
       .define(LR, Type.DOUBLE, 1e-5, Importance.HIGH, "AdamW learning rate after warm-up.")
       .define(WARMUP_STEPS, Type.INT, 10, Range.atLeast(0), Importance.MEDIUM, "Linear warm-up steps.")
       .define(WEIGHT_DECAY, Type.DOUBLE, 0.0, Range.atLeast(0), Importance.LOW, "AdamW's decoupled weight decay.")
@@ -127,6 +155,18 @@ public record TrainerConfig(
       .define(SEED, Type.LONG, 0L, Importance.LOW, "Seeds the adapters' random init.")
       .define(DEVICE, Type.STRING, "auto", ConfigDef.ValidString.in("auto", "cpu", "gpu"), Importance.MEDIUM,
           "auto: the first GPU PyTorch sees, else the CPU; gpu fails at start when there is none. Training runs in float32 on either.");
+
+  private static DpoConfig dpo(AbstractConfig c) {
+    try {
+      List<Double> weights = c.getList(LOSS_WEIGHTS).stream().map(Double::parseDouble).toList();
+      return new DpoConfig(c.getDouble(BETA), LossTerm.parse(c.getList(LOSS), weights), c.getDouble(LABEL_SMOOTHING), c.getDouble(RPO_ALPHA),
+          LogProbAggregation.parse(c.getString(LOGP)), FDivergence.parse(c.getString(F_DIVERGENCE_TYPE)), c.getDouble(F_ALPHA_DIVERGENCE_COEF),
+          c.getDouble(DISCOPOP_TAU), c.getDouble(SIMPO_GAMMA), c.getDouble(ORPO_LAMBDA), c.getBoolean(USE_WEIGHTING), c.getDouble(LD_ALPHA),
+          c.getDouble(KTO_DESIRABLE_WEIGHT), c.getDouble(KTO_UNDESIRABLE_WEIGHT));
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      throw new ConfigException("dpo settings: " + e.getMessage());
+    }
+  }
 
   public TrainerConfig {
     passThrough = Map.copyOf(passThrough);
@@ -152,9 +192,7 @@ public record TrainerConfig(
     }
     return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
         c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getString(DLQ_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
-        c.getInt(MAX_RESPONSES),
-        new DpoConfig(c.getDouble(BETA), LossType.parse(c.getString(LOSS)), c.getDouble(LABEL_SMOOTHING), c.getDouble(RPO_ALPHA),
-            LogProbAggregation.parse(c.getString(LOGP))),
+        Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), dpo(c),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getString(SIGNING_KEY).isEmpty() ? Optional.empty() : Optional.of(Path.of(c.getString(SIGNING_KEY))),
         c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),

@@ -10,13 +10,16 @@ import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.RolloutAgent;
 import io.prefstream.publisher.SigningKeys;
 import io.prefstream.schemas.OffsetRange;
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.TrainingMetrics;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
 import io.prefstream.trainer.tokenize.ChatTokens;
@@ -25,6 +28,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +62,8 @@ import org.slf4j.LoggerFactory;
 public final class TrainerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  /** Dead letters wait in memory for the checkpoint that commits their offsets; past this many bytes, that checkpoint comes early. */
+  private static final long HELD_DEAD_LETTER_BYTES = 64L << 20;
 
   private final TrainerConfig config;
   private final Path workDir;
@@ -113,7 +119,7 @@ public final class TrainerService implements AutoCloseable {
       }
       consumer.subscribe(List.of(config.pairsTopic()));
       try (TextTokenizer tokenizer = TextTokenizer.fromFolder(config.modelDir()); PollingWhileBusy busy = new PollingWhileBusy()) {
-        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength(), limits);
+        ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(config.modelDir(), tokenizer), config.maxLength(), config.maxPromptLength(), limits);
         Runnable poll = () -> poll(consumer, values, tokens);
         while (running.getAsBoolean()) {
           poll.run();
@@ -123,7 +129,10 @@ public final class TrainerService implements AutoCloseable {
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
             if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer, busy, poll);
           }
-          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer, busy, poll);
+          if (!pending.covered().isEmpty() && (clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()
+              || pending.deadLetterBytes() >= HELD_DEAD_LETTER_BYTES)) {
+            checkpoint(transactions, consumer, busy, poll);
+          }
         }
         if (!pending.covered().isEmpty()) checkpoint(transactions, consumer, busy, poll);
       }
@@ -183,13 +192,20 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private void trainOneBatch(PollingWhileBusy busy, Runnable poll) {
-    List<PreferenceExample> batch = pending.takeBatch(config.batchPairs());
+    List<TrainingExample> batch = pending.takeBatch(config.batchPairs());
+    // the mix is the topic's: each kind with its own loss, the step's loss their weighted mean over all examples
+    List<PreferenceExample> preferences = new ArrayList<>();
+    List<LabelledExample> labelled = new ArrayList<>();
+    for (TrainingExample e : batch) {
+      if (e instanceof PreferenceExample p) preferences.add(p);
+      else labelled.add((LabelledExample) e);
+    }
     long started = System.nanoTime();
     StepMetrics m;
     try {
-      m = busy.run(() -> step.step(MicroBatches.of(batch, config.microBatchTokens())), poll);
+      m = busy.run(() -> step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens())), poll);
     } catch (RuntimeException e) {
-      throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(PreferenceExample::id).toList()
+      throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(TrainingExample::id).toList()
           + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
           + version + ": " + e.getMessage(), e);
     }
@@ -221,6 +237,7 @@ public final class TrainerService implements AutoCloseable {
     List<OffsetRange> ranges = pending.covered().asRanges();
     Map<TopicPartition, OffsetAndMetadata> offsets = pending.covered().toCommit();
     List<UnfitRecord> deadLetters = pending.deadLetters();
+    List<PreferenceExample> heldOutSet = evaluation.examples();
     ConsumerGroupMetadata group = consumer.groupMetadata();
     long newestEventTime = pending.newestEventTime();
     long next = version + 1;
@@ -235,7 +252,7 @@ public final class TrainerService implements AutoCloseable {
       measured.putAll(evaluation.measure(models, config.dpo(), manager));
       measured.put("skipped_batches", (double) stepLog.skipped());
       if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime);
+      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet);
       return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
     }, poll);
     if (published.isEmpty()) return; // what it covers goes into the next one
@@ -261,8 +278,10 @@ public final class TrainerService implements AutoCloseable {
 
   private void resumeFrom(Checkpoint restored) {
     version = restored.version();
-    steps = TrainerState.restore(restored.companion(), step.optimizer(), manager).step();
-    log.info("resuming at step {}", steps);
+    TrainerState state = TrainerState.restore(restored.companion(), step.optimizer(), manager);
+    steps = state.step();
+    state.heldOut().forEach(evaluation::add);
+    log.info("resuming at step {} with {} held-out examples", steps, state.heldOut().size());
   }
 
   /** Reads bytes, so that a record the trainer cannot use goes to the DLQ as it came. */
@@ -276,7 +295,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private RecordDeserializer<SpecificRecord> pairDeserializer() {
-    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
     values.configure(clientProps(), false);
     return values;
   }
@@ -293,6 +312,7 @@ public final class TrainerService implements AutoCloseable {
   }
 
   private static long eventTime(SpecificRecord r) {
+    if (r instanceof LabelledResponse l) return l.getEventTime();
     return r instanceof PreferencePair p ? p.getEventTime() : ((RankedResponses) r).getEventTime();
   }
 

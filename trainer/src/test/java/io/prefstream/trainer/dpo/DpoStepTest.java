@@ -143,6 +143,64 @@ class DpoStepTest {
     }
   }
 
+  private static List<LabelledExample> thumbs(List<PreferenceExample> pairs) {
+    List<LabelledExample> out = new java.util.ArrayList<>();
+    for (PreferenceExample e : pairs) {
+      out.add(new LabelledExample(e.id() + "+", e.prompt(), e.responses().get(0), true, 1));
+      out.add(new LabelledExample(e.id() + "-", e.prompt(), e.responses().get(1), false, 1));
+    }
+    return out;
+  }
+
+  @Test
+  void kto_learnsFromSingleThumbs_desirableRewardsRiseAboveUndesirable() {
+    List<LabelledExample> labelled = thumbs(TinyPolicies.pairs(4, 1));
+    try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      StepMetrics first = step.step(List.of(), List.of(labelled));
+      StepMetrics last = first;
+      for (int i = 0; i < 30; i++) last = step.step(List.of(), List.of(labelled.subList(0, 3), labelled.subList(3, 8)));
+      // policy == reference at the start: ρ = 0, z_ref = 0, each loss 1 − σ(0) = 0.5
+      assertThat(first.loss()).isCloseTo(0.5, within(1e-5));
+      assertThat(first.kl()).isEqualTo(0.0);
+      assertThat(last.loss()).isLessThan(0.45);
+      assertThat(last.rewardsChosen()).isGreaterThan(last.rewardsRejected());
+      assertThat(last.labelled()).isEqualTo(8);
+      assertThat(last.pairs()).isZero();
+      assertThat(last.asMap()).containsKeys("kl", "rewards/chosen", "rewards/rejected", "logps/chosen", "logps/rejected");
+      assertThat(Double.isNaN(last.rewardAccuracy())).as("no pairs: no accuracy").isTrue();
+    }
+  }
+
+  @Test
+  void mixedStep_isTheWeightedMeanOfBothLosses_andCountsEachKind() {
+    List<PreferenceExample> pairs = TinyPolicies.pairs(3, 2);
+    List<LabelledExample> labelled = thumbs(TinyPolicies.pairs(2, 3));
+    try (CausalLm policy = TinyPolicies.gpt2(11, manager); CausalLm reference = TinyPolicies.gpt2(11, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      StepMetrics m = step.step(List.of(pairs), List.of(labelled));
+      // at the start every pair's loss is log 2 and every labelled one's 0.5: (3 log 2 + 4 · 0.5) / 7
+      assertThat(m.loss()).isCloseTo((3 * Math.log(2) + 4 * 0.5) / 7, within(1e-5));
+      assertThat(m.pairs()).isEqualTo(3);
+      assertThat(m.labelled()).isEqualTo(4);
+      assertThat(m.examples()).isEqualTo(7);
+      assertThat(m.asMap()).containsEntry("examples/pairs", 3.0).containsEntry("examples/labelled", 4.0);
+    }
+  }
+
+  @Test
+  void referenceFreeSimpo_trains() {
+    List<PreferenceExample> batch = TinyPolicies.pairs(8, 1);
+    try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(6, manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.of(LossType.SIMPO).withBeta(2), new LinearWarmup(1e-2, 0), 1.0, 0.0)) {
+      StepMetrics first = step.step(List.of(batch));
+      StepMetrics last = first;
+      for (int i = 0; i < 30; i++) last = step.step(List.of(batch));
+      assertThat(last.loss()).isLessThan(first.loss());
+      assertThat(last.rewardAccuracy()).isEqualTo(1.0);
+    }
+  }
+
   private static Map<String, float[]> snapshot(CausalLm model) {
     Map<String, float[]> copy = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) copy.put(e.getKey(), e.getValue().toFloatArray());

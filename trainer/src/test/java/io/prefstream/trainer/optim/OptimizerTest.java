@@ -46,7 +46,7 @@ class OptimizerTest {
   @Test
   void adamW_matchesTheUpdateRuleByHand() {
     try (NDManager m = NDManager.newBaseManager(); AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.1, m)) {
-      NDArray theta = m.create(new float[] {1.0f});
+      NDArray theta = m.create(new float[] {1.0f}, new ai.djl.ndarray.types.Shape(1, 1)); // a matrix: decayed
       adam.track(Map.of("w", theta));
       double expected = 1.0;
       double mm = 0;
@@ -54,7 +54,7 @@ class OptimizerTest {
       double[] grads = {0.5, -0.2, 0.1};
       for (int t = 1; t <= grads.length; t++) {
         try (NDManager step = m.newSubManager()) {
-          adam.update(Map.of("w", theta), Map.of("w", step.create(new float[] {(float) grads[t - 1]})), 0.01, step);
+          adam.update(Map.of("w", theta), Map.of("w", step.create(new float[] {(float) grads[t - 1]}, new ai.djl.ndarray.types.Shape(1, 1))), 0.01, step);
         }
         expected -= 0.01 * 0.1 * expected;
         mm = 0.9 * mm + 0.1 * grads[t - 1];
@@ -64,6 +64,25 @@ class OptimizerTest {
       assertThat((double) theta.getFloat()).isCloseTo(expected, within(1e-6));
       assertThat(adam.step()).isEqualTo(3);
       assertThat(adam.state()).containsKeys("m.w", "v.w");
+    }
+  }
+
+  @Test
+  void weightDecay_shrinksMatricesButNotBiasesOrNormGains() {
+    try (NDManager m = NDManager.newBaseManager(); AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.5, m)) {
+      Map<String, NDArray> parameters = Map.of(
+          "h.0.attn.c_attn.weight", m.ones(new ai.djl.ndarray.types.Shape(2, 2)),
+          "h.0.attn.c_attn.bias", m.ones(new ai.djl.ndarray.types.Shape(2)),
+          "model.norm.weight", m.ones(new ai.djl.ndarray.types.Shape(2)));
+      adam.track(parameters);
+      try (NDManager step = m.newSubManager()) {
+        Map<String, NDArray> zeroGradients = new java.util.HashMap<>();
+        parameters.forEach((name, p) -> zeroGradients.put(name, step.zeros(p.getShape())));
+        adam.update(parameters, zeroGradients, 0.1, step); // zero gradients: only the decay moves a weight
+      }
+      assertThat(parameters.get("h.0.attn.c_attn.weight").toFloatArray()).containsOnly(1 - 0.1f * 0.5f);
+      assertThat(parameters.get("h.0.attn.c_attn.bias").toFloatArray()).containsOnly(1f);
+      assertThat(parameters.get("model.norm.weight").toFloatArray()).containsOnly(1f);
     }
   }
 }

@@ -38,24 +38,24 @@ class ChatExampleTokensTest {
     ByteLevelTokenizer.writeTo(dir, 512);
     template(CHATML);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
-      PreferenceExample chat = tokens.of(chatPair().build());
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, 511, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
+      PreferenceExample chat = (PreferenceExample) tokens.of(chatPair().build());
       assertThat(tokenizer.decode(chat.prompt())).isEqualTo("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
       assertThat(tokenizer.decode(chat.responses().get(0))).isEqualTo("Hello!<|im_end|>\n");
       assertThat(tokenizer.decode(chat.responses().get(1))).isEqualTo("Go.<|im_end|>\n");
 
       // a text part joins the conversation as the user's or the assistant's message
-      PreferenceExample mixed = tokens.of(chatPair().setPromptMessages(null).setPrompt("Hi").setRejectedMessages(null).setRejected("No").build());
+      PreferenceExample mixed = (PreferenceExample) tokens.of(chatPair().setPromptMessages(null).setPrompt("Hi").setRejectedMessages(null).setRejected("No").build());
       assertThat(tokenizer.decode(mixed.prompt())).isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
       assertThat(tokenizer.decode(mixed.responses().get(1))).isEqualTo("No<|im_end|>\n");
 
       // plain text still goes as before: tokenized apart, the EOS appended to each response
-      PreferenceExample text = tokens.of(PreferencePair.newBuilder().setEventId("t").setPrompt("Hi").setChosen("A").setRejected("B").build());
+      PreferenceExample text = (PreferenceExample) tokens.of(PreferencePair.newBuilder().setEventId("t").setPrompt("Hi").setChosen("A").setRejected("B").build());
       assertThat(text.responses().get(0)).containsExactly('A', ByteLevelTokenizer.EOS_ID);
 
       RankedResponses ranking = RankedResponses.newBuilder().setEventId("r").setPrompt("Hi")
           .setResponsesMessages(List.of(List.of(new ChatMessage("assistant", "1")), List.of(new ChatMessage("assistant", "2")), List.of(new ChatMessage("assistant", "3")))).build();
-      assertThat(tokens.of(ranking).responses()).hasSize(3).allSatisfy(r -> assertThat(tokenizer.decode(r)).endsWith("<|im_end|>\n"));
+      assertThat(((PreferenceExample) tokens.of(ranking)).responses()).hasSize(3).allSatisfy(r -> assertThat(tokenizer.decode(r)).endsWith("<|im_end|>\n"));
     }
   }
 
@@ -63,7 +63,7 @@ class ChatExampleTokensTest {
   void chatPair_forAFolderWithoutTemplate_isUnfitAsNoChatTemplate() {
     ByteLevelTokenizer.writeTo(dir, 512);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, 511, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.NO_CHAT_TEMPLATE)).hasMessageContaining("no chat template");
     }
@@ -74,16 +74,16 @@ class ChatExampleTokensTest {
     ByteLevelTokenizer.writeTo(dir, 512);
     template("{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" + CHATML);
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, 511, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.CHAT_TEMPLATE_ERROR)).hasMessageContaining("System role not supported");
     }
     template("{% for m in messages %}{{ m.content }");
     try (TextTokenizer tokenizer = TextTokenizer.fromFolder(dir)) {
-      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
+      ExampleTokens tokens = new ExampleTokens(tokenizer, ChatTokens.fromFolder(dir, tokenizer), 512, 511, new ModelLimits(ByteLevelTokenizer.VOCAB_SIZE, 512, 8));
       assertThatThrownBy(() -> tokens.of(chatPair().build())).isInstanceOfSatisfying(UnfitExampleException.class,
           e -> assertThat(e.reason()).isEqualTo(UnfitReason.CHAT_TEMPLATE_ERROR)).hasMessageContaining("does not parse");
-      assertThat(tokens.of(PreferencePair.newBuilder().setEventId("t").setPrompt("Hi").setChosen("A").setRejected("B").build()).prompt()).containsExactly('H', 'i');
+      assertThat(((PreferenceExample) tokens.of(PreferencePair.newBuilder().setEventId("t").setPrompt("Hi").setChosen("A").setRejected("B").build())).prompt()).containsExactly('H', 'i');
     }
   }
 }
