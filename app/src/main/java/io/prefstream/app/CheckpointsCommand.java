@@ -35,7 +35,7 @@ final class CheckpointsCommand {
     @Option(names = "--topic", defaultValue = "model.checkpoints", description = "Model topic (default: ${DEFAULT-VALUE}).")
     String topic;
 
-    @Option(names = "--consumer-config", description = "Kafka client properties file (SASL, TLS).")
+    @Option(names = "--consumer-config", description = "Kafka client properties file (SASL, TLS, schema.registry.url; the registry defaults to " + ModelTopicClients.LOCAL_REGISTRY + ", as prefstream broker serves it).")
     Path consumerConfig;
   }
 

@@ -58,7 +58,7 @@ final class RolloutCommand implements Callable<Integer> {
   @Option(names = "--vllm-url", description = "vLLM base URL: load each version as a LoRA adapter, then unload the previous one.")
   String vllmUrl;
 
-  @Option(names = "--consumer-config", description = "Kafka client properties file (SASL, TLS), passed through.")
+  @Option(names = "--consumer-config", description = "Kafka client properties file (SASL, TLS, schema.registry.url; the registry defaults to " + ModelTopicClients.LOCAL_REGISTRY + ", as prefstream broker serves it), passed through.")
   Path consumerConfig;
 
   @Override

@@ -45,6 +45,7 @@ final class PendingPairs {
   private final HeldOutSplit split;
   private final HeldOutEvaluation evaluation;
   private long trainable;
+  private long deadLetterBytes;
   private long newestEventTime = -1;
 
   PendingPairs(HeldOutSplit split, HeldOutEvaluation evaluation) {
@@ -93,7 +94,7 @@ final class PendingPairs {
       Pending p = pending.poll();
       covered.consumed(p.partition(), p.offset());
       if (p instanceof Unfit u) {
-        deadLetters.add(u.record());
+        deadLettered(u.record());
         continue;
       }
       Usable e = (Usable) p;
@@ -114,8 +115,18 @@ final class PendingPairs {
     while (pending.peek() instanceof Unfit u) {
       pending.poll();
       covered.consumed(u.partition(), u.offset());
-      deadLetters.add(u.record());
+      deadLettered(u.record());
     }
+  }
+
+  private void deadLettered(UnfitRecord record) {
+    deadLetters.add(record);
+    deadLetterBytes += (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+  }
+
+  /** Bytes of the dead letters held for the next checkpoint: a flood of unfit records calls for one early. */
+  long deadLetterBytes() {
+    return deadLetterBytes;
   }
 
   /** What the next checkpoint covers: the input offsets used since the last one. */
@@ -132,6 +143,7 @@ final class PendingPairs {
   void checkpointed() {
     covered.clear();
     deadLetters.clear();
+    deadLetterBytes = 0;
   }
 
   /** Event time of the newest pair used, -1 before the first. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -12,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * skipped batches and dead letters.
  */
 public final class TrainerMetrics {
+  /** Logged values that a counter already exports under the same Prometheus name. */
+  private static final Set<String> COUNTED = Set.of("skipped_batches");
   private final MeterRegistry registry;
   private final Map<String, Double> latest = new ConcurrentHashMap<>();
   private final Counter steps;
@@ -40,7 +43,7 @@ public final class TrainerMetrics {
   /** Sets the gauges to these values, registering a gauge the first time a name appears. */
   void logged(Map<String, Double> values) {
     values.forEach((name, value) -> {
-      if (latest.put(name, value) == null) {
+      if (latest.put(name, value) == null && !COUNTED.contains(name)) {
         Gauge.builder("prefstream.trainer." + name.replace('/', '.'), latest, m -> m.getOrDefault(name, Double.NaN)).register(registry);
       }
     });

@@ -62,6 +62,8 @@ import org.slf4j.LoggerFactory;
 public final class TrainerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrainerService.class);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  /** Dead letters wait in memory for the checkpoint that commits their offsets; past this many bytes, that checkpoint comes early. */
+  private static final long HELD_DEAD_LETTER_BYTES = 64L << 20;
 
   private final TrainerConfig config;
   private final Path workDir;
@@ -127,7 +129,10 @@ public final class TrainerService implements AutoCloseable {
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
             if (steps % config.checkpointSteps() == 0) checkpoint(transactions, consumer, busy, poll);
           }
-          if (!pending.covered().isEmpty() && clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()) checkpoint(transactions, consumer, busy, poll);
+          if (!pending.covered().isEmpty() && (clock.millis() - lastCheckpointMillis >= config.checkpointInterval().toMillis()
+              || pending.deadLetterBytes() >= HELD_DEAD_LETTER_BYTES)) {
+            checkpoint(transactions, consumer, busy, poll);
+          }
         }
         if (!pending.covered().isEmpty()) checkpoint(transactions, consumer, busy, poll);
       }

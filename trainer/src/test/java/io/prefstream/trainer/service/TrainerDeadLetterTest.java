@@ -3,7 +3,6 @@ package io.prefstream.trainer.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
@@ -17,7 +16,6 @@ import io.prefstream.testkit.KafkaBroker;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,8 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -103,30 +99,18 @@ class TrainerDeadLetterTest {
     props.put(TrainerConfig.METRICS_PORT, "-1");
     TrainerConfig config = TrainerConfig.parse(props);
 
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread trainer = new Thread(() -> {
-      try (TrainerService service = new TrainerService(config, tmp.resolve("work"), Clock.systemUTC(), new TrainerMetrics(new SimpleMeterRegistry()))) {
-        service.run(running::get);
-      } catch (RuntimeException e) {
-        failure.set(e);
-      }
-    });
-    trainer.start();
     List<ConsumerRecord<byte[], byte[]>> dead = Collections.synchronizedList(new ArrayList<>());
-    try (var consumer = new KafkaConsumer<byte[], byte[]>(broker.consumerProps("dlq-it-inspect"))) {
+    RunningTrainer trainer = RunningTrainer.start(config, tmp.resolve("work"));
+    try (trainer; var consumer = new KafkaConsumer<byte[], byte[]>(broker.consumerProps("dlq-it-inspect"))) {
       consumer.subscribe(List.of(dlq));
       await().atMost(Duration.ofSeconds(120)).until(() -> {
         consumer.poll(Duration.ofMillis(200)).forEach(dead::add);
-        assertThat(failure.get()).as("the trainer failed").isNull();
+        assertThat(trainer.failure()).as("the trainer failed").isEmpty();
         return dead.size() >= poison.size() && offsets(covered(models)).containsAll(valid);
       });
       assertThat(trainer.isAlive()).as("the trainer is up throughout").isTrue();
-    } finally {
-      running.set(false);
-      trainer.join(60_000);
     }
-    assertThat(failure.get()).isNull();
+    assertThat(trainer.failure()).isEmpty();
     assertThat(covered(models)).doesNotHaveDuplicates();
     assertThat(dead).hasSize(poison.size()).allSatisfy(d -> {
       int offset = Integer.parseInt(header(d, DeadLetterHeaders.SOURCE_OFFSET));

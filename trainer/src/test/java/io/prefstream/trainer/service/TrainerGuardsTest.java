@@ -1,11 +1,11 @@
 package io.prefstream.trainer.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.THROWABLE;
 import static org.awaitility.Awaitility.await;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
@@ -20,14 +20,11 @@ import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -78,40 +75,20 @@ class TrainerGuardsTest {
     return dir;
   }
 
-  private Thread start(TrainerConfig config, Path work, AtomicBoolean running, AtomicReference<Throwable> failure) {
-    Thread t = new Thread(() -> {
-      try (TrainerService service = new TrainerService(config, work, Clock.systemUTC(), new TrainerMetrics(new SimpleMeterRegistry()))) {
-        service.run(running::get);
-      } catch (RuntimeException e) {
-        failure.set(e);
-      }
-    });
-    t.start();
-    return t;
-  }
-
   @Test
   void secondTrainerWithTheSameId_fencesTheFirst_andNoPairIsTrainedTwice() throws Exception {
     Topics t = Topics.named("guard-fence");
     TrainerConfig config = config(t, model("fence-model"));
     produce(t.pairs(), 0, 8);
-    AtomicBoolean runningA = new AtomicBoolean(true);
-    AtomicReference<Throwable> failureA = new AtomicReference<>();
-    Thread a = start(config, tmp.resolve("work-a"), runningA, failureA);
-    await().atMost(Duration.ofSeconds(60)).until(() -> covered(t.models()).size() >= 8);
-
-    AtomicBoolean runningB = new AtomicBoolean(true);
-    Thread b = start(config, tmp.resolve("work-b"), runningB, new AtomicReference<>());
-    try {
-      produce(t.pairs(), 8, 16);
-      await().atMost(Duration.ofSeconds(90)).until(() -> !a.isAlive() && covered(t.models()).size() >= 24);
-      assertThat(failureA.get()).hasMessageContaining("took over");
-      assertThat(covered(t.models())).doesNotHaveDuplicates().hasSize(24);
-    } finally {
-      runningA.set(false);
-      runningB.set(false);
-      a.join(30_000);
-      b.join(30_000);
+    RunningTrainer a = RunningTrainer.start(config, tmp.resolve("work-a"));
+    try (a) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> covered(t.models()).size() >= 8);
+      try (RunningTrainer b = RunningTrainer.start(config, tmp.resolve("work-b"))) {
+        produce(t.pairs(), 8, 16);
+        await().atMost(Duration.ofSeconds(90)).until(() -> !a.isAlive() && covered(t.models()).size() >= 24);
+        assertThat(a.failure()).get().asInstanceOf(THROWABLE).hasMessageContaining("took over");
+        assertThat(covered(t.models())).doesNotHaveDuplicates().hasSize(24);
+      }
     }
   }
 
@@ -125,16 +102,11 @@ class TrainerGuardsTest {
       ModelFolder.save(lm, poisoned);
     }
     produce(t.pairs(), 0, 8);
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread trainer = start(config(t, poisoned), tmp.resolve("work-nan"), running, failure);
-    try {
+    try (RunningTrainer trainer = RunningTrainer.start(config(t, poisoned), tmp.resolve("work-nan"))) {
       await().atMost(Duration.ofSeconds(60)).until(() -> !trainer.isAlive());
-      assertThat(failure.get()).hasMessageContaining("weights are not finite after step 1").hasMessageContaining("restart resumes from checkpoint v0");
+      assertThat(trainer.failure()).get().asInstanceOf(THROWABLE)
+          .hasMessageContaining("weights are not finite after step 1").hasMessageContaining("restart resumes from checkpoint v0");
       assertThat(manifests(t.models())).isEmpty();
-    } finally {
-      running.set(false);
-      trainer.join(30_000);
     }
   }
 

@@ -22,7 +22,6 @@ import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Path;
 import java.security.PublicKey;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -170,18 +168,8 @@ class TrainerServiceTest {
   }
 
   private void runUntil(TrainerConfig config, Path work, java.util.concurrent.Callable<Boolean> done) throws Exception {
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread trainer = new Thread(() -> {
-      try (TrainerService service = new TrainerService(config, work, Clock.systemUTC(), new TrainerMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))) {
-        service.run(running::get);
-      }
-    });
-    trainer.start();
-    try {
+    try (RunningTrainer trainer = RunningTrainer.start(config, work)) {
       await().atMost(Duration.ofSeconds(120)).until(done);
-    } finally {
-      running.set(false);
-      trainer.join(60_000);
     }
   }
 

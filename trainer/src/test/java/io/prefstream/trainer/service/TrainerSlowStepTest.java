@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
@@ -17,7 +16,6 @@ import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.testkit.KafkaBroker;
 import io.prefstream.trainer.model.ModelRecipe;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
@@ -88,26 +84,13 @@ class TrainerSlowStepTest {
     props.put(TrainerConfig.METRICS_PORT, "-1");
     TrainerConfig config = TrainerConfig.parse(props);
 
-    AtomicBoolean running = new AtomicBoolean(true);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread trainer = new Thread(() -> {
-      try (TrainerService service = new TrainerService(config, tmp.resolve("work"), Clock.systemUTC(), new TrainerMetrics(new SimpleMeterRegistry()))) {
-        service.run(running::get);
-      } catch (RuntimeException e) {
-        failure.set(e);
-      }
-    });
-    trainer.start();
     Set<String> members = new HashSet<>();
-    try (Admin admin = Admin.create(broker.adminProps())) {
+    try (RunningTrainer trainer = RunningTrainer.start(config, tmp.resolve("work")); Admin admin = Admin.create(broker.adminProps())) {
       await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(100)).until(() -> {
         members.addAll(members(admin, "slow-trainer"));
-        assertThat(failure.get()).as("the trainer failed").isNull();
+        assertThat(trainer.failure()).as("the trainer failed").isEmpty();
         return CoveredInputs.of(manifests(models)).size() >= PAIRS;
       });
-    } finally {
-      running.set(false);
-      trainer.join(60_000);
     }
     assumeThat(longestStepSeconds(metrics)).as("a step outlasts max.poll.interval.ms on this machine").isGreaterThan(MAX_POLL_INTERVAL_MS / 1000.0);
     assertThat(members).as("the trainer's consumer never left its group").hasSize(1);
