@@ -65,7 +65,7 @@ class TrainerSlowStepTest {
     broker.createTopic(metrics, 1);
     Path model = tmp.resolve("model");
     // big enough that a step of 8 pairs of 300 tokens takes longer than the interval
-    new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 4, 128, 4, 4, 512, 512, true).writeRandom(3, model);
+    new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 8, 256, 4, 4, 1024, 512, true).writeRandom(3, model);
     produce(pairs);
 
     Map<String, Object> props = new HashMap<>(SERDE);
