@@ -58,7 +58,7 @@ final class IngestCommand implements Callable<Integer> {
         stopped.countDown();
       }, "ingest-stop"));
       streams.start();
-      log.info("ingest running; metrics on {}", endpoint.url());
+      log.info("ingest running; metrics: {}", endpoint.url());
       stopped.await();
       return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }
