@@ -106,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
     Optional<ChatTemplate> chat = ChatTemplate.fromFolder(policy);
     try (StopSignal signal = StopSignal.install("demo"); PolicyProbe probe = new PolicyProbe(policy, chat);
         LocalBroker broker = LocalBroker.start(0, work.resolve("kafka"))) {
-      DemoHistory history = new DemoHistory(probe.reference());
+      DemoHistory history = new DemoHistory(probe.reference(), thumbs());
       System.out.printf(Locale.ROOT, "reference: ground-truth reward of %d samples %+.3f, e.g. \"%s\"%n",
           history.reference().samples(), history.reference().meanReward(), history.reference().example());
       String bootstrap = broker.bootstrapServers();

@@ -22,12 +22,18 @@ final class DemoHistory {
   private static final int LAST_STEPS = 10;
 
   private final PolicyProbe.Measurement reference;
+  private final boolean labelledOnly;
   private final List<StepPoint> steps = new CopyOnWriteArrayList<>();
   private final List<CheckpointPoint> checkpoints = new CopyOnWriteArrayList<>();
 
-  /** @param reference the frozen reference, measured before training: where the policy starts */
-  DemoHistory(PolicyProbe.Measurement reference) {
+  /**
+   * @param reference the frozen reference, measured before training: where the policy starts
+   * @param labelledOnly the feedback is single thumbs, trained with KTO: no held-out pairs, and a
+   *     starting loss of 1 − σ(0) = 0.5 per response instead of DPO's ln 2 per pair
+   */
+  DemoHistory(PolicyProbe.Measurement reference, boolean labelledOnly) {
     this.reference = reference;
+    this.labelledOnly = labelledOnly;
   }
 
   void add(StepPoint point) {
@@ -52,7 +58,8 @@ final class DemoHistory {
 
   /**
    * Before: the policy is the reference, so every implicit reward is 0 (a coin flip on held-out
-   * pairs, loss ln 2) and its samples are the reference's. After: the newest measured checkpoint.
+   * pairs, loss ln 2; KTO's 0.5 with z_ref = 0) and its samples are the reference's. After: the
+   * newest measured checkpoint.
    */
   List<Row> beforeAfter() {
     List<StepPoint> s = steps();
@@ -60,10 +67,10 @@ final class DemoHistory {
     CheckpointPoint last = c.isEmpty() ? null : c.get(c.size() - 1);
     String lossAfter = s.isEmpty() ? "-" : f(s.subList(Math.max(0, s.size() - LAST_STEPS), s.size()).stream().mapToDouble(StepPoint::loss).average().orElseThrow());
     return List.of(
-        new Row("held-out reward accuracy", "0.50", last == null ? "-" : f(last.heldOutAccuracy())),
+        new Row("held-out reward accuracy", labelledOnly ? "-" : "0.50", last == null ? "-" : f(last.heldOutAccuracy())),
         new Row("mean ground-truth reward of samples", f(reference.meanReward()), last == null ? "-" : f(last.measured().meanReward())),
         new Row("KL(policy||reference), nats", f(0), last == null ? "-" : f(last.measured().kl())),
-        new Row("training loss (last " + LAST_STEPS + " steps)", f(Math.log(2)), lossAfter),
+        new Row("training loss (last " + LAST_STEPS + " steps)", f(labelledOnly ? 0.5 : Math.log(2)), lossAfter),
         new Row("optimizer steps / checkpoint", "0 / v0", last == null ? "-" : last.step() + " / v" + last.version()));
   }
 

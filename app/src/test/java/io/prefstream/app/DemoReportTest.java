@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoReportTest {
 
   private static DemoHistory history() {
-    DemoHistory history = new DemoHistory(new PolicyProbe.Measurement(-0.01, 0, 128, "good phone"));
+    DemoHistory history = new DemoHistory(new PolicyProbe.Measurement(-0.01, 0, 128, "good phone"), false);
     history.add(new DemoHistory.StepPoint(10, 0.69, 0.5));
     history.add(new DemoHistory.StepPoint(20, 0.55, 0.75));
     history.add(new DemoHistory.CheckpointPoint(1, 20, 0.7, new PolicyProbe.Measurement(0.2, 1.5, 128, "great day")));
@@ -37,7 +37,15 @@ class DemoReportTest {
 
   @Test
   void beforeAfter_withoutCheckpoints_showsDashes() {
-    DemoHistory history = new DemoHistory(new PolicyProbe.Measurement(0.1, 0, 128, "nice"));
+    DemoHistory history = new DemoHistory(new PolicyProbe.Measurement(0.1, 0, 128, "nice"), false);
     assertThat(history.beforeAfter()).allSatisfy(row -> assertThat(row.after()).isEqualTo("-"));
+  }
+
+  /** Single thumbs trained with KTO: no held-out pairs to start from, and the loss starts at 1 − σ(0). */
+  @Test
+  void beforeAfter_ofThumbsOnly_startsFromKtosLoss() {
+    DemoHistory history = new DemoHistory(new PolicyProbe.Measurement(0.1, 0, 128, "nice"), true);
+    assertThat(history.beforeAfter()).contains(new DemoHistory.Row("held-out reward accuracy", "-", "-"),
+        new DemoHistory.Row("training loss (last 10 steps)", "0.500", "-"));
   }
 }

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  *
  * <p>{@link #reference()} is the same base with the adapters switched off: DPO's frozen reference at
  * no extra memory, one copy of the base weights. The switch is the model's, so run one forward pass
- * at a time per model (the trainer does).
+ * at a time per model (the trainer does). For TR-DPO, {@link #addReferenceAdapter()} gives the
+ * reference a second adapter of its own on the same base.
  */
 public final class LoraModel extends BaseView {
 
@@ -28,6 +29,8 @@ public final class LoraModel extends BaseView {
   private final List<String> targets;
   private final Map<String, Projection> targetProjections = new LinkedHashMap<>(); // by full module name
   private final Map<String, NDArray> parameters = new LinkedHashMap<>();           // by PEFT tensor name
+  private final Map<String, LowRankAdapter> lowRank = new LinkedHashMap<>();       // by full module name
+  private final Map<String, NDArray> referenceParameters = new LinkedHashMap<>();  // the reference adapter's, by the same names
   private final CausalLm reference = new Reference();
   private final Switches switches = new Switches();
 
@@ -44,6 +47,7 @@ public final class LoraModel extends BaseView {
         LowRankAdapter adapter = LowRankAdapter.init(projection, lora, random, adapters, switches);
         projection.attach(adapter);
         targetProjections.put(full, projection);
+        lowRank.put(full, adapter);
         parameters.put(tensorName(full, "lora_A"), adapter.a());
         parameters.put(tensorName(full, "lora_B"), adapter.b());
       }
@@ -77,12 +81,12 @@ public final class LoraModel extends BaseView {
 
   @Override
   public NDArray hiddenStates(TokenLayout layout, boolean training) {
-    return switches.forward(true, training, () -> base.hiddenStates(layout, false));
+    return switches.forward(true, false, training, () -> base.hiddenStates(layout, false));
   }
 
   @Override
   public NDArray head(NDArray hidden) {
-    return switches.forward(true, false, () -> base.head(hidden));
+    return switches.forward(true, false, false, () -> base.head(hidden));
   }
 
   /** The adapters' A and B by PEFT tensor name, live: training updates them in place. */
@@ -91,8 +95,31 @@ public final class LoraModel extends BaseView {
     return Collections.unmodifiableMap(parameters);
   }
 
-  /** The base model with every adapter off; it shares this model's weights and needs no closing. */
+  /**
+   * The reference: the base model with every adapter off, or, after {@link #addReferenceAdapter()},
+   * the base with the reference adapter. It shares this model's weights and needs no closing.
+   */
   public CausalLm reference() {
+    return reference;
+  }
+
+  /**
+   * Gives {@link #reference()} an adapter of its own on the same base, equal to this model's
+   * adapters now (TR-DPO's reference, which follows the policy): a copy of every A and B, whose
+   * {@code parameters()} carry the policy's tensor names and are never trained. What a sync mixes is
+   * these factors, A_ref ← α·A + (1−α)·A_ref and B_ref ← α·B + (1−α)·B_ref, not their product
+   * B·A, as a rank-r adapter cannot hold a mix of two rank-r products.
+   *
+   * @return the reference, now computing base + reference adapter
+   */
+  public CausalLm addReferenceAdapter() {
+    if (!referenceParameters.isEmpty()) throw new IllegalStateException("the reference already has its own adapter");
+    NDManager copies = base.manager().newSubManager();
+    lowRank.forEach((full, adapter) -> {
+      NDArray[] ab = adapter.addReference(copies);
+      referenceParameters.put(tensorName(full, "lora_A"), ab[0]);
+      referenceParameters.put(tensorName(full, "lora_B"), ab[1]);
+    });
     return reference;
   }
 
@@ -117,6 +144,7 @@ public final class LoraModel extends BaseView {
   public CausalLm mergeIntoBase() {
     targetProjections.values().forEach(Projection::mergeAdapter);
     targetProjections.clear();
+    lowRank.clear();
     parameters.clear();
     return base;
   }
@@ -129,18 +157,29 @@ public final class LoraModel extends BaseView {
   /** The adapters' mode, flipped around one forward pass. */
   private static final class Switches implements LowRankAdapter.Mode {
     private volatile boolean enabled = true;
+    private volatile boolean referenceWeights;
     private volatile boolean training;
 
-    /** Runs one forward pass with the adapters on or off, in training or not; back to on, not training, after. */
-    NDArray forward(boolean adaptersOn, boolean trainingPass, Supplier<NDArray> pass) {
+    /**
+     * Runs one forward pass with the adapters on or off, with the policy's or the reference's
+     * weights, in training or not; back to on, the policy's, not training, after.
+     */
+    NDArray forward(boolean adaptersOn, boolean referenceAdapter, boolean trainingPass, Supplier<NDArray> pass) {
       enabled = adaptersOn;
+      referenceWeights = referenceAdapter;
       training = trainingPass;
       try {
         return pass.get();
       } finally {
         enabled = true;
+        referenceWeights = false;
         training = false;
       }
+    }
+
+    @Override
+    public boolean referenceWeights() {
+      return referenceWeights;
     }
 
     @Override
@@ -154,7 +193,7 @@ public final class LoraModel extends BaseView {
     }
   }
 
-  /** The base with the adapters off. */
+  /** The base with the adapters off, or with the reference adapter once there is one. */
   private final class Reference extends BaseView {
     Reference() {
       super(LoraModel.this.base);
@@ -162,17 +201,20 @@ public final class LoraModel extends BaseView {
 
     @Override
     public NDArray hiddenStates(TokenLayout layout, boolean training) {
-      return switches.forward(false, false, () -> base.hiddenStates(layout, false));
+      boolean own = !referenceParameters.isEmpty();
+      return switches.forward(own, own, false, () -> base.hiddenStates(layout, false));
     }
 
     @Override
     public NDArray head(NDArray hidden) {
-      return switches.forward(false, false, () -> base.head(hidden));
+      boolean own = !referenceParameters.isEmpty();
+      return switches.forward(own, own, false, () -> base.head(hidden));
     }
 
+    /** The base's weights; with a reference adapter, that adapter's A and B under the policy's names (what a TR-DPO sync mixes). */
     @Override
     public Map<String, NDArray> parameters() {
-      return base.parameters();
+      return referenceParameters.isEmpty() ? base.parameters() : Collections.unmodifiableMap(referenceParameters);
     }
 
     @Override

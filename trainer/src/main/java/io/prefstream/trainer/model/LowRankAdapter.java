@@ -20,15 +20,20 @@ import java.util.Random;
  */
 final class LowRankAdapter {
 
-  /** What the owning model is doing now: adapters on or off, a training pass or not. */
+  /** What the owning model is doing now: adapters on or off, a training pass or not, whose weights. */
   interface Mode {
     boolean enabled();
 
     boolean training();
+
+    /** True while the reference runs: the reference copy of A and B computes the update. */
+    boolean referenceWeights();
   }
 
   private final NDArray a;        // (r, in)
   private final NDArray b;        // (out, r)
+  private NDArray referenceA;     // TR-DPO's reference adapter, if any: same shapes, never trained
+  private NDArray referenceB;
   private final NDArray scaling;  // scalar α/r, long-lived: mul(Number) on a graph array is unsafe on CPU
   private final float dropout;
   private final Mode mode;
@@ -66,11 +71,22 @@ final class LowRankAdapter {
     return mode.enabled();
   }
 
+  /** Adds a reference copy of A and B, equal to them now, on {@code manager}; returns {A_ref, B_ref}. */
+  NDArray[] addReference(NDManager manager) {
+    if (referenceA != null) throw new IllegalStateException("this adapter already has a reference copy");
+    referenceA = a.duplicate();
+    referenceB = b.duplicate();
+    referenceA.attach(manager);
+    referenceB.attach(manager);
+    return new NDArray[] {referenceA, referenceB};
+  }
+
   /** (α/r)·B A x for x (..., in): (..., out); the input drops out in a training pass. */
   NDArray update(NDArray x) {
+    boolean reference = mode.referenceWeights();
     NDArray in = mode.training() && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
-    NDArray down = Linear.linear(in, a).head();                                  // (..., r)
-    return Linear.linear(down, b).head().mul(scaling);                           // (..., out)
+    NDArray down = Linear.linear(in, reference ? referenceA : a).head();          // (..., r)
+    return Linear.linear(down, reference ? referenceB : b).head().mul(scaling);   // (..., out)
   }
 
   /** (α/r)·B A: (out, in), a new array on A's manager. */

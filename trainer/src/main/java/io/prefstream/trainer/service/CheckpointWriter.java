@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Writes a checkpoint under the work folder (the serving folder and the optimizer state beside
- * it) with the fields of its manifest, ready to publish (the publisher streams the files into chunks).
+ * it, and with TR-DPO the reference) with the fields of its manifest, ready to publish (the publisher streams the files into chunks).
  */
 final class CheckpointWriter {
   /** A checkpoint on disk and its manifest, files and chunks to be filled in as it is published. */
@@ -38,6 +38,7 @@ final class CheckpointWriter {
     Path state = workDir.resolve("publish/" + version + "/state");
     models.save(serving);
     new TrainerState(step, version, heldOut).save(optimizer, state);
+    if (config.referenceSync().isPresent()) models.saveReference(state); // TR-DPO's reference moves: it resumes from here too
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(version)
         .setParentVersion(version == 1 ? null : version - 1).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(step)
         .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered)

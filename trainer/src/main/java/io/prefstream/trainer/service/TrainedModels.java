@@ -1,18 +1,23 @@
 package io.prefstream.trainer.service;
 
 import ai.djl.ndarray.NDManager;
+import io.prefstream.trainer.dpo.ReferenceSync;
 import io.prefstream.trainer.model.AdapterFolder;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.model.SafeTensors;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The policy being trained and its frozen reference, in one of two forms: full fine-tuning (two
- * models, the reference loaded on its own) or LoRA (one base; the policy is base + adapters, the
- * reference is the base with the adapters off).
+ * The policy being trained and its reference, in one of two forms: full fine-tuning (two models,
+ * the reference loaded on its own) or LoRA (one base; the policy is base + adapters, the reference
+ * is the base with the adapters off, or with TR-DPO, the base with a second adapter that starts equal
+ * to the policy's). The reference is frozen unless {@code dpo.sync.ref.model} mixes the policy into it.
  */
 final class TrainedModels {
+  static final String REFERENCE = "reference.safetensors";
   private final CausalLm policy;
   private final CausalLm reference;
   private final Path baseDir;
@@ -37,7 +42,7 @@ final class TrainedModels {
         throw new IllegalArgumentException("the newest checkpoint of " + config.modelName() + " is a LoRA adapter, but "
             + TrainerConfig.FINETUNE + "=full; train it with " + TrainerConfig.FINETUNE + "=lora or choose a new " + TrainerConfig.MODEL_NAME);
       }
-      return new TrainedModels(ModelFolder.load(startFrom, manager), ModelFolder.load(config.referenceDir(), manager), config.modelDir());
+      return matched(config, new TrainedModels(ModelFolder.load(startFrom, manager), ModelFolder.load(config.referenceDir(), manager), config.modelDir()));
     }
     if (!adapterCheckpoint && !startFrom.equals(config.modelDir())) {
       throw new IllegalArgumentException("the newest checkpoint of " + config.modelName() + " is a full model, but "
@@ -45,7 +50,19 @@ final class TrainedModels {
     }
     CausalLm base = ModelFolder.load(config.modelDir(), manager);
     LoraModel policy = adapterCheckpoint ? AdapterFolder.load(startFrom, base) : LoraModel.attach(base, config.lora().get(), config.seed());
-    return new TrainedModels(policy, policy.reference(), config.modelDir());
+    return matched(config, new TrainedModels(policy, config.referenceSync().isPresent() ? policy.addReferenceAdapter() : policy.reference(), config.modelDir()));
+  }
+
+  /** With TR-DPO, checks first that the reference can follow the policy tensor by tensor. */
+  private static TrainedModels matched(TrainerConfig config, TrainedModels models) {
+    if (config.referenceSync().isPresent()) {
+      try {
+        ReferenceSync.checkMatches(models.policy, models.reference);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(TrainerConfig.SYNC_REF_MODEL + "=true needs " + TrainerConfig.REFERENCE_DIR + " of the policy's architecture: " + e.getMessage(), e);
+      }
+    }
+    return models;
   }
 
   CausalLm policy() {
@@ -54,6 +71,36 @@ final class TrainedModels {
 
   CausalLm reference() {
     return reference;
+  }
+
+  /**
+   * Writes the reference's tensors that TR-DPO mixes (the whole model; with LoRA the reference
+   * adapter's A and B) to {@code dir/reference.safetensors}, beside the optimizer state.
+   */
+  void saveReference(Path dir) {
+    SafeTensors.write(reference.parameters(), dir.resolve(REFERENCE));
+  }
+
+  /**
+   * Puts back a reference that {@link #saveReference} wrote into {@code dir}.
+   *
+   * @return false when there is none: the checkpoint was written with the sync off, and the
+   *     reference stays as loaded
+   * @throws IllegalArgumentException naming the tensor, when the saved reference does not fit
+   */
+  boolean restoreReference(Path dir, NDManager manager) {
+    Path file = dir.resolve(REFERENCE);
+    if (!Files.exists(file)) return false;
+    try (SafeTensors stored = SafeTensors.open(file); NDManager scratch = manager.newSubManager()) {
+      reference.parameters().forEach((name, target) -> {
+        SafeTensors.Entry entry = stored.entries().get(name);
+        if (entry == null || !entry.shape().equals(target.getShape())) {
+          throw new IllegalArgumentException(file + " has no " + name + " of shape " + target.getShape() + " for the reference");
+        }
+        target.set(stored.load(name, scratch).toByteBuffer());
+      });
+    }
+    return true;
   }
 
   /** Writes what serving loads: the full model folder, or the PEFT adapter folder naming its base. */

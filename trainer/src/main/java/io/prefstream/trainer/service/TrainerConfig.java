@@ -5,6 +5,7 @@ import io.prefstream.trainer.dpo.FDivergence;
 import io.prefstream.trainer.dpo.LogProbAggregation;
 import io.prefstream.trainer.dpo.LossTerm;
 import io.prefstream.trainer.dpo.LossType;
+import io.prefstream.trainer.dpo.ReferenceSync;
 import io.prefstream.trainer.model.LoraConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,7 @@ public record TrainerConfig(
     int maxResponses,
     long maxPendingBytes,
     DpoConfig dpo,
+    Optional<ReferenceSync> referenceSync,
     double learningRate,
     int warmupSteps,
     double weightDecay,
@@ -81,6 +83,9 @@ public record TrainerConfig(
   public static final String ORPO_LAMBDA = "dpo.orpo.lambda";
   public static final String USE_WEIGHTING = "dpo.use.weighting";
   public static final String LD_ALPHA = "dpo.ld.alpha";
+  public static final String SYNC_REF_MODEL = "dpo.sync.ref.model";
+  public static final String REF_MODEL_MIXUP_ALPHA = "dpo.ref.model.mixup.alpha";
+  public static final String REF_MODEL_SYNC_STEPS = "dpo.ref.model.sync.steps";
   public static final String KTO_DESIRABLE_WEIGHT = "kto.desirable.weight";
   public static final String KTO_UNDESIRABLE_WEIGHT = "kto.undesirable.weight";
   public static final String LR = "optimizer.lr";
@@ -134,6 +139,13 @@ public record TrainerConfig(
       .define(ORPO_LAMBDA, Type.DOUBLE, 0.1, Importance.LOW, "ORPO's λ: the weight of the odds-ratio term.")
       .define(USE_WEIGHTING, Type.BOOLEAN, false, Importance.LOW, "WPO: weigh each pair by its responses' length-normalized probabilities under the policy.")
       .define(LD_ALPHA, Type.DOUBLE, 1.0, Range.between(0, 1), Importance.LOW, "LD-DPO's α: tokens past the shorter response count α times (1: off).")
+      .define(SYNC_REF_MODEL, Type.BOOLEAN, false, Importance.MEDIUM,
+          "TR-DPO (TRL's sync_ref_model): the reference follows the policy, θ_ref ← α·θ + (1−α)·θ_ref every dpo.ref.model.sync.steps steps, and is kept with each checkpoint. "
+              + "With finetune=lora the reference becomes a second adapter on the base, starting equal to the policy's, whose A and B are mixed. Off: the reference stays frozen.")
+      .define(REF_MODEL_MIXUP_ALPHA, Type.DOUBLE, ReferenceSync.trlDefaults().mixupAlpha(), Range.between(0, 1), Importance.LOW,
+          "TR-DPO's α (TRL's ref_model_mixup_alpha): the policy's share of the reference after a sync.")
+      .define(REF_MODEL_SYNC_STEPS, Type.INT, ReferenceSync.trlDefaults().syncSteps(), Range.atLeast(1), Importance.LOW,
+          "TR-DPO's τ (TRL's ref_model_sync_steps): optimizer steps between syncs of the reference.")
       .define(KTO_DESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_D: the weight of desirable labelled responses (TRL's desirable_weight).")
       .define(KTO_UNDESIRABLE_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "KTO's λ_U: the weight of undesirable labelled responses (TRL's undesirable_weight).")
       .define(LR, Type.DOUBLE, 1e-5, Importance.HIGH, "AdamW learning rate after warm-up.")
@@ -197,6 +209,7 @@ public record TrainerConfig(
     return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
         c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getString(DLQ_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
         Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), c.getLong(MAX_PENDING_BYTES), dpo(c),
+        c.getBoolean(SYNC_REF_MODEL) ? Optional.of(new ReferenceSync(c.getDouble(REF_MODEL_MIXUP_ALPHA), c.getInt(REF_MODEL_SYNC_STEPS))) : Optional.empty(),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getString(SIGNING_KEY).isEmpty() ? Optional.empty() : Optional.of(Path.of(c.getString(SIGNING_KEY))),
         c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),

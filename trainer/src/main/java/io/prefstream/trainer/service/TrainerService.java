@@ -204,7 +204,12 @@ public final class TrainerService implements AutoCloseable {
     long started = System.nanoTime();
     StepMetrics m;
     try {
-      m = busy.run(() -> step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens())), poll);
+      long stepNumber = steps + 1;
+      m = busy.run(() -> {
+        StepMetrics stepped = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
+        config.referenceSync().ifPresent(sync -> sync.mixIfDue(stepNumber, models.policy(), models.reference()));
+        return stepped;
+      }, poll);
     } catch (RuntimeException e) {
       throw new IllegalStateException("training step " + (steps + 1) + " failed on examples " + batch.stream().map(TrainingExample::id).toList()
           + ". Every example was checked against the model first, so this is a bug, not bad input; stopping. A restart resumes from checkpoint v"
@@ -282,6 +287,9 @@ public final class TrainerService implements AutoCloseable {
     TrainerState state = TrainerState.restore(restored.companion(), step.optimizer(), manager);
     steps = state.step();
     state.heldOut().forEach(evaluation::add);
+    if (config.referenceSync().isPresent() && !models.restoreReference(restored.companion(), manager)) {
+      log.warn("checkpoint v{} has no reference (written with {} off): the reference starts again from where it was loaded", version, TrainerConfig.SYNC_REF_MODEL);
+    }
     log.info("resuming at step {} with {} held-out examples", steps, state.heldOut().size());
   }
 

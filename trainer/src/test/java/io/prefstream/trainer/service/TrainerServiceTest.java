@@ -17,9 +17,12 @@ import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.testkit.KafkaBroker;
+import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.model.AdapterFolder;
+import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
+import io.prefstream.trainer.model.SafeTensors;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -133,7 +136,73 @@ class TrainerServiceTest {
     assertThat(CoveredInputs.of(manifests(models, "tiny-lora"))).as("input offsets trained on or held out, across the restart").doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(64);
   }
 
-  /** The settings both tests share: the model, its topics, 4 pairs a step. */
+  /**
+   * TR-DPO: with dpo.sync.ref.model the reference is mixed every 4 steps and kept with each
+   * checkpoint; a restarted trainer mixes the policy into the restored reference, not into
+   * model.dir's. Off by default.
+   */
+  @Test
+  void trDpo_keepsTheMixedReferenceWithTheCheckpoint_andARestartMixesIntoIt() throws Exception {
+    String pairs = PAIRS + ".trdpo";
+    String models = MODELS + ".trdpo";
+    broker.createTopic(pairs, 1);
+    broker.createTopic(models, 1);
+    broker.createTopic(METRICS, 1);
+    Path model = tmp.resolve("model");
+    new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
+    produce(pairs, 0, 16);
+
+    Map<String, Object> props = props("tiny-trdpo", model, pairs, models);
+    props.put(TrainerConfig.CHECKPOINT_STEPS, "4");
+    props.put(TrainerConfig.EVAL_FRACTION, "0");
+    props.put(TrainerConfig.LR, "1e-3");
+    props.put(TrainerConfig.WARMUP_STEPS, "0");
+    assertThat(TrainerConfig.parse(props).referenceSync()).as("off by default: the reference stays frozen").isEmpty();
+    props.put(TrainerConfig.SYNC_REF_MODEL, "true");
+    props.put(TrainerConfig.REF_MODEL_MIXUP_ALPHA, "0.5");
+    props.put(TrainerConfig.REF_MODEL_SYNC_STEPS, "4");
+    TrainerConfig config = TrainerConfig.parse(props);
+
+    runUntil(config, tmp.resolve("work1"), () -> CoveredInputs.of(manifests(models, "tiny-trdpo")).size() >= 16);
+    produce(pairs, 16, 16);
+    try (NDManager m = NDManager.newBaseManager(); Checkpoint first = newest(models, "tiny-trdpo", tmp.resolve("first"))) {
+      assertThat(first.manifest().getStep()).isEqualTo(4);
+      Map<String, float[]> mixedOnce = referenceOf(first, m);
+      assertMixed(mixedOnce, weights(ModelFolder.load(first.serving(), m)), weights(ModelFolder.load(model, m)));
+
+      runUntil(config, tmp.resolve("work2"), () -> CoveredInputs.of(manifests(models, "tiny-trdpo")).size() >= 32);
+      try (Checkpoint second = newest(models, "tiny-trdpo", tmp.resolve("second"))) {
+        assertThat(second.manifest().getStep()).isEqualTo(8);
+        assertMixed(referenceOf(second, m), weights(ModelFolder.load(second.serving(), m)), mixedOnce);
+      }
+    }
+  }
+
+  /** reference = ½·policy + ½·previous, tensor by tensor. */
+  private static void assertMixed(Map<String, float[]> reference, Map<String, float[]> policy, Map<String, float[]> previous) {
+    assertThat(reference.keySet()).containsExactlyInAnyOrderElementsOf(policy.keySet());
+    reference.forEach((name, r) -> {
+      for (int i = 0; i < r.length; i++) {
+        assertThat((double) r[i]).as("%s[%d]", name, i).isCloseTo(0.5 * policy.get(name)[i] + 0.5 * previous.get(name)[i], org.assertj.core.api.Assertions.within(1e-6));
+      }
+    });
+  }
+
+  private static Map<String, float[]> referenceOf(Checkpoint checkpoint, NDManager m) {
+    Map<String, float[]> out = new HashMap<>();
+    try (SafeTensors file = SafeTensors.open(checkpoint.companion().resolve(TrainedModels.REFERENCE))) {
+      for (String name : file.entries().keySet()) out.put(name, file.load(name, m).toFloatArray());
+    }
+    return out;
+  }
+
+  private static Map<String, float[]> weights(CausalLm model) {
+    Map<String, float[]> out = new HashMap<>();
+    model.parameters().forEach((name, p) -> out.put(name, p.toFloatArray()));
+    return out;
+  }
+
+  /** The settings the tests share: the model, its topics, 4 pairs a step. */
   private static Map<String, Object> props(String modelName, Path model, String pairs, String models) {
     Map<String, Object> props = new HashMap<>(SERDE);
     props.put("bootstrap.servers", broker.bootstrapServers());
