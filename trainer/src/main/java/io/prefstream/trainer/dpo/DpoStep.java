@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
  * gradient graph (none at all for reference-free losses), policy log-probs with one, the loss,
- * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to.
+ * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to here
+ * (TR-DPO's {@link ReferenceSync} mixes the policy into it between steps).
  *
  * <p>Losses that sort the batch (aot, aot_unpaired) sort within each micro-batch, as TRL sorts
  * within each device's batch.

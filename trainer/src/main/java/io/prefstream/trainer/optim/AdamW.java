@@ -64,10 +64,12 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * Makes one update of every parameter from its gradient.
+   * Makes one update of every parameter from its gradient. The gradients serve as the update's
+   * scratch space: no full-size temporary is made (for a 150k-vocabulary embedding one is 0.5 GB),
+   * and the gradients hold garbage afterwards; the caller zeroes them for the next step anyway.
    *
-   * @param gradients by parameter name, same keys as {@code parameters}
-   * @param scratch where the step's temporaries go; closed by the caller
+   * @param gradients by parameter name, same keys as {@code parameters}; overwritten
+   * @param scratch where the step's scalars go; closed by the caller
    */
   public void update(Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate, NDManager scratch) {
     step++;
@@ -75,7 +77,11 @@ public final class AdamW implements AutoCloseable {
     NDArray b1 = scratch.create((float) beta1);
     NDArray oneMinusB1 = scratch.create((float) (1 - beta1));
     NDArray b2 = scratch.create((float) beta2);
-    NDArray oneMinusB2 = scratch.create((float) (1 - beta2));
+    // ((1−β1)·g)² · (1−β2)/(1−β1)² = (1−β2)·g²
+    NDArray squareScale = scratch.create((float) ((1 - beta2) / ((1 - beta1) * (1 - beta1))));
+    NDArray zero = scratch.create(0f);
+    NDArray half = scratch.create(0.5f);
+    NDArray reciprocal = scratch.create(-1f);
     NDArray stepSize = scratch.create((float) (learningRate / (1 - Math.pow(beta1, step))));
     NDArray secondCorrection = scratch.create((float) Math.sqrt(1 - Math.pow(beta2, step)));
     NDArray epsilon = scratch.create((float) eps);
@@ -88,19 +94,12 @@ public final class AdamW implements AutoCloseable {
       NDArray m = firstMoments.get(name);
       NDArray v = secondMoments.get(name);
       if (m == null || v == null) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
-      // in place where possible, and at most two full-size temporaries, each closed at once: for a
-      // 150k-vocabulary embedding one is 0.5 GB, and a step's scope would otherwise keep them all
-      try (NDArray scaled = g.mul(oneMinusB1)) {
-        m.muli(b1).addi(scaled);
-      }
-      try (NDArray squared = g.square()) {
-        v.muli(b2).addi(squared.muli(oneMinusB2));
-      }
+      m.muli(b1).addi(g.muli(oneMinusB1));                      // g holds (1−β1)·g
+      v.muli(b2).addi(g.muli(g).muli(squareScale));             // g holds (1−β2)·g²
       if (decays(theta)) theta.muli(decay);
-      try (NDArray denominator = v.sqrt(); NDArray stepped = m.mul(stepSize)) {
-        // √v̂ + ε = √v / √(1−β2^t) + ε
-        theta.subi(stepped.divi(denominator.divi(secondCorrection).addi(epsilon)));
-      }
+      // √v̂ + ε = √v / √(1−β2^t) + ε, made in g (finite here: the update runs only on a finite norm)
+      NDArray denominator = g.muli(zero).addi(v).powi(half).divi(secondCorrection).addi(epsilon);
+      theta.subi(denominator.powi(reciprocal).muli(m).muli(stepSize));
     }
   }
 

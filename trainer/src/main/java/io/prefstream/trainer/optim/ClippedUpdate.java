@@ -49,7 +49,7 @@ public final class ClippedUpdate implements AutoCloseable {
       double norm = clipping.clip(gradients.values(), scratch);
       boolean finite = Double.isFinite(loss) && Double.isFinite(norm);
       if (finite) optimizer.update(parameters, gradients, lr, scratch);
-      gradients.values().forEach(g -> g.set(new NDIndex("..."), 0)); // backward adds to .grad
+      gradients.values().forEach(g -> g.set(new NDIndex("..."), 0)); // backward adds to .grad; AdamW used it as scratch
       return new Applied(norm, lr, !finite);
     } finally {
       gradients.values().forEach(NDArray::close); // getGradient() hands out a new handle each call

@@ -15,6 +15,10 @@ import org.apache.kafka.common.TopicPartition;
  * are taken from the front, so the offsets used of each partition are always a prefix of those
  * read: committing them never skips a pending pair. On the way, held-out pairs go to the
  * evaluation, and unfit records to the dead letters the checkpoint's transaction writes.
+ *
+ * <p>Memory is bounded by bytes as well as by examples: held-out and unfit records queued behind a
+ * trainable example wait for a batch, so once the records held pass {@code maxBytes}, a partial
+ * batch (what is trainable) is ready, and taking it passes the records behind.
  */
 final class PendingPairs {
   private sealed interface Pending permits Usable, Unfit {
@@ -23,7 +27,7 @@ final class PendingPairs {
     long offset();
   }
 
-  private record Usable(TopicPartition partition, long offset, TrainingExample example, boolean heldOut, long eventTime) implements Pending {}
+  private record Usable(TopicPartition partition, long offset, TrainingExample example, boolean heldOut, long eventTime, long bytes) implements Pending {}
 
   private record Unfit(UnfitRecord record) implements Pending {
     @Override
@@ -44,13 +48,17 @@ final class PendingPairs {
   private final List<UnfitRecord> deadLetters = new ArrayList<>();
   private final HeldOutSplit split;
   private final HeldOutEvaluation evaluation;
+  private final long maxBytes;
   private long trainable;
+  private long pendingBytes;
   private long deadLetterBytes;
   private long newestEventTime = -1;
 
-  PendingPairs(HeldOutSplit split, HeldOutEvaluation evaluation) {
+  /** @param maxBytes bytes of pending records (as read) past which a partial batch is ready */
+  PendingPairs(HeldOutSplit split, HeldOutEvaluation evaluation, long maxBytes) {
     this.split = split;
     this.evaluation = evaluation;
+    this.maxBytes = maxBytes;
   }
 
   /**
@@ -62,20 +70,25 @@ final class PendingPairs {
     return offset >= nextInHand.getOrDefault(partition, 0L);
   }
 
-  /** Pairs and rankings may be held out; labelled responses are all trained on (the evaluation ranks responses). */
-  void add(TopicPartition partition, long offset, TrainingExample example, long eventTime) {
+  /**
+   * Pairs and rankings may be held out; labelled responses are all trained on (the evaluation ranks responses).
+   *
+   * @param bytes the record's serialized key and value
+   */
+  void add(TopicPartition partition, long offset, TrainingExample example, long eventTime, long bytes) {
     boolean heldOut = example instanceof PreferenceExample && split.isHeldOut(example.id());
-    read(new Usable(partition, offset, example, heldOut, eventTime));
+    read(new Usable(partition, offset, example, heldOut, eventTime, bytes), bytes);
     if (!heldOut) trainable++;
   }
 
   void addUnfit(UnfitRecord record) {
-    read(new Unfit(record));
+    read(new Unfit(record), record.bytes());
   }
 
-  private void read(Pending p) {
+  private void read(Pending p, long bytes) {
     nextInHand.put(p.partition(), p.offset() + 1);
     pending.add(p);
+    pendingBytes += bytes;
   }
 
   /** How many examples wait to be trained on. */
@@ -83,45 +96,63 @@ final class PendingPairs {
     return trainable;
   }
 
+  /** Whether a batch is ready: {@code pairs} examples, or fewer once the records held pass the byte bound. */
   boolean hasBatch(int pairs) {
-    return trainable >= pairs;
+    return trainable >= pairs || (trainable > 0 && isFull());
   }
 
-  /** The next batch of {@code pairs} examples; the held-out and unfit records on the way are used as well. */
+  /** Whether the records held pass the byte bound: reading should stop until a batch is taken. */
+  boolean isFull() {
+    return pendingBytes >= maxBytes;
+  }
+
+  /**
+   * The next batch of {@code pairs} examples, or of all the trainable ones when fewer wait; the
+   * held-out and unfit records on the way are used as well.
+   */
   List<TrainingExample> takeBatch(int pairs) {
     List<TrainingExample> batch = new ArrayList<>();
-    while (batch.size() < pairs) {
+    while (batch.size() < pairs && trainable > 0) {
       Pending p = pending.poll();
-      covered.consumed(p.partition(), p.offset());
-      if (p instanceof Unfit u) {
-        deadLettered(u.record());
-        continue;
-      }
-      Usable e = (Usable) p;
-      newestEventTime = Math.max(newestEventTime, e.eventTime());
-      if (e.heldOut()) {
-        evaluation.add((PreferenceExample) e.example());
-      } else {
-        batch.add(e.example());
+      if (use(p)) {
+        batch.add(((Usable) p).example());
         trainable--;
       }
     }
-    passUnfitAtFront();
+    passUntrainableAtFront();
     return batch;
   }
 
-  /** Unfit records with nothing pending before them are covered at once: they need no batch. */
-  void passUnfitAtFront() {
-    while (pending.peek() instanceof Unfit u) {
-      pending.poll();
-      covered.consumed(u.partition(), u.offset());
+  /**
+   * Unfit and held-out records with nothing pending before them are used at once: they need no
+   * batch (and, held back, they could fill the byte bound with no batch ever ready).
+   */
+  void passUntrainableAtFront() {
+    while (!pending.isEmpty() && !isTrainable(pending.peek())) use(pending.poll());
+  }
+
+  private static boolean isTrainable(Pending p) {
+    return p instanceof Usable u && !u.heldOut();
+  }
+
+  /** Covers a record taken from the front: unfit ones become dead letters, held-out ones go to the evaluation; true when it is to be trained on. */
+  private boolean use(Pending p) {
+    covered.consumed(p.partition(), p.offset());
+    if (p instanceof Unfit u) {
+      pendingBytes -= u.record().bytes();
       deadLettered(u.record());
+      return false;
     }
+    Usable e = (Usable) p;
+    pendingBytes -= e.bytes();
+    newestEventTime = Math.max(newestEventTime, e.eventTime());
+    if (e.heldOut()) evaluation.add((PreferenceExample) e.example());
+    return !e.heldOut();
   }
 
   private void deadLettered(UnfitRecord record) {
     deadLetters.add(record);
-    deadLetterBytes += (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+    deadLetterBytes += record.bytes();
   }
 
   /** Bytes of the dead letters held for the next checkpoint: a flood of unfit records calls for one early. */

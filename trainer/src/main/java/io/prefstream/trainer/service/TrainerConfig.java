@@ -37,6 +37,7 @@ public record TrainerConfig(
     int maxLength,
     int maxPromptLength,
     int maxResponses,
+    long maxPendingBytes,
     DpoConfig dpo,
     Optional<ReferenceSync> referenceSync,
     double learningRate,
@@ -68,6 +69,7 @@ public record TrainerConfig(
   public static final String MAX_LENGTH = "max.length";
   public static final String MAX_PROMPT_LENGTH = "max.prompt.length";
   public static final String MAX_RESPONSES = "max.responses";
+  public static final String MAX_PENDING_BYTES = "max.pending.bytes";
   public static final String BETA = "dpo.beta";
   public static final String LOSS = "dpo.loss";
   public static final String LOSS_WEIGHTS = "dpo.loss.weights";
@@ -120,6 +122,8 @@ public record TrainerConfig(
       .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM,
           "Longest prompt + response in tokens; longer ones are truncated (see max.prompt.length). One still longer than the model's positions is dead-lettered as too_long_for_model.")
       .define(MAX_RESPONSES, Type.INT, 16, Range.atLeast(2), Importance.MEDIUM, "Most responses of one ranking; one with more is dead-lettered as too_many_responses.")
+      .define(MAX_PENDING_BYTES, Type.LONG, 64L << 20, Range.atLeast(1), Importance.LOW,
+          "Bytes of read records (serialized key and value) the trainer holds before training: past it, reading pauses and what is trainable trains as a partial batch, so held-out and unfit records queued behind fewer than batch.pairs examples stay bounded. One poll (max.poll.records) may go past it.")
       .define(MAX_PROMPT_LENGTH, Type.INT, 256, Range.atLeast(1), Importance.MEDIUM,
           "Longest prompt in tokens: a longer prompt keeps its end; then responses that still do not fit in max.length keep their start. Capped at max.length - 1.")
       .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference (IPO's τ).")
@@ -204,7 +208,7 @@ public record TrainerConfig(
     }
     return new TrainerConfig(name, modelDir, reference.isEmpty() ? modelDir : Path.of(reference),
         c.getString(PAIRS_TOPIC), c.getString(MODEL_TOPIC), c.getString(METRICS_TOPIC), c.getString(DLQ_TOPIC), c.getInt(BATCH_PAIRS), c.getInt(MICRO_BATCH_TOKENS), c.getInt(MAX_LENGTH),
-        Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), dpo(c),
+        Math.min(c.getInt(MAX_PROMPT_LENGTH), c.getInt(MAX_LENGTH) - 1), c.getInt(MAX_RESPONSES), c.getLong(MAX_PENDING_BYTES), dpo(c),
         c.getBoolean(SYNC_REF_MODEL) ? Optional.of(new ReferenceSync(c.getDouble(REF_MODEL_MIXUP_ALPHA), c.getInt(REF_MODEL_SYNC_STEPS))) : Optional.empty(),
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getString(SIGNING_KEY).isEmpty() ? Optional.empty() : Optional.of(Path.of(c.getString(SIGNING_KEY))),

@@ -87,7 +87,7 @@ public final class TrainerService implements AutoCloseable {
     this.config = config;
     this.workDir = workDir;
     this.clock = clock;
-    this.pending = new PendingPairs(new HeldOutSplit(config.evalFraction()), evaluation);
+    this.pending = new PendingPairs(new HeldOutSplit(config.evalFraction()), evaluation, config.maxPendingBytes());
     this.writer = new CheckpointWriter(config, workDir, clock);
     Device device = ComputeDevice.resolve(config.device(), Engine.getInstance().getGpuCount());
     this.manager = NDManager.newBaseManager(device);
@@ -123,7 +123,7 @@ public final class TrainerService implements AutoCloseable {
         Runnable poll = () -> poll(consumer, values, tokens);
         while (running.getAsBoolean()) {
           poll.run();
-          pending.passUnfitAtFront();
+          pending.passUntrainableAtFront();
           if (pending.hasBatch(config.batchPairs())) {
             trainOneBatch(busy, poll);
             if (steps % config.logSteps() == 0) logStep(transactions, consumer);
@@ -140,11 +140,12 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /**
-   * One poll. Reading stops (the assignment paused) while two batches wait, so memory stays
-   * bounded however slow the steps; polling goes on, which keeps the consumer in its group.
+   * One poll. Reading stops (the assignment paused) while two batches wait or the records held pass
+   * max.pending.bytes, so memory stays bounded however slow the steps; polling goes on, which keeps
+   * the consumer in its group.
    */
   private void poll(KafkaConsumer<byte[], byte[]> consumer, RecordDeserializer<SpecificRecord> values, ExampleTokens tokens) {
-    if (pending.trainable() >= 2L * config.batchPairs()) {
+    if (pending.trainable() >= 2L * config.batchPairs() || pending.isFull()) {
       consumer.pause(consumer.assignment());
     } else if (!consumer.paused().isEmpty()) {
       consumer.resume(consumer.paused());
@@ -165,7 +166,7 @@ public final class TrainerService implements AutoCloseable {
     if (!pending.isNew(tp, r.offset())) return;
     try {
       SpecificRecord value = decode(r, values);
-      pending.add(tp, r.offset(), tokens.of(value), eventTime(value));
+      pending.add(tp, r.offset(), tokens.of(value), eventTime(value), Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize()));
     } catch (UnfitExampleException e) {
       log.warn("{}-{} offset {} goes to {}: {} ({})", r.topic(), r.partition(), r.offset(), config.dlqTopic(), e.reason().code(), e.getMessage());
       metrics.deadLettered(e.reason());
@@ -206,7 +207,9 @@ public final class TrainerService implements AutoCloseable {
       long stepNumber = steps + 1;
       m = busy.run(() -> {
         StepMetrics stepped = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
-        config.referenceSync().ifPresent(sync -> sync.mixIfDue(stepNumber, models.policy(), models.reference()));
+        config.referenceSync().ifPresent(sync -> {
+          if (sync.mixIfDue(stepNumber, models.policy(), models.reference())) log.info("step {}: TR-DPO mixed the policy into the reference (α = {})", stepNumber, sync.mixupAlpha());
+        });
         return stepped;
       }, poll);
     } catch (RuntimeException e) {

@@ -11,6 +11,11 @@ record UnfitRecord(byte[] key, byte[] value, UnfitExampleException why, String s
     return new UnfitRecord(r.key(), r.value(), why, r.topic(), r.partition(), r.offset());
   }
 
+  /** Bytes of the key and value held for the dead letter. */
+  long bytes() {
+    return (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+  }
+
   ProducerRecord<Object, Object> toDeadLetter(String dlqTopic) {
     return new ProducerRecord<>(dlqTopic, null, key, value,
         DeadLetterHeaders.of(why.reason().code(), why.getMessage(), sourceTopic, sourcePartition, sourceOffset));

@@ -84,20 +84,7 @@ class TrainerDeadLetterTest {
       }
     }
 
-    Map<String, Object> props = new HashMap<>(SERDE);
-    props.put("bootstrap.servers", broker.bootstrapServers());
-    props.put(TrainerConfig.MODEL_NAME, "dlq");
-    props.put(TrainerConfig.MODEL_DIR, model.toString());
-    props.put(TrainerConfig.PAIRS_TOPIC, pairs);
-    props.put(TrainerConfig.MODEL_TOPIC, models);
-    props.put(TrainerConfig.METRICS_TOPIC, "dlq-it.metrics");
-    props.put(TrainerConfig.DLQ_TOPIC, dlq);
-    props.put(TrainerConfig.BATCH_PAIRS, "4");
-    props.put(TrainerConfig.CHECKPOINT_STEPS, "2");
-    props.put(TrainerConfig.CHECKPOINT_INTERVAL_MS, "2000");
-    props.put(TrainerConfig.EVAL_FRACTION, "0");
-    props.put(TrainerConfig.METRICS_PORT, "-1");
-    TrainerConfig config = TrainerConfig.parse(props);
+    TrainerConfig config = config("dlq", model, pairs, models, dlq, Map.of(TrainerConfig.BATCH_PAIRS, "4", TrainerConfig.CHECKPOINT_STEPS, "2"));
 
     List<ConsumerRecord<byte[], byte[]>> dead = Collections.synchronizedList(new ArrayList<>());
     RunningTrainer trainer = RunningTrainer.start(config, tmp.resolve("work"));
@@ -121,6 +108,61 @@ class TrainerDeadLetterTest {
       assertThat(d.value()).isEqualTo(poison.get(offset));
       assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("k" + offset);
     });
+  }
+
+  @Test
+  void unfitRecordsPastMaxPendingBytes_behindFewerPairsThanABatch_trainAPartialBatch_andReachTheDlq() throws Exception {
+    String pairs = "bound-it.pairs";
+    String models = "bound-it.checkpoints";
+    String dlq = "bound-it.dlq";
+    broker.createTopic(pairs, 1);
+    broker.createTopic(models, 1);
+    broker.createTopic("dlq-it.metrics", 1);
+    broker.createTopic(dlq, 1);
+    Path model = tmp.resolve("model");
+    new ModelRecipe(ModelRecipe.Arch.GPT2, VOCAB, 1, 16, 2, 2, 32, POSITIONS, true).writeRandom(3, model);
+    int unfit = 200;
+    try (var producer = new KafkaProducer<byte[], byte[]>(broker.producerProps()); AvroSerializer<SpecificRecord> avro = new AvroSerializer<>()) {
+      avro.configure(SERDE, false);
+      producer.send(new ProducerRecord<>(pairs, avro.serialize(pairs, pair(0, List.of(1, 2), List.of(7, 7), 1.0)))).get();
+      for (int offset = 1; offset <= unfit; offset++) {
+        producer.send(new ProducerRecord<>(pairs, avro.serialize(pairs, pair(offset, List.of(1, 2), List.of(7, VOCAB + offset), 1.0))));
+      }
+      producer.flush();
+    }
+    // one valid pair, never a batch of 8; the 200 unfit records behind it are ~10 KB, past the bound
+    TrainerConfig config = config("bound", model, pairs, models, dlq,
+        Map.of(TrainerConfig.BATCH_PAIRS, "8", TrainerConfig.CHECKPOINT_STEPS, "1", TrainerConfig.MAX_PENDING_BYTES, "4096"));
+
+    List<ConsumerRecord<byte[], byte[]>> dead = Collections.synchronizedList(new ArrayList<>());
+    RunningTrainer trainer = RunningTrainer.start(config, tmp.resolve("work"));
+    try (trainer; var consumer = new KafkaConsumer<byte[], byte[]>(broker.consumerProps("bound-it-inspect"))) {
+      consumer.subscribe(List.of(dlq));
+      await().atMost(Duration.ofSeconds(120)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(dead::add);
+        assertThat(trainer.failure()).as("the trainer failed").isEmpty();
+        return dead.size() >= unfit;
+      });
+      assertThat(trainer.isAlive()).isTrue();
+    }
+    assertThat(offsets(covered(models, "bound"))).contains(0);
+    assertThat(dead).hasSize(unfit).allSatisfy(d -> assertThat(header(d, DeadLetterHeaders.REASON)).isEqualTo("token_out_of_vocab"));
+  }
+
+  private static TrainerConfig config(String name, Path model, String pairs, String models, String dlq, Map<String, String> overrides) {
+    Map<String, Object> props = new HashMap<>(SERDE);
+    props.put("bootstrap.servers", broker.bootstrapServers());
+    props.put(TrainerConfig.MODEL_NAME, name);
+    props.put(TrainerConfig.MODEL_DIR, model.toString());
+    props.put(TrainerConfig.PAIRS_TOPIC, pairs);
+    props.put(TrainerConfig.MODEL_TOPIC, models);
+    props.put(TrainerConfig.METRICS_TOPIC, "dlq-it.metrics");
+    props.put(TrainerConfig.DLQ_TOPIC, dlq);
+    props.put(TrainerConfig.CHECKPOINT_INTERVAL_MS, "2000");
+    props.put(TrainerConfig.EVAL_FRACTION, "0");
+    props.put(TrainerConfig.METRICS_PORT, "-1");
+    props.putAll(overrides);
+    return TrainerConfig.parse(props);
   }
 
   private static byte[] poisoned(int offset, Map<Integer, String> reasons, String reason, byte[] value) {
@@ -155,9 +197,13 @@ class TrainerDeadLetterTest {
   }
 
   private static List<String> covered(String topic) {
+    return covered(topic, "dlq");
+  }
+
+  private static List<String> covered(String topic, String model) {
     Map<String, Object> props = new HashMap<>(broker.consumerProps("dlq-it-manifests-" + System.nanoTime()));
     try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), ModelTopic.deserializer(SERDE))) {
-      return CoveredInputs.of(new ModelTopicReader(consumer, topic).manifests("dlq"));
+      return CoveredInputs.of(new ModelTopicReader(consumer, topic).manifests(model));
     }
   }
 
