@@ -21,10 +21,7 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,10 +32,11 @@ import picocli.CommandLine.Option;
  *
  * <p>Each side copies a backlog of {@code --records} pairs already in its input topic, timed from
  * the moment it is ready (Kafka Streams RUNNING; the raw clients connected) until the last record
- * is readable {@code read_committed} on its output. Before that, each side copies a fifth as many
- * in a run of its own, so neither is timed with a cold JIT or includes its start-up. Then, still
- * running, each gets {@value #PROBES} probes at {@value #PROBES_PER_SECOND} per second: the
- * end-to-end latency from a probe's send to its arrival, {@code read_committed}, on the output.
+ * is readable {@code read_committed} on its output; the two sides take turns, {@code --rounds}
+ * times, and the medians are reported. Before that each side copies a fifth as many untimed, so
+ * neither is timed with a cold JIT. Last, each gets {@value #PROBES} probes at
+ * {@value #PROBES_PER_SECOND} per second: the end-to-end latency from a probe's send to its
+ * arrival, {@code read_committed}, on the output.
  */
 @Command(
     name = "ingest",
@@ -56,17 +54,11 @@ final class BenchIngestCommand implements Callable<Integer> {
   @Option(names = "--records", defaultValue = "50000", description = "Pairs in the timed backlog (default: ${DEFAULT-VALUE}).")
   int records;
 
-  /** Starts one side of the comparison, ready to copy. */
-  private interface Starter {
-    BenchPipe start() throws InterruptedException;
-  }
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "An ingest setting for the topology, as in its properties file (repeatable), e.g. --set commit.interval.ms=100.")
+  Map<String, String> settings = new HashMap<>();
 
-  /** One side's throughput and end-to-end latencies (milliseconds, sorted). */
-  private record Measured(double pairsPerSecond, double[] latencyMs) {
-    double percentile(double p) {
-      return latencyMs[(int) Math.round(p * (latencyMs.length - 1))];
-    }
-  }
+  @Option(names = "--rounds", defaultValue = "3", description = "Back-to-back measurements of each side, alternating (default: ${DEFAULT-VALUE}); the medians are reported.")
+  int rounds;
 
   @Override
   public Integer call() throws Exception {
@@ -77,45 +69,47 @@ final class BenchIngestCommand implements Callable<Integer> {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
         admin.createTopics(List.of(new NewTopic(RAW_IN, 1, (short) 1), new NewTopic(RAW_OUT, 1, (short) 1))).all().get();
       }
-      Measured raw = measure(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT));
-      IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"));
-      Measured ingest = measure(bootstrap, TopicCatalog.FEEDBACK_PAIRS, TopicCatalog.PREFERENCE_PAIRS, () -> TopologyPipe.start(config, LIMIT));
-      System.out.printf(Locale.ROOT,
-          "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d%n",
-          ingest.pairsPerSecond(), raw.pairsPerSecond(), ingest.pairsPerSecond() / raw.pairsPerSecond(),
-          ingest.percentile(0.50), ingest.percentile(0.99), raw.percentile(0.50), raw.percentile(0.99), records);
+      IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"), settings);
+      try (BenchSide raw = new BenchSide(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
+          BenchSide ingest = new BenchSide(bootstrap, TopicCatalog.FEEDBACK_PAIRS, TopicCatalog.PREFERENCE_PAIRS, () -> TopologyPipe.start(config, LIMIT),
+              BenchIngestCommand::pairs, PROBES, LIMIT)) {
+        int warmUp = Math.max(1_000, records / 5);
+        raw.warmUp(warmUp);
+        ingest.warmUp(warmUp);
+        double[] rawRates = new double[rounds];
+        double[] ingestRates = new double[rounds];
+        double[] ratios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          rawRates[r] = raw.throughput("timed-" + r, records);
+          ingestRates[r] = ingest.throughput("timed-" + r, records);
+          ratios[r] = ingestRates[r] / rawRates[r];
+          System.out.printf(Locale.ROOT, "round %d: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n", r + 1, ingestRates[r], rawRates[r], ratios[r]);
+        }
+        double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
+        double[] ingestMs = ingest.latenciesMs(PROBES, PROBES_PER_SECOND);
+        System.out.printf(Locale.ROOT,
+            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
+            median(ingestRates), median(rawRates), median(ratios), percentile(ingestMs, 0.50), percentile(ingestMs, 0.99),
+            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
+      }
     } finally {
       Folders.deleteTree(dir);
     }
     return 0;
   }
 
-  private Measured measure(String bootstrap, String in, String out, Starter starter) throws InterruptedException {
-    int warmUp = Math.max(1_000, records / 5);
-    produce(bootstrap, pairs(in, "warm-up", warmUp));
-    try (OutputWatch watch = new OutputWatch(bootstrap, out, PROBES)) {
-      try (BenchPipe warm = starter.start()) {
-        watch.awaitCount(warmUp, LIMIT);
-      }
-      produce(bootstrap, pairs(in, "timed", records));
-      try (BenchPipe pipe = starter.start()) {
-        long done = watch.awaitCount(warmUp + records, LIMIT);
-        double pairsPerSecond = records / ((done - pipe.readyNanos()) / 1e9);
-        try (ProbeSender probes = ProbeSender.start(bootstrap, pairs(in, "probe", PROBES), PROBES_PER_SECOND)) {
-          watch.awaitCount(warmUp + records + PROBES, LIMIT);
-          long[] sent = probes.sentNanos();
-          long[] arrived = watch.probeArrivalNanos();
-          double[] latencyMs = new double[PROBES];
-          for (int i = 0; i < PROBES; i++) latencyMs[i] = (arrived[i] - sent[i]) / 1e6;
-          Arrays.sort(latencyMs);
-          return new Measured(pairsPerSecond, latencyMs);
-        }
-      }
-    }
+  private static double median(double[] values) {
+    return percentile(values.clone(), 0.5);
   }
 
-  private static IngestConfig ingestConfig(String bootstrap, Path stateDir) {
-    Map<String, Object> props = new HashMap<>();
+  /** The p-quantile of the values, sorting them in place (nearest rank). */
+  private static double percentile(double[] values, double p) {
+    Arrays.sort(values);
+    return values[(int) Math.round(p * (values.length - 1))];
+  }
+
+  private static IngestConfig ingestConfig(String bootstrap, Path stateDir, Map<String, String> settings) {
+    Map<String, Object> props = new HashMap<>(settings);
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-ingest");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
@@ -128,26 +122,19 @@ final class BenchIngestCommand implements Callable<Integer> {
    * Valid, distinct pairs as Confluent-wire Avro, keyed by prompt id: 1,000 prompts shared by the
    * backlog's pairs, a prompt of its own ({@code probe-<i>}) for each probe.
    */
-  private static List<ProducerRecord<byte[], byte[]>> pairs(String topic, String kind, int n) {
+  private static List<ProducerRecord<byte[], byte[]>> pairs(String topic, String batch, int n) {
     AvroSerializer<PreferencePair> serializer = new AvroSerializer<>();
     serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
     long now = System.currentTimeMillis();
     List<ProducerRecord<byte[], byte[]>> pairs = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      String promptId = kind.equals("probe") ? OutputWatch.PROBE_KEY_PREFIX + i : "prompt-" + (i % 1000);
-      byte[] value = serializer.serialize(TopicCatalog.FEEDBACK_PAIRS, PreferencePair.newBuilder().setEventId("bench-" + kind + "-" + i)
+      String promptId = batch.equals("probe") ? OutputWatch.PROBE_KEY_PREFIX + i : "prompt-" + (i % 1000);
+      byte[] value = serializer.serialize(TopicCatalog.FEEDBACK_PAIRS, PreferencePair.newBuilder().setEventId("bench-" + batch + "-" + i)
           .setPromptId(promptId).setPrompt("Write a haiku about Kafka, number " + i)
           .setChosen("Logs flow like rivers / partitions hold the seasons / offsets never lie")
           .setRejected("Kafka is a system.").setEventTime(now).build());
       pairs.add(new ProducerRecord<>(topic, promptId.getBytes(StandardCharsets.UTF_8), value));
     }
     return pairs;
-  }
-
-  private static void produce(String bootstrap, List<ProducerRecord<byte[], byte[]>> records) {
-    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      records.forEach(producer::send);
-    }
   }
 }

@@ -2,6 +2,7 @@ package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -332,18 +333,29 @@ public final class SafeTensors implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes an array's floats. On a little-endian machine the bytes go out straight from the
+   * array's native memory (a direct view): copying them through the heap instead made the heap
+   * grow toward -Xmx while a checkpoint of gigabytes was written, and stay resident after.
+   */
   private static void writeLittleEndian(FileChannel out, NDArray array) throws IOException {
-    ByteBuffer data;
-    if (array.getDataType() == DataType.FLOAT32) {
-      data = array.toByteBuffer();
-    } else {
+    if (array.getDataType() != DataType.FLOAT32) {
       try (NDArray f32 = array.toType(DataType.FLOAT32, true)) {
-        data = f32.toByteBuffer();
+        writeLittleEndian(out, f32);
       }
+      return;
     }
-    ByteBuffer le = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    le.asFloatBuffer().put(data.order(ByteOrder.nativeOrder()).asFloatBuffer());
-    writeFully(out, le);
+    // the scope closes the copy DJL makes of an array that is not contiguous or not on the CPU
+    try (NDScope scope = new NDScope()) {
+      ByteBuffer data = array.toByteBuffer(true).order(ByteOrder.nativeOrder());
+      if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+        writeFully(out, data);
+        return;
+      }
+      ByteBuffer le = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+      le.asFloatBuffer().put(data.asFloatBuffer());
+      writeFully(out, le);
+    }
   }
 
   private static long[] withFirst(long[] dims, long first) {
