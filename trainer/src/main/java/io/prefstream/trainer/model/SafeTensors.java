@@ -30,8 +30,8 @@ import java.util.TreeMap;
  * range, then the raw little-endian data.
  *
  * <p>Why our own: DJL's codec reads the whole file into one Java buffer, so it stops at 2 GiB. Here
- * the data is memory-mapped and copied a bounded chunk of rows at a time, so neither a file nor a
- * tensor has a size limit beyond the memory its float32 copy needs.
+ * the data is read a bounded chunk of rows at a time and written straight from native memory, so
+ * neither a file nor a tensor has a size limit beyond the memory its float32 copy needs.
  *
  * <p>F32, F16 and BF16 are read, always into float32 arrays (the trainer computes in float32). Writes
  * are always F32, tensors sorted by name, the header padded with spaces to 8 bytes as the reference
@@ -64,8 +64,12 @@ public final class SafeTensors implements AutoCloseable {
     }
   }
 
-  /** Largest float32 chunk copied through one Java buffer while loading or saving. */
-  static final long DEFAULT_CHUNK_BYTES = 256L << 20;
+  /**
+   * Largest float32 chunk copied through one Java buffer while loading or saving. Small: the
+   * loading buffer is direct memory that only a garbage collection frees, which a mostly idle heap
+   * may not run for hours (at 256 MiB, the two models' buffers stayed resident through training).
+   */
+  static final long DEFAULT_CHUNK_BYTES = 16L << 20;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER_BYTES = 100L << 20; // the reference implementation's limit
