@@ -232,6 +232,9 @@ def logp_columns(pairs, pw, pl, rw, rl):
         "loss_sigmoid_forward_kl": loss("sigmoid", f="forward_kl"),
         "loss_sigmoid_js_divergence": loss("sigmoid", f="js_divergence"),
         "loss_sigmoid_alpha_divergence0.5": loss("sigmoid", f="alpha_divergence", coef=0.5),
+        # on mean log-probs the length-normalized losses do not divide again: the same values
+        "loss_ipo_mean": loss("ipo"),
+        "loss_sigmoid_norm_mean": loss("sigmoid_norm"),
         # RPO (Pang et al. 2024) on mean log-probs: the DPO term on per-token ratios plus alpha * (-log pi(y_w) / |y_w|)
         "loss_sigmoid_mean_rpo1": nls(BETA * ((pw / nw - rw / nw) - (pl / nl - rl / nl))) + 1.0 * (-pw / nw),
     }

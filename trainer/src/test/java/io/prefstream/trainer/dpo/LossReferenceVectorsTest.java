@@ -80,6 +80,8 @@ class LossReferenceVectorsTest {
       case "loss_sigmoid_js_divergence" -> sigmoid.withFDivergence(FDivergence.JS_DIVERGENCE, 0.5);
       case "loss_sigmoid_alpha_divergence0.5" -> sigmoid.withFDivergence(FDivergence.ALPHA_DIVERGENCE, 0.5);
       case "loss_sigmoid_wpo" -> sigmoid.withWeighting(true);
+      case "loss_ipo_mean" -> DpoConfig.of(LossType.IPO).withAggregation(LogProbAggregation.MEAN);
+      case "loss_sigmoid_norm_mean" -> DpoConfig.of(LossType.SIGMOID_NORM).withAggregation(LogProbAggregation.MEAN);
       case "loss_sigmoid_mean_rpo1" -> sigmoid.withAggregation(LogProbAggregation.MEAN).withRpoAlpha(1);
       case "loss_sigmoid_ld_alpha0.5" -> sigmoid.withLdAlpha(0.5);
       case "loss_plackett_luce" -> DpoConfig.of(LossType.PLACKETT_LUCE);
