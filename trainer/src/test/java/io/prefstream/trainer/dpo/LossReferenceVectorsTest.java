@@ -66,6 +66,7 @@ class LossReferenceVectorsTest {
       case "loss_bco_pair" -> DpoConfig.of(LossType.BCO_PAIR);
       case "loss_sppo_hard" -> DpoConfig.of(LossType.SPPO_HARD);
       case "loss_aot" -> DpoConfig.of(LossType.AOT);
+      case "loss_aot_ls0.1" -> DpoConfig.of(LossType.AOT).withLabelSmoothing(0.1);
       case "loss_aot_unpaired" -> DpoConfig.of(LossType.AOT_UNPAIRED);
       case "loss_apo_zero" -> DpoConfig.of(LossType.APO_ZERO);
       case "loss_apo_down" -> DpoConfig.of(LossType.APO_DOWN);
@@ -73,6 +74,7 @@ class LossReferenceVectorsTest {
       case "loss_sft" -> DpoConfig.of(LossType.SFT);
       case "loss_sigmoid_norm" -> DpoConfig.of(LossType.SIGMOID_NORM);
       case "loss_simpo_gamma0.5" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5);
+      case "loss_simpo_gamma0.5_ls0.1" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5).withLabelSmoothing(0.1);
       case "loss_orpo_lambda0.1" -> DpoConfig.of(LossType.ORPO).withOrpoLambda(0.1);
       case "loss_mpo_0.8sigmoid_0.2bco_pair_1sft" -> sigmoid.withLosses(
           List.of(new LossTerm(LossType.SIGMOID, 0.8), new LossTerm(LossType.BCO_PAIR, 0.2), new LossTerm(LossType.SFT, 1)));
