@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.prefstream.testkit.ReferenceVectors;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.optim.LinearWarmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,13 +117,39 @@ class LossReferenceVectorsTest {
   void loss_matchesTheIndependentValues(String arch, String column) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-    Matcher ranking = RANKING_COLUMN.matcher(column);
-    List<PreferenceScore> scores = ranking.matches()
-        ? score(arch, configOf("loss_" + ranking.group(2)), rankings(examples(dir), Integer.parseInt(ranking.group(1))))
-        : score(arch, configOf(column), examples(dir));
+    Case c = Case.of(dir, column);
+    List<PreferenceScore> scores = score(arch, c.config(), c.batch());
     for (int i = 0; i < scores.size(); i++) {
       double want = expected.get(i).get(column).asDouble();
       assertThat(scores.get(i).loss()).as("%s %s", expected.get(i).get("id").asText(), column).isCloseTo(want, within(1e-4 * Math.max(1e-3, Math.abs(want))));
+    }
+  }
+
+  static Stream<String> gpt2Columns() throws IOException {
+    return columns().filter(a -> a.get()[0].equals("gpt2")).map(a -> (String) a.get()[1]);
+  }
+
+  /** The training step computes the same losses: the loss it reports (of the weights before its update) is the column's mean. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("gpt2Columns")
+  void trainingStep_reportsTheColumnsMean(String column) throws IOException {
+    Path dir = ReferenceVectors.dir("gpt2");
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    Case c = Case.of(dir, column);
+    double want = 0;
+    for (JsonNode row : expected) want += row.get(column).asDouble() / expected.size();
+    try (CausalLm policy = ModelFolder.load(dir.resolve("policy"), manager); CausalLm reference = ModelFolder.load(dir.resolve("reference"), manager);
+        DpoStep step = new DpoStep(policy, reference, c.config(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+      assertClose(step.step(List.of(c.batch())).loss(), want);
+    }
+  }
+
+  /** A folder's pairs, or its rankings for a column loss_k&lt;K&gt;_&lt;setting&gt;, with the column's setting. */
+  private record Case(DpoConfig config, List<PreferenceExample> batch) {
+    static Case of(Path dir, String column) throws IOException {
+      Matcher ranking = RANKING_COLUMN.matcher(column);
+      if (!ranking.matches()) return new Case(configOf(column), examples(dir));
+      return new Case(configOf("loss_" + ranking.group(2)), rankings(examples(dir), Integer.parseInt(ranking.group(1))));
     }
   }
 
