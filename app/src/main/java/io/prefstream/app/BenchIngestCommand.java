@@ -1,54 +1,64 @@
 package io.prefstream.app;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.broker.LocalBroker;
 import io.prefstream.broker.TopicCatalog;
 import io.prefstream.broker.TopicCreator;
 import io.prefstream.ingest.IngestConfig;
-import io.prefstream.ingest.IngestMetrics;
-import io.prefstream.ingest.IngestTopology;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.SerdeConfig;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The ingest topology's throughput next to the raw produce+consume rate of the same bytes, on a
- * local single-node broker: how much validation, de-duplication and exactly-once cost.
+ * The ingest topology next to a plain consumer and producer copying the same bytes on the same
+ * local broker ({@link RawPipe}): how much exactly-once, validation and de-duplication cost.
+ *
+ * <p>Each side copies a backlog of {@code --records} pairs already in its input topic, timed from
+ * the moment it is ready (Kafka Streams RUNNING; the raw clients connected) until the last record
+ * is readable {@code read_committed} on its output; the two sides take turns, {@code --rounds}
+ * times, and the medians are reported. Before that each side copies a fifth as many untimed, so
+ * neither is timed with a cold JIT. Last, each gets {@value #PROBES} probes at
+ * {@value #PROBES_PER_SECOND} per second: the end-to-end latency from a probe's send to its
+ * arrival, {@code read_committed}, on the output.
  */
 @Command(
     name = "ingest",
     mixinStandardHelpOptions = true,
-    description = "Times the ingest topology on a local broker against raw produce+consume of the same records; prints RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=..")
+    description = "Times the ingest topology on a local broker against a plain consumer+producer copying the same records; prints "
+        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_p50_ms=.. ingest_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
 final class BenchIngestCommand implements Callable<Integer> {
   private static final Duration LIMIT = Duration.ofMinutes(5);
+  private static final String RAW_IN = "bench.raw.in";
+  private static final String RAW_OUT = "bench.raw.out";
+  private static final String REGISTRY = "mock://bench-ingest";
+  static final int PROBES = 5_000;
+  static final int PROBES_PER_SECOND = 1_000;
 
-  @Option(names = "--records", defaultValue = "50000", description = "Pairs per run (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--records", defaultValue = "50000", description = "Pairs in the timed backlog (default: ${DEFAULT-VALUE}).")
   int records;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "An ingest setting for the topology, as in its properties file (repeatable), e.g. --set commit.interval.ms=100.")
+  Map<String, String> settings = new HashMap<>();
+
+  @Option(names = "--rounds", defaultValue = "3", description = "Back-to-back measurements of each side, alternating (default: ${DEFAULT-VALUE}); the medians are reported.")
+  int rounds;
 
   @Override
   public Integer call() throws Exception {
@@ -57,87 +67,74 @@ final class BenchIngestCommand implements Callable<Integer> {
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), 1, (short) 1);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-        admin.createTopics(List.of(new NewTopic("bench.raw", 1, (short) 1))).all().get();
+        admin.createTopics(List.of(new NewTopic(RAW_IN, 1, (short) 1), new NewTopic(RAW_OUT, 1, (short) 1))).all().get();
       }
-      List<byte[]> values = pairs(records);
-
-      long rawStart = System.nanoTime();
-      produce(bootstrap, "bench.raw", values);
-      consume(bootstrap, "bench.raw", records);
-      double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
-
-      Map<String, Object> props = new HashMap<>();
-      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-ingest");
-      props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
-      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-      props.put(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://bench-ingest");
-      IngestConfig config = IngestConfig.parse(props);
-      Properties streamsProps = new Properties();
-      streamsProps.putAll(config.streamsProperties());
-      double ingestSeconds;
-      try (KafkaStreams streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), streamsProps)) {
-        streams.start();
-        awaitRunning(streams); // start-up (rebalance, state restore) is not throughput
-        long ingestStart = System.nanoTime();
-        produce(bootstrap, TopicCatalog.FEEDBACK_PAIRS, values);
-        consume(bootstrap, TopicCatalog.PREFERENCE_PAIRS, records);
-        ingestSeconds = (System.nanoTime() - ingestStart) / 1e9;
+      IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"), settings);
+      try (BenchSide raw = new BenchSide(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
+          BenchSide ingest = new BenchSide(bootstrap, TopicCatalog.FEEDBACK_PAIRS, TopicCatalog.PREFERENCE_PAIRS, () -> TopologyPipe.start(config, LIMIT),
+              BenchIngestCommand::pairs, PROBES, LIMIT)) {
+        int warmUp = Math.max(1_000, records / 5);
+        raw.warmUp(warmUp);
+        ingest.warmUp(warmUp);
+        double[] rawRates = new double[rounds];
+        double[] ingestRates = new double[rounds];
+        double[] ratios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+          rawRates[r] = raw.throughput("timed-" + r, records);
+          ingestRates[r] = ingest.throughput("timed-" + r, records);
+          ratios[r] = ingestRates[r] / rawRates[r];
+          System.out.printf(Locale.ROOT, "round %d: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n", r + 1, ingestRates[r], rawRates[r], ratios[r]);
+        }
+        double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
+        double[] ingestMs = ingest.latenciesMs(PROBES, PROBES_PER_SECOND);
+        System.out.printf(Locale.ROOT,
+            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
+            median(ingestRates), median(rawRates), median(ratios), percentile(ingestMs, 0.50), percentile(ingestMs, 0.99),
+            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
       }
-      double ingestRate = records / ingestSeconds;
-      double rawRate = records / rawSeconds;
-      System.out.printf(Locale.ROOT, "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f records=%d%n",
-          ingestRate, rawRate, ingestRate / rawRate, records);
     } finally {
       Folders.deleteTree(dir);
     }
     return 0;
   }
 
-  private static void awaitRunning(KafkaStreams streams) throws InterruptedException {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (System.nanoTime() > deadline || streams.state() == KafkaStreams.State.ERROR) {
-        throw new IllegalStateException("the ingest topology did not start: " + streams.state());
-      }
-      Thread.sleep(50); // polling a state the benchmark waits on before timing anything
-    }
+  private static double median(double[] values) {
+    return percentile(values.clone(), 0.5);
   }
 
-  private static List<byte[]> pairs(int n) {
+  /** The p-quantile of the values, sorting them in place (nearest rank). */
+  private static double percentile(double[] values, double p) {
+    Arrays.sort(values);
+    return values[(int) Math.round(p * (values.length - 1))];
+  }
+
+  private static IngestConfig ingestConfig(String bootstrap, Path stateDir, Map<String, String> settings) {
+    Map<String, Object> props = new HashMap<>(settings);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-ingest");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.put(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY);
+    return IngestConfig.parse(props);
+  }
+
+  /**
+   * Valid, distinct pairs as Confluent-wire Avro, keyed by prompt id: 1,000 prompts shared by the
+   * backlog's pairs, a prompt of its own ({@code probe-<i>}) for each probe.
+   */
+  private static List<ProducerRecord<byte[], byte[]>> pairs(String topic, String batch, int n) {
     AvroSerializer<PreferencePair> serializer = new AvroSerializer<>();
-    serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://bench-ingest"), false);
+    serializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, REGISTRY), false);
     long now = System.currentTimeMillis();
-    List<byte[]> values = new ArrayList<>(n);
+    List<ProducerRecord<byte[], byte[]>> pairs = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      values.add(serializer.serialize(TopicCatalog.FEEDBACK_PAIRS, PreferencePair.newBuilder().setEventId("bench-" + i)
-          .setPromptId("prompt-" + (i % 1000)).setPrompt("Write a haiku about Kafka, number " + i)
+      String promptId = batch.equals("probe") ? OutputWatch.PROBE_KEY_PREFIX + i : "prompt-" + (i % 1000);
+      byte[] value = serializer.serialize(TopicCatalog.FEEDBACK_PAIRS, PreferencePair.newBuilder().setEventId("bench-" + batch + "-" + i)
+          .setPromptId(promptId).setPrompt("Write a haiku about Kafka, number " + i)
           .setChosen("Logs flow like rivers / partitions hold the seasons / offsets never lie")
-          .setRejected("Kafka is a system.").setEventTime(now).build()));
+          .setRejected("Kafka is a system.").setEventTime(now).build());
+      pairs.add(new ProducerRecord<>(topic, promptId.getBytes(StandardCharsets.UTF_8), value));
     }
-    return values;
-  }
-
-  private static void produce(String bootstrap, String topic, List<byte[]> values) {
-    Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.LINGER_MS_CONFIG, 5);
-    try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-      for (int i = 0; i < values.size(); i++) {
-        producer.send(new ProducerRecord<>(topic, ("prompt-" + (i % 1000)).getBytes(StandardCharsets.UTF_8), values.get(i)));
-      }
-    }
-  }
-
-  private static void consume(String bootstrap, String topic, int expected) {
-    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "bench-" + topic,
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    long deadline = System.nanoTime() + LIMIT.toNanos();
-    int seen = 0;
-    try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      while (seen < expected) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("only " + seen + " of " + expected + " records reached " + topic + " within " + LIMIT);
-        seen += consumer.poll(Duration.ofMillis(100)).count();
-      }
-    }
+    return pairs;
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.DpoStep;
+import io.prefstream.trainer.dpo.PreferenceBatch;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.model.CausalLm;
@@ -57,6 +58,10 @@ final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--layout", defaultValue = "PACKED",
+      description = "How a micro-batch's tokens sit in rows: PADDED (each response after its own prompt copy, as PyTorch's anchor), SHARED (one row per example, the prompt once), PACKED (shared, several examples a row) (default: ${DEFAULT-VALUE}).")
+  PreferenceBatch.Layout layout;
+
   @Option(names = "--lora", description = "Train LoRA adapters (rank --lora-r on every attention projection, alpha 2r) against the base with them off, instead of every weight against a second copy.")
   boolean lora;
 
@@ -81,7 +86,7 @@ final class BenchStepCommand implements Callable<Integer> {
             ? LoraModel.attach(ModelFolder.load(model, manager), new LoraConfig(loraR, 2.0 * loraR, 0, List.of(LoraConfig.ATTENTION)), 0)
             : ModelFolder.load(model, manager);
         CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
-        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0)) {
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout)) {
       loadedRss = rssMib("VmRSS:");
       weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
       trainable = elements(policy.parameters().values());
@@ -102,8 +107,8 @@ final class BenchStepCommand implements Callable<Integer> {
     sorted.sort(null);
     double median = sorted.get(sorted.size() / 2);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
-        median * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", trainable, weightCopies, Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
+        median * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads);
     return 0;
   }
 

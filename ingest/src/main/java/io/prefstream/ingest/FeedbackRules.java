@@ -21,6 +21,9 @@ import java.util.Set;
  * within the clock limits (an unset event time, 0, takes the Kafka record's timestamp); a rating
  * also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
  * the prompt. A part sent as chat messages follows {@link ChatChecks} instead.
+ *
+ * <p>A record that passes is normalised in place, not copied: each was just read from its bytes
+ * and belongs to ingest alone, and a deep copy per record cost more than its validation.
  */
 final class FeedbackRules {
   private final ValidationLimits limits;
@@ -59,10 +62,9 @@ final class FeedbackRules {
     if (sameMessages || sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
       return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
     }
-    return Checked.ok(PreferencePair.newBuilder(p)
-        .setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp))
-        .setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds()))
-        .build());
+    p.setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp));
+    p.setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds()));
+    return Checked.ok(p);
   }
 
   Checked<RankedResponses> ranking(RankedResponses r, long recordTimestamp, long now) {
@@ -85,10 +87,9 @@ final class FeedbackRules {
     if (distinct.size() < 2) {
       return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
     }
-    return Checked.ok(RankedResponses.newBuilder(r)
-        .setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp))
-        .setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds()))
-        .build());
+    r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
+    r.setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds()));
+    return Checked.ok(r);
   }
 
   Checked<ResponseRating> rating(ResponseRating r, long recordTimestamp, long now) {
@@ -101,7 +102,8 @@ final class FeedbackRules {
         score(r),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
-    return Checked.ok(ResponseRating.newBuilder(r).setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp)).build());
+    r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
+    return Checked.ok(r);
   }
 
   @SafeVarargs

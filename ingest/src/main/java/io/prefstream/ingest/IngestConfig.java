@@ -3,6 +3,7 @@ package io.prefstream.ingest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -49,6 +50,12 @@ public record IngestConfig(
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
   public static final String METRICS_PORT = "metrics.port";
   public static final String METRICS_HOST = "metrics.host";
+  /** Kafka Streams' own settings, with ingest's defaults; see {@link #DEF} for what each costs. */
+  public static final String COMMIT_INTERVAL_MS = StreamsConfig.COMMIT_INTERVAL_MS_CONFIG;
+  public static final String MAX_TASK_IDLE_MS = StreamsConfig.MAX_TASK_IDLE_MS_CONFIG;
+  public static final String PRODUCER_BATCH_SIZE = StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG);
+  public static final String PRODUCER_LINGER_MS = StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG);
+  private static final List<String> STREAMS_TUNING = List.of(COMMIT_INTERVAL_MS, MAX_TASK_IDLE_MS, PRODUCER_BATCH_SIZE, PRODUCER_LINGER_MS);
 
   /**
    * Where Kafka Streams keeps ingest's state unless {@code state.dir} says otherwise: under the
@@ -80,7 +87,19 @@ public record IngestConfig(
       .define(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS, Type.DOUBLE, 2.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or below this are undesirable; those between pair up.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
       .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
-      .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.");
+      .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.")
+      .define(COMMIT_INTERVAL_MS, Type.LONG, 100L, Range.atLeast(1), Importance.MEDIUM,
+          "Kafka Streams' commit.interval.ms: how often ingest commits its exactly-once transaction. Valid records become readable (read_committed) on "
+              + "preference.pairs only at a commit, so this is most of the end-to-end latency (half of it on average); each commit flushes the "
+              + "producer and writes transaction markers, so a shorter interval costs throughput.")
+      .define(MAX_TASK_IDLE_MS, Type.LONG, -1L, Range.atLeast(-1), Importance.LOW,
+          "Kafka Streams' max.task.idle.ms. Every ingest task reads one partition, so there is nothing to wait for and -1 (never idle) only "
+              + "saves Kafka Streams' per-loop check of the empty tasks' other partitions.")
+      .define(PRODUCER_BATCH_SIZE, Type.INT, 16_384, Range.atLeast(0), Importance.LOW,
+          "The batch.size of ingest's producer: bytes per partition per produce request.")
+      .define(PRODUCER_LINGER_MS, Type.LONG, 100L, Range.atLeast(0), Importance.LOW,
+          "The linger.ms of ingest's producer (Kafka Streams' default). Each commit flushes the producer, so records wait at most this or the "
+              + "commit, whichever comes first.");
 
   public IngestConfig {
     passThrough = Map.copyOf(passThrough);
@@ -98,6 +117,7 @@ public record IngestConfig(
     var c = new AbstractConfig(DEF, props, false);
     Map<String, Object> passThrough = new HashMap<>(props);
     DEF.names().forEach(passThrough::remove);
+    STREAMS_TUNING.forEach(name -> passThrough.put(name, c.values().get(name)));
     return new IngestConfig(
         new IngestTopics(c.getString(FEEDBACK_PAIRS_TOPIC), c.getString(FEEDBACK_RATINGS_TOPIC),
             c.getString(FEEDBACK_RANKINGS_TOPIC), c.getString(PREFERENCE_PAIRS_TOPIC), c.getString(DLQ_TOPIC)),

@@ -72,8 +72,9 @@ public final class IngestTopology {
     Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
 
     for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
+      // event ids by horizon-long bucket (see Admission.isRepeat); three buckets kept behind the newest
       builder.addStateStore(Stores.windowStoreBuilder(
-          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(2), config.dedupHorizon().multipliedBy(2), false),
+          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(3), config.dedupHorizon(), false),
           Serdes.String(), Serdes.Long()));
     }
     RatingPairing pairing = config.pairing();

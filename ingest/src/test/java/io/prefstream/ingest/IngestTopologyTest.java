@@ -151,6 +151,17 @@ class IngestTopologyTest {
   }
 
   @Test
+  void repeatedEventId_isDroppedWithinTheHorizonOnEitherSideAndAcrossBuckets_andPassesBeyondIt() {
+    fixture.clockTo(T0.plus(Duration.ofHours(3)));
+    Instant first = T0.plus(Duration.ofMinutes(50)); // the default horizon is an hour; T0 + 1 h starts the next bucket
+    for (Duration from : List.of(Duration.ZERO, Duration.ofMinutes(60), Duration.ofMinutes(-59), Duration.ofMinutes(61), Duration.ofMinutes(-61))) {
+      pairsIn.pipeInput(avro("feedback.pairs", pair("x").setEventTime(first.plus(from).toEpochMilli()).build()));
+    }
+    assertThat(out.readValuesToList()).hasSize(3);
+    assertThat(metrics.count("prefstream.ingest.duplicates", "kind", "pairs")).isEqualTo(2);
+  }
+
+  @Test
   void ranking_valid_passesAndTooFewDistinct_isRejected() {
     RankedResponses ok = RankedResponses.newBuilder().setEventId("r1").setPromptId("p1").setPrompt("q").setResponses(List.of("a", "b", "c"))
         .setEventTime(T0.toEpochMilli()).build();

@@ -11,8 +11,10 @@ import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.schemas.CheckpointManifest;
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
+import io.prefstream.schemas.TrainingMetrics;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.trainer.model.ModelRecipe;
 import io.prefstream.trainer.service.TrainerConfig;
@@ -97,6 +99,11 @@ final class Pipeline implements AutoCloseable {
 
   /** Creates the topics, a tiny model under {@code work}, and starts ingest and the trainer. */
   static Pipeline start(String name, Clients clients, Path work) {
+    return start(name, clients, work, Map.of(), Map.of());
+  }
+
+  /** {@link #start(String, Clients, Path)} with some of ingest's and the trainer's settings changed. */
+  static Pipeline start(String name, Clients clients, Path work, Map<String, String> ingestSettings, Map<String, String> trainerSettings) {
     Topics topics = Topics.under(name);
     // one partition per feedback topic: a rating window closes by stream time, which is per partition;
     // two for preference.pairs, so that the covered offsets are checked per partition
@@ -106,11 +113,11 @@ final class Pipeline implements AutoCloseable {
     new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
     writeChatTemplate(model);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    IngestConfig ingestConfig = ingestConfig(name, topics, clients, work);
+    IngestConfig ingestConfig = ingestConfig(name, topics, clients, work, ingestSettings);
     Properties streamsProps = new Properties();
     streamsProps.putAll(ingestConfig.streamsProperties());
     KafkaStreams ingest = new KafkaStreams(IngestTopology.build(ingestConfig, new IngestMetrics(meters)), streamsProps);
-    TrainerService trainer = new TrainerService(trainerConfig(name, topics, clients, model), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters));
+    TrainerService trainer = new TrainerService(trainerConfig(name, topics, clients, model, trainerSettings), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters));
     Pipeline pipeline = new Pipeline(topics, model, clients, ingest, trainer);
     ingest.start();
     pipeline.trainerThread.start();
@@ -131,7 +138,7 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
-  private static IngestConfig ingestConfig(String name, Topics topics, Clients clients, Path work) {
+  private static IngestConfig ingestConfig(String name, Topics topics, Clients clients, Path work, Map<String, String> settings) {
     Map<String, Object> props = new HashMap<>(clients.props());
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "e2e-ingest-" + name);
     props.put(StreamsConfig.STATE_DIR_CONFIG, work.resolve("streams").toString());
@@ -146,10 +153,11 @@ final class Pipeline implements AutoCloseable {
     props.put(IngestConfig.MAX_RECORD_BYTES, String.valueOf(MAX_RECORD_BYTES)); // under the broker's 1 MB, so a test can send a larger one
     props.put(IngestConfig.RATINGS_GRACE_MS, "0");
     props.put(IngestConfig.METRICS_PORT, "-1");
+    props.putAll(settings);
     return IngestConfig.parse(props);
   }
 
-  private static TrainerConfig trainerConfig(String name, Topics topics, Clients clients, Path model) {
+  private static TrainerConfig trainerConfig(String name, Topics topics, Clients clients, Path model, Map<String, String> settings) {
     Map<String, Object> props = new HashMap<>(clients.props());
     props.put(TrainerConfig.MODEL_NAME, MODEL);
     props.put(TrainerConfig.MODEL_DIR, model.toString());
@@ -165,6 +173,7 @@ final class Pipeline implements AutoCloseable {
     props.put(TrainerConfig.EVAL_FRACTION, "0");
     props.put(TrainerConfig.LR, "1e-3");
     props.put(TrainerConfig.METRICS_PORT, "-1");
+    props.putAll(settings);
     return TrainerConfig.parse(props);
   }
 
@@ -193,20 +202,31 @@ final class Pipeline implements AutoCloseable {
     assertThat(ingest.state()).isIn(KafkaStreams.State.RUNNING, KafkaStreams.State.REBALANCING);
   }
 
-  /** preference.pairs as the trainer reads it. */
+  /** preference.pairs as the trainer reads it: pairs, rankings and labelled responses. */
   List<ConsumerRecord<String, SpecificRecord>> preferencePairs() {
-    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class);
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
     values.configure(clients.props(), false);
     return clients.readAll(topics.preferencePairs(), new StringDeserializer(), values);
   }
 
   /** The event id of every record on preference.pairs, repeats included. */
   List<String> pairEventIds() {
-    return preferencePairs().stream().map(r -> r.value() instanceof PreferencePair p ? p.getEventId() : ((RankedResponses) r.value()).getEventId()).toList();
+    return preferencePairs().stream().map(r -> {
+      if (r.value() instanceof PreferencePair p) return p.getEventId();
+      if (r.value() instanceof RankedResponses ranking) return ranking.getEventId();
+      return ((LabelledResponse) r.value()).getEventId();
+    }).toList();
   }
 
   List<ConsumerRecord<byte[], byte[]>> deadLetters() {
     return clients.readAll(topics.dlq(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** The trainer's TrainingMetrics records, one per logged step. */
+  List<TrainingMetrics> trainingMetrics() {
+    RecordDeserializer<SpecificRecord> values = RecordDeserializer.ofAny(TrainingMetrics.class);
+    values.configure(clients.props(), false);
+    return clients.readAll(topics.metrics(), new StringDeserializer(), values).stream().map(r -> (TrainingMetrics) r.value()).toList();
   }
 
   /** The published manifests of the model, read_committed. */

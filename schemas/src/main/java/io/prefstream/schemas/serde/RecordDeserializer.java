@@ -2,6 +2,7 @@ package io.prefstream.schemas.serde;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
@@ -30,6 +31,12 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
   private final Map<String, Schema> readerSchemasByName;
   private SerdeConfig config = SerdeConfig.defaults();
   private SchemaRegistry registry;
+  /**
+   * A reader per writer schema: building one resolves the writer's schema against the reader's,
+   * which costs more than reading a small record. Readers are thread-safe; Kafka Streams may share
+   * a deserializer between its threads.
+   */
+  private final Map<Schema, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
 
   public RecordDeserializer(Class<T> type) {
     this(type, SpecificData.get().getSchema(type), Map.of());
@@ -104,7 +111,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     try {
       int length = data.length - WireFormat.HEADER_LENGTH;
       var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, length, null);
-      T record = new SpecificDatumReader<T>(writerSchema, reader).read(null, new BoundedDecoder(decoder, config.limits(), length));
+      T record = readers.computeIfAbsent(writerSchema, w -> new SpecificDatumReader<>(w, reader)).read(null, new BoundedDecoder(decoder, config.limits(), length));
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
       return record;
     } catch (IOException | RuntimeException e) {

@@ -37,7 +37,10 @@ final class RestSchemaRegistry implements SchemaRegistry {
   private final String authorization;
   private final Duration retryBound;
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
-  private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
+  /** Keyed by the schema itself (its hash is cached), not its JSON: the serializer asks once per record. */
+  private final Map<SubjectSchema, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
+
+  private record SubjectSchema(String subject, Schema schema) {}
 
   RestSchemaRegistry(SerdeConfig config) {
     this.baseUrl = config.registryUrl().replaceAll("/+$", "");
@@ -56,7 +59,7 @@ final class RestSchemaRegistry implements SchemaRegistry {
 
   @Override
   public int register(String subject, Schema schema) {
-    return idsBySubjectAndSchema.computeIfAbsent(subject + '\0' + schema, k -> {
+    return idsBySubjectAndSchema.computeIfAbsent(new SubjectSchema(subject, schema), k -> {
       JsonNode answer = send("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema));
       int id = answer.path("id").asInt();
       schemasById.putIfAbsent(id, schema);

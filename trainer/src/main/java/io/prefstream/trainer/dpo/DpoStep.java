@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
  * gradient graph (none at all for reference-free losses), policy log-probs with one, the loss,
- * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to.
+ * backward, then a {@link ClippedUpdate} of the policy. The reference is never written to here
+ * (TR-DPO's {@link ReferenceSync} mixes the policy into it between steps).
  *
  * <p>Losses that sort the batch (aot, aot_unpaired) sort within each micro-batch, as TRL sorts
  * within each device's batch.
@@ -31,14 +32,22 @@ public final class DpoStep implements AutoCloseable {
   private final PreferenceLoss loss;
   private final KtoLoss kto;
   private final ClippedUpdate update;
+  private final PreferenceBatch.Layout layout;
 
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay) {
+    this(policy, reference, config, schedule, maxGradNorm, weightDecay, PreferenceBatch.Layout.PACKED);
+  }
+
+  /** @param layout how preference micro-batches are laid out (all give the same update; benchmarks compare them) */
+  public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay,
+      PreferenceBatch.Layout layout) {
     if (policy == reference) throw new IllegalArgumentException("policy and reference must be separate models: the reference stays frozen");
     this.policy = policy;
     this.reference = reference;
     this.loss = new PreferenceLoss(config, policy.manager());
     this.kto = new KtoLoss(config, policy.manager());
     this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
+    this.layout = layout;
   }
 
   public AdamW optimizer() {
@@ -81,7 +90,7 @@ public final class DpoStep implements AutoCloseable {
   private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
     // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
-      PreferenceBatch batch = PreferenceBatch.of(micro, m);
+      PreferenceBatch batch = PreferenceBatch.of(micro, layout, m);
       DpoConfig config = loss.config();
       // summed log-probs: the loss aggregates them itself, with the token counts
       SequenceLogProbs.Options options = new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), config.useWeighting());

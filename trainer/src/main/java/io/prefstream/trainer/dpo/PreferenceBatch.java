@@ -6,18 +6,23 @@ import ai.djl.ndarray.types.Shape;
 import io.prefstream.trainer.model.TokenLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.LongStream;
 
 /**
- * B examples of K responses each as one batch for one forward pass, the prompt computed once for
- * its K responses. Example b is row b: its prompt, then its K responses one after the other, each
- * response attending to the prompt and to itself only and positioned right after the prompt (a
- * shared-prefix {@link TokenLayout}); rows are right-padded to the longest. Every response so gets
- * the hidden states it would get alone, and backward sends each response's gradient into the
- * shared prompt slots, summed over the responses as in K separate sequences. Response k of example
- * b is scored row {@code b·K + k}.
+ * B examples of K responses each as one batch for one forward pass. How the examples' tokens sit
+ * in the (R, T) slots is the {@link Layout}: by default each prompt is computed once for its K
+ * responses (a shared-prefix segment: the prompt, then the responses one after the other, each
+ * attending to the prompt and to itself only and positioned right after the prompt) and several
+ * segments share a row (block-diagonal attention), so little is computed on padding. Every response
+ * so gets the hidden states it would get alone, and backward sends each response's gradient into
+ * the shared prompt slots, summed over the responses as in K separate sequences. Response k of
+ * example b is scored row {@code b·K + k}, whatever the layout.
  *
- * @param layout (B, T) slots: prompt, responses, padding (id 0, attending to nothing)
+ * @param layout (R, T) slots: segments, then padding (id 0, attending to nothing); its outputs are
+ *     the slots that score a token, so the model's last feed-forward half runs there only
  * @param weights (B) float32 example weights
  * @param examples B
  * @param responsesPerExample K
@@ -28,8 +33,27 @@ import java.util.List;
 public record PreferenceBatch(
     TokenLayout layout, NDArray weights, int examples, int responsesPerExample, ScoredPositions scored, long tokens) {
 
-  /** Builds the batch on {@code manager}; all examples must have the same number of responses. */
+  /** Where the tokens of a batch go; each layout gives the same log-probabilities and gradients. */
+  public enum Layout {
+    /** Each response its own row after its own copy of the prompt, rows padded to the longest: the textbook batch. */
+    PADDED,
+    /** One row per example: the prompt once, then its K responses; rows padded to the longest. */
+    SHARED,
+    /**
+     * As {@link #SHARED}, and examples packed first-fit-decreasing into rows no longer than the
+     * longest example, so attention per row costs no more than that example's while rows hold
+     * little padding.
+     */
+    PACKED
+  }
+
+  /** Builds the batch on {@code manager} in the {@link Layout#PACKED} layout. */
   public static PreferenceBatch of(List<PreferenceExample> examples, NDManager manager) {
+    return of(examples, Layout.PACKED, manager);
+  }
+
+  /** Builds the batch on {@code manager}; all examples must have the same number of responses. */
+  public static PreferenceBatch of(List<PreferenceExample> examples, Layout layout, NDManager manager) {
     if (examples.isEmpty()) throw new IllegalArgumentException("a batch needs at least one example");
     int k = examples.get(0).responses().size();
     List<int[]> prompts = new ArrayList<>(examples.size());
@@ -44,7 +68,7 @@ public record PreferenceBatch(
       prompts.add(e.prompt());
       responses.add(e.responses());
     }
-    return build(prompts, responses, weights, k, manager);
+    return build(prompts, responses, weights, k, layout, manager);
   }
 
   /** Each completion as an example of its own (K = 1) and weight 1: for likelihoods, not preferences. */
@@ -54,61 +78,110 @@ public record PreferenceBatch(
     Arrays.fill(weights, 1f);
     List<int[]> prompts = completions.stream().map(Completion::prompt).toList();
     List<List<int[]>> responses = completions.stream().map(c -> List.of(c.response())).toList();
-    return build(prompts, responses, weights, 1, manager);
+    return build(prompts, responses, weights, 1, Layout.PACKED, manager);
   }
 
-  private static PreferenceBatch build(List<int[]> prompts, List<List<int[]>> responses, float[] weights, int k, NDManager manager) {
+  /**
+   * A prompt followed by some of its example's responses: the slots one sequence group takes in a row.
+   *
+   * @param firstScoredRow the scored row ({@code b·K + k}) of the segment's first response
+   */
+  private record Segment(int[] prompt, List<int[]> responses, int firstScoredRow, int length) {
+    static Segment of(int[] prompt, List<int[]> responses, int firstScoredRow) {
+      return new Segment(prompt, responses, firstScoredRow, prompt.length + responses.stream().mapToInt(r -> r.length).sum());
+    }
+  }
+
+  private static PreferenceBatch build(
+      List<int[]> prompts, List<List<int[]>> responses, float[] weights, int k, Layout layout, NDManager manager) {
     int b = prompts.size();
-    int t = 0;
-    int scoredTotal = 0;
+    List<Segment> segments = new ArrayList<>();
+    int[] rowStarts = new int[b * k + 1];
     int span = 0;
     long tokens = 0;
-    for (int row = 0; row < b; row++) {
-      int p = prompts.get(row).length;
-      int length = p;
-      for (int[] r : responses.get(row)) {
-        length += r.length;
-        scoredTotal += r.length;
+    for (int e = 0; e < b; e++) {
+      int p = prompts.get(e).length;
+      for (int j = 0; j < k; j++) {
+        int[] r = responses.get(e).get(j);
+        rowStarts[e * k + j + 1] = rowStarts[e * k + j] + r.length;
         span = Math.max(span, p + r.length);
         tokens += p + r.length;
+        if (layout == Layout.PADDED) segments.add(Segment.of(prompts.get(e), List.of(r), e * k + j));
       }
-      t = Math.max(t, length);
+      if (layout != Layout.PADDED) segments.add(Segment.of(prompts.get(e), responses.get(e), e * k));
     }
-    long[] ids = new long[b * t];
-    long[] positionIds = new long[b * t];
-    boolean[] visible = new boolean[b * t * t];
-    long[] positions = new long[scoredTotal];
-    long[] targets = new long[scoredTotal];
-    int[] rowStarts = new int[b * k + 1];
-    int scoredRow = 0;
-    for (int row = 0; row < b; row++) {
-      int[] prompt = prompts.get(row);
-      int p = prompt.length;
-      int base = row * t;
-      for (int i = 0; i < p; i++) {
-        ids[base + i] = prompt[i];
-        positionIds[base + i] = i;
-        Arrays.fill(visible, (base + i) * t, (base + i) * t + i + 1, true); // the prompt up to itself
-      }
-      int offset = p;
-      for (int[] response : responses.get(row)) {
-        int start = rowStarts[scoredRow];
-        for (int j = 0; j < response.length; j++) {
-          int slot = offset + j;
-          ids[base + slot] = response[j];
-          positionIds[base + slot] = p + j;
-          Arrays.fill(visible, (base + slot) * t, (base + slot) * t + p, true);                // the prompt
-          Arrays.fill(visible, (base + slot) * t + offset, (base + slot) * t + slot + 1, true); // its response up to itself
-          positions[start + j] = base + (j == 0 ? p - 1 : slot - 1); // the slot before scores token j
-          targets[start + j] = response[j];
-        }
-        rowStarts[++scoredRow] = start + response.length;
-        offset += response.length;
+    int t = segments.stream().mapToInt(Segment::length).max().orElseThrow();
+    List<List<Segment>> rows = layout == Layout.PACKED ? firstFitDecreasing(segments, t) : segments.stream().map(List::of).toList();
+    int n = rows.size();
+    long[] ids = new long[n * t];
+    long[] positionIds = new long[n * t];
+    boolean[] visible = new boolean[n * t * t];
+    long[] positions = new long[rowStarts[b * k]];
+    long[] targets = new long[positions.length];
+    for (int row = 0; row < n; row++) {
+      int offset = row * t;
+      for (Segment segment : rows.get(row)) {
+        place(segment, offset, t, ids, positionIds, visible, positions, targets, rowStarts);
+        offset += segment.length();
       }
     }
-    TokenLayout layout = new TokenLayout(
-        manager.create(ids, new Shape(b, t)), manager.create(positionIds, new Shape(b, t)), manager.create(visible, new Shape(b, t, t)), span);
-    return new PreferenceBatch(layout, manager.create(weights, new Shape(b)), b, k, new ScoredPositions(positions, targets, rowStarts), tokens);
+    long[] outputs = LongStream.of(positions).sorted().distinct().toArray(); // a prompt's last slot scores each of its responses
+    for (int i = 0; i < positions.length; i++) positions[i] = Arrays.binarySearch(outputs, positions[i]);
+    TokenLayout tokenLayout = new TokenLayout(manager.create(ids, new Shape(n, t)), manager.create(positionIds, new Shape(n, t)),
+        manager.create(visible, new Shape(n, t, t)), span, Optional.of(manager.create(outputs)));
+    return new PreferenceBatch(tokenLayout, manager.create(weights, new Shape(b)), b, k, new ScoredPositions(positions, targets, rowStarts), tokens);
+  }
+
+  /** Segments, longest first, each into the first row with room left (rows of {@code capacity} slots). */
+  private static List<List<Segment>> firstFitDecreasing(List<Segment> segments, int capacity) {
+    List<Segment> longestFirst = new ArrayList<>(segments);
+    longestFirst.sort(Comparator.comparingInt(Segment::length).reversed());
+    List<List<Segment>> rows = new ArrayList<>();
+    List<Integer> used = new ArrayList<>();
+    for (Segment segment : longestFirst) {
+      int row = 0;
+      while (row < rows.size() && used.get(row) + segment.length() > capacity) row++;
+      if (row == rows.size()) {
+        rows.add(new ArrayList<>());
+        used.add(0);
+      }
+      rows.get(row).add(segment);
+      used.set(row, used.get(row) + segment.length());
+    }
+    return rows;
+  }
+
+  /**
+   * Writes a segment from flat slot {@code start} (row·T + column): its tokens, their positions in
+   * its own sequences, who they see, and where its responses are scored.
+   */
+  private static void place(
+      Segment segment, int start, int t, long[] ids, long[] positionIds, boolean[] visible, long[] positions, long[] targets, int[] rowStarts) {
+    int[] prompt = segment.prompt();
+    int p = prompt.length;
+    int column = start % t;
+    for (int i = 0; i < p; i++) {
+      ids[start + i] = prompt[i];
+      positionIds[start + i] = i;
+      int query = (start + i) * t;
+      Arrays.fill(visible, query + column, query + column + i + 1, true); // the prompt up to itself
+    }
+    int offset = p;
+    int scoredRow = segment.firstScoredRow();
+    for (int[] response : segment.responses()) {
+      int first = rowStarts[scoredRow++];
+      for (int j = 0; j < response.length; j++) {
+        int slot = start + offset + j;
+        ids[slot] = response[j];
+        positionIds[slot] = p + j;
+        int query = slot * t;
+        Arrays.fill(visible, query + column, query + column + p, true);                        // the prompt
+        Arrays.fill(visible, query + column + offset, query + column + offset + j + 1, true); // its response up to itself
+        positions[first + j] = j == 0 ? start + p - 1 : slot - 1; // the slot before scores token j
+        targets[first + j] = response[j];
+      }
+      offset += response.length;
+    }
   }
 
   /** (B, K) float32: the number of tokens of each response. */

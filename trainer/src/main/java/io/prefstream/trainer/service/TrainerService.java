@@ -207,7 +207,9 @@ public final class TrainerService implements AutoCloseable {
       long stepNumber = steps + 1;
       m = busy.run(() -> {
         StepMetrics stepped = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
-        config.referenceSync().ifPresent(sync -> sync.mixIfDue(stepNumber, models.policy(), models.reference()));
+        config.referenceSync().ifPresent(sync -> {
+          if (sync.mixIfDue(stepNumber, models.policy(), models.reference())) log.info("step {}: TR-DPO mixed the policy into the reference (α = {})", stepNumber, sync.mixupAlpha());
+        });
         return stepped;
       }, poll);
     } catch (RuntimeException e) {

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class SequenceLogProbsTest {
 
@@ -44,9 +44,10 @@ class SequenceLogProbsTest {
     }
   }
 
+  /** Packed: b (13 slots) fills a row, c (7) and a (4) share the second; Gemma's window must not reach across them. */
   @ParameterizedTest
-  @ValueSource(strings = {"gpt2", "llama", "gemma3"})
-  void sharedPromptsAndHeadAtResponsePositionsInChunks_equalTheFullPaddedLogits_inValuesAndGradients(String architecture) {
+  @CsvSource({"gpt2, PADDED", "gpt2, SHARED", "gpt2, PACKED", "llama, SHARED", "llama, PACKED", "gemma3, SHARED", "gemma3, PACKED"})
+  void everyLayoutWithHeadAtResponsePositionsInChunks_equalsTheFullPaddedLogits_inValuesAndGradients(String architecture, PreferenceBatch.Layout layout) {
     List<PreferenceExample> examples = List.of(
         PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
         PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}),
@@ -58,7 +59,12 @@ class SequenceLogProbsTest {
           default -> TinyPolicies.gemma3(3, m); // its sliding window must count positions, not slots, in shared-prompt rows
         }) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
-      PreferenceBatch batch = PreferenceBatch.of(examples, m);
+      PreferenceBatch batch = PreferenceBatch.of(examples, layout, m);
+      assertThat(batch.layout().tokenIds().getShape().get(0)).isEqualTo(switch (layout) {
+        case PADDED -> 6L;
+        case SHARED -> 3L;
+        case PACKED -> 2L;
+      });
       float[] full;
       Map<String, float[]> fullGradients;
       try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {

@@ -1,0 +1,88 @@
+package io.prefstream.app;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * One side of {@code bench ingest}: an input topic, the pipe that copies it (started afresh for each
+ * measurement, so start-up is never timed), and a watch on its output.
+ */
+final class BenchSide implements AutoCloseable {
+  /** Starts the pipe, ready to copy. */
+  interface Starter {
+    BenchPipe start() throws InterruptedException;
+  }
+
+  /** Makes {@code n} distinct pairs for a topic, each event id starting with {@code batch}. */
+  interface Pairs {
+    List<ProducerRecord<byte[], byte[]>> make(String topic, String batch, int n);
+  }
+
+  private final String bootstrap;
+  private final String in;
+  private final Starter starter;
+  private final Pairs pairs;
+  private final OutputWatch watch;
+  private final Duration limit;
+  private long expected;
+
+  BenchSide(String bootstrap, String in, String out, Starter starter, Pairs pairs, int probes, Duration limit) {
+    this.bootstrap = bootstrap;
+    this.in = in;
+    this.starter = starter;
+    this.pairs = pairs;
+    this.limit = limit;
+    this.watch = new OutputWatch(bootstrap, out, probes);
+  }
+
+  /** Copies {@code n} pairs untimed: start-up and a cold JIT stay out of the measurements. */
+  void warmUp(int n) throws InterruptedException {
+    produce(pairs.make(in, "warm-up", n));
+    expected += n;
+    try (BenchPipe pipe = starter.start()) {
+      watch.awaitCount(expected, limit);
+    }
+  }
+
+  /** Pairs per second over a backlog of {@code n} already in the input, from the pipe's readiness to the last one readable. */
+  double throughput(String batch, int n) throws InterruptedException {
+    produce(pairs.make(in, batch, n));
+    expected += n;
+    try (BenchPipe pipe = starter.start()) {
+      long done = watch.awaitCount(expected, limit);
+      return n / ((done - pipe.readyNanos()) / 1e9);
+    }
+  }
+
+  /** End-to-end latencies in milliseconds, sorted, of {@code n} probes sent at {@code perSecond}. */
+  double[] latenciesMs(int n, int perSecond) throws InterruptedException {
+    try (BenchPipe pipe = starter.start(); ProbeSender probes = ProbeSender.start(bootstrap, pairs.make(in, "probe", n), perSecond)) {
+      expected += n;
+      watch.awaitCount(expected, limit);
+      long[] sent = probes.sentNanos();
+      long[] arrived = watch.probeArrivalNanos();
+      double[] ms = new double[n];
+      for (int i = 0; i < n; i++) ms[i] = (arrived[i] - sent[i]) / 1e6;
+      Arrays.sort(ms);
+      return ms;
+    }
+  }
+
+  private void produce(List<ProducerRecord<byte[], byte[]>> records) {
+    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      records.forEach(producer::send);
+    }
+  }
+
+  @Override
+  public void close() {
+    watch.close();
+  }
+}

@@ -1,0 +1,84 @@
+package io.prefstream.app;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The floor {@code bench ingest} compares the topology with: a plain consumer and producer copying
+ * partition 0 of one topic to another, with the clients' default settings: at least once (offsets
+ * committed automatically, so a restart goes on where the last copy stopped), no transactions, no
+ * reading of the values. The same Kafka work as the topology's, none of its own.
+ */
+final class RawPipe implements BenchPipe {
+  private final Thread thread;
+  private final CountDownLatch ready = new CountDownLatch(1);
+  private volatile long readyNanos;
+  private volatile boolean stopped;
+  private volatile RuntimeException failure;
+
+  private RawPipe(String bootstrap, String from, String to) {
+    thread = new Thread(() -> copy(bootstrap, from, to), "raw-pipe");
+  }
+
+  /** Starts copying; returns once the clients are connected and the input's start is found. */
+  static RawPipe start(String bootstrap, String from, String to, Duration limit) throws InterruptedException {
+    RawPipe pipe = new RawPipe(bootstrap, from, to);
+    pipe.thread.start();
+    if (!pipe.ready.await(limit.toMillis(), TimeUnit.MILLISECONDS) || pipe.failure != null) {
+      pipe.close();
+      throw new IllegalStateException("the raw copy did not start within " + limit);
+    }
+    return pipe;
+  }
+
+  private void copy(String bootstrap, String from, String to) {
+    Map<String, Object> consumerProps = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "bench-raw-pipe",
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    TopicPartition input = new TopicPartition(from, 0);
+    try (var consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+            new ByteArraySerializer(), new ByteArraySerializer())) {
+      consumer.assign(List.of(input));
+      consumer.position(input); // connected and the committed offset found, as a started topology is
+      producer.partitionsFor(to);
+      readyNanos = System.nanoTime();
+      ready.countDown();
+      while (!stopped) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+          producer.send(new ProducerRecord<>(to, r.key(), r.value()));
+        }
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+      ready.countDown();
+    }
+  }
+
+  @Override
+  public long readyNanos() {
+    return readyNanos;
+  }
+
+  @Override
+  public void close() {
+    stopped = true;
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure != null) throw new IllegalStateException("the raw copy failed: " + failure.getMessage(), failure);
+  }
+}

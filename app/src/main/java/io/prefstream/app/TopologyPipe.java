@@ -1,0 +1,76 @@
+package io.prefstream.app;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.prefstream.ingest.IngestConfig;
+import io.prefstream.ingest.IngestMetrics;
+import io.prefstream.ingest.IngestTopology;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The ingest topology as {@code bench ingest} runs it: started, and ready once Kafka Streams is RUNNING. */
+final class TopologyPipe implements BenchPipe {
+  private static final Logger log = LoggerFactory.getLogger(TopologyPipe.class);
+  private static final Set<String> THREAD_METRICS = Set.of("process-ratio", "commit-ratio", "poll-ratio", "commit-latency-avg", "process-records-avg");
+
+  private final KafkaStreams streams;
+  private final CountDownLatch running = new CountDownLatch(1);
+  private volatile long readyNanos;
+
+  private TopologyPipe(IngestConfig config) {
+    Properties props = new Properties();
+    props.putAll(config.streamsProperties());
+    streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), props);
+    streams.setStateListener((now, before) -> {
+      if (now == KafkaStreams.State.RUNNING && running.getCount() > 0) {
+        readyNanos = System.nanoTime();
+        running.countDown();
+      }
+    });
+  }
+
+  /** Starts the topology; returns once it runs (joined, assigned, state restored). */
+  static TopologyPipe start(IngestConfig config, Duration limit) throws InterruptedException {
+    TopologyPipe pipe = new TopologyPipe(config);
+    pipe.streams.start();
+    if (!pipe.running.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      KafkaStreams.State state = pipe.streams.state();
+      pipe.close();
+      throw new IllegalStateException("the ingest topology did not start within " + limit + ": " + state);
+    }
+    return pipe;
+  }
+
+  /**
+   * Where the stream thread spent its time (Kafka Streams' own thread metrics, over its last
+   * loops): processing, committing the transaction, polling; and how long a commit takes.
+   */
+  private String threadTime() {
+    StringBuilder out = new StringBuilder();
+    streams.metrics().forEach((name, metric) -> {
+      if (name.group().equals("stream-thread-metrics") && THREAD_METRICS.contains(name.name())) {
+        out.append(String.format(Locale.ROOT, "%s=%.3f ", name.name(), ((Number) metric.metricValue()).doubleValue()));
+      }
+    });
+    return out.toString().trim();
+  }
+
+  @Override
+  public long readyNanos() {
+    return readyNanos;
+  }
+
+  @Override
+  public void close() {
+    log.info("ingest stream thread before stopping: {}", threadTime());
+    // leaving the group lets the next start rebalance at once instead of after the session timeout
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+  }
+}
