@@ -172,11 +172,7 @@ class LossReferenceVectorsTest {
       throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-    List<LabelledExample> labelled = new ArrayList<>();
-    for (PreferenceExample e : examples(dir)) { // chosen desirable, rejected undesirable: c0, r0, c1, r1, ...
-      labelled.add(new LabelledExample(e.id() + "/chosen", e.prompt(), e.responses().get(0), true, 1));
-      labelled.add(new LabelledExample(e.id() + "/rejected", e.prompt(), e.responses().get(1), false, 1));
-    }
+    List<LabelledExample> labelled = labelled(dir);
     CausalLm[] models = models(arch);
     String klSuffix = swapped ? "_swapped" : "";
     String suffix = klSuffix + (desirableWeight == 1 && undesirableWeight == 1 ? "" : "_lambda_d" + desirableWeight + "_lambda_u" + undesirableWeight);
@@ -190,6 +186,31 @@ class LossReferenceVectorsTest {
         assertClose(scores.get(2 * i + 1).loss(), want.get("loss_kto_rejected" + suffix).asDouble());
       }
     }
+  }
+
+  /** KTO's training step on the ten labelled responses (policy and reference swapped, z_ref > 0): its loss is the mean of both columns, its kl z_ref. */
+  @org.junit.jupiter.api.Test
+  void kto_trainingStep_reportsTheColumnsMeanAndZref() throws IOException {
+    Path dir = ReferenceVectors.dir("gpt2");
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    double want = 0;
+    for (JsonNode row : expected) want += (row.get("loss_kto_chosen_swapped").asDouble() + row.get("loss_kto_rejected_swapped").asDouble()) / (2 * expected.size());
+    try (CausalLm policy = ModelFolder.load(dir.resolve("reference"), manager); CausalLm reference = ModelFolder.load(dir.resolve("policy"), manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+      StepMetrics m = step.step(List.of(), List.of(labelled(dir)));
+      assertClose(m.loss(), want);
+      assertClose(m.kl(), expected.get(0).get("kto_kl_swapped").asDouble());
+    }
+  }
+
+  /** The folder's ten responses as labelled examples, chosen desirable and rejected undesirable: c0, r0, c1, r1, ... */
+  private static List<LabelledExample> labelled(Path dir) throws IOException {
+    List<LabelledExample> out = new ArrayList<>();
+    for (PreferenceExample e : examples(dir)) {
+      out.add(new LabelledExample(e.id() + "/chosen", e.prompt(), e.responses().get(0), true, 1));
+      out.add(new LabelledExample(e.id() + "/rejected", e.prompt(), e.responses().get(1), false, 1));
+    }
+    return out;
   }
 
   private static void assertClose(double got, double want) {
