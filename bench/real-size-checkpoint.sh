@@ -3,11 +3,12 @@
 # with Qwen2's vocabulary (151,936) and an UNTIED head (hidden 1024, 4 layers, 16 heads / 2 kv heads,
 # intermediate 1280), a local broker, ingest and the trainer as separate processes, as the README's
 # "On one machine" section runs them. Two pairs go in as JSON; the trainer makes one step and publishes
-# checkpoint v1 (weights and AdamW state, ~4 GB); then `checkpoints get` fetches it, verifying every
-# chunk and file hash, and its files are compared with what the trainer wrote.
+# checkpoint v1 (weights and AdamW state, ~4 GB); then `checkpoints get` fetches its serving folder,
+# verifying every chunk and file hash, and those files are compared with what the trainer wrote.
 # Needs: ./mvnw -B -q package -DskipTests; kcat; ~10 GB of free memory and ~15 GB of disk.
-# Prints: RESULT shape=llama-qwen-vocab-335m-untied time_to_first_checkpoint_s=.. checkpoint_bytes=..
-#         trainer_peak_rss_mib=.. get_peak_rss_mib=.. get_s=.. hash_check=OK|FAILED
+# Prints: RESULT shape=llama-qwen-vocab-335m-untied params=.. time_to_first_checkpoint_s=.. checkpoint_bytes=..
+#         fetched_bytes=.. trainer_peak_rss_mib=.. get_peak_rss_mib=.. get_s=.. hash_check=OK|FAILED
+# (checkpoint_bytes: weights and AdamW state as published; fetched_bytes: the serving folder that `get` writes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench-out/real-size-checkpoint
@@ -69,16 +70,17 @@ get_start=$(date +%s.%N)
 get_end=$(date +%s.%N)
 get_rss=$(($(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\)/\1/p' "$run/get.time") / 1024))
 
-# what the trainer published (model and state folders) against what was fetched, file by file
-(cd "$run/trainer-work/publish/1" && find . -type f -exec sha256sum {} + | sed 's| \./[^/]*/| |' | sort) > "$run/published.sha256"
-(cd "$run/fetched/1" && find . -type f -exec sha256sum {} + | sed 's| \./| |' | sort) > "$run/fetched.sha256"
+# what `checkpoints get` wrote (the serving folder) against what the trainer published, file by file
+(cd "$run/trainer-work/publish/1/model" && sha256sum * | sort -k2) > "$run/published.sha256"
+(cd "$run/fetched/1" && sha256sum * | sort -k2) > "$run/fetched.sha256"
 check=FAILED
-cmp -s <(cut -d' ' -f1 "$run/published.sha256" | sort) <(cut -d' ' -f1 "$run/fetched.sha256" | sort) && check=OK
-bytes=$(du -sb "$run/fetched/1" | cut -f1)
+cmp -s "$run/published.sha256" "$run/fetched.sha256" && check=OK
+bytes=$(du -sb "$run/trainer-work/publish/1" | cut -f1)   # serving folder and trainer state (AdamW moments)
+fetched=$(du -sb "$run/fetched/1" | cut -f1)
 params=$(sed -n 's/.*"parameters":\([0-9]*\).*/\1/p' "$out/init-model.json" 2> /dev/null || true)
-python3 - "$start" "$end" "$get_start" "$get_end" "$bytes" "$trainer_rss" "$get_rss" "$check" "${params:-?}" "$(wc -l < "$run/fetched.sha256")" <<'PY'
+python3 - "$start" "$end" "$get_start" "$get_end" "$bytes" "$trainer_rss" "$get_rss" "$check" "${params:-?}" "$fetched" <<'PY'
 import sys
 start, end, gs, ge = map(float, sys.argv[1:5])
-print("RESULT shape=llama-qwen-vocab-335m-untied params=%s time_to_first_checkpoint_s=%.0f checkpoint_bytes=%s files=%s trainer_peak_rss_mib=%s get_peak_rss_mib=%s get_s=%.0f hash_check=%s"
+print("RESULT shape=llama-qwen-vocab-335m-untied params=%s time_to_first_checkpoint_s=%.0f checkpoint_bytes=%s fetched_bytes=%s trainer_peak_rss_mib=%s get_peak_rss_mib=%s get_s=%.0f hash_check=%s"
       % (sys.argv[9], end - start, sys.argv[5], sys.argv[10], sys.argv[6], sys.argv[7], ge - gs, sys.argv[8]))
 PY

@@ -5,9 +5,11 @@ PyTorch eager, no prefstream code), run in float64 one sequence at a time (no pa
 loss equations follow TRL's DPOTrainer (trl/trainer/dpo_trainer.py, July 2026), CPOTrainer
 (simpo), ORPOTrainer and KTOTrainer, written here from their definitions, not shared with the
 Java code. The five pairs of a folder form one batch (aot, aot_unpaired and sft read the batch).
+Columns loss_k3_* and loss_k4_* hold, in row i, the loss of a ranking of K responses built from
+pairs i and i+1 (see rankings()): Plackett-Luce, and pairwise losses over the implied pairs.
 
 For an architecture the anchor does not run (llama3's rope scaling, qwen3, gemma3), it computes
-the columns the existing log-prob columns determine (all but WPO, LD-DPO and KTO).
+the columns the existing log-prob columns determine (all but WPO, LD-DPO, KTO and the rankings').
 
 Run (Debian's python3-torch):
   /usr/bin/python3 testkit/reference-vectors/losses.py --anchors ../shared/anchors testkit/reference-vectors/{gpt2,llama,llama3,qwen3,gemma3}
@@ -132,9 +134,66 @@ def columns(anchor, folder):
     out.update(kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl))
     # the same with the roles of the two models swapped, where z_ref > 0 and the clamp is not at work
     out.update({k + "_swapped": v for k, v in kto_columns(anchor, pairs, reference, policy, rw, rl, pw, pl).items()})
+    # TRL's desirable_weight and undesirable_weight
+    weighted = kto_columns(anchor, pairs, policy, reference, pw, pl, rw, rl, lambda_d=1.33, lambda_u=0.75)
+    out.update({k + "_lambda_d1.33_lambda_u0.75": weighted[k] for k in ("loss_kto_chosen", "loss_kto_rejected")})
     ld_pw, ld_pl, ld_rw, ld_rl = (sums(r, s, ld=0.5) for r, s in (("policy", "chosen"), ("policy", "rejected"), ("reference", "chosen"), ("reference", "rejected")))
     out["loss_sigmoid_ld_alpha0.5"] = nls(BETA * ((ld_pw - ld_rw) - (ld_pl - ld_rl)))
+    for k in (3, 4):
+        out.update(ranking_columns(anchor, pairs, policy, reference, k))
     return pairs, (pw, pl, rw, rl), out
+
+
+def rankings(pairs, k):
+    """Row i's ranking of K responses, best first: prompt i with chosen i, rejected i, chosen i+1,
+    rejected i+1 (the next pair's, the last row's next is the first), the first K of them."""
+    n = len(pairs)
+    return [(p["prompt_ids"], [p["chosen_ids"], p["rejected_ids"], pairs[(i + 1) % n]["chosen_ids"], pairs[(i + 1) % n]["rejected_ids"]][:k])
+            for i, p in enumerate(pairs)]
+
+
+def plackett_luce(s):
+    """-sum_k log(exp(beta s_k) / sum_{j>=k} exp(beta s_j)) over each row of s (B, K)."""
+    r = BETA * s
+    return sum(torch.logsumexp(r[:, i:], 1) - r[:, i] for i in range(r.shape[1]))
+
+
+def ranking_columns(anchor, pairs, policy, reference, k):
+    """Rankings of K > 2 responses (see rankings()), columns loss_k<K>_*: Plackett-Luce (Rafailov et
+    al. 2023, Appendix A.3) on the scores s = f'(rho), with mean log-probs, WPO (each row weighed by
+    its best and worst responses' weights), LD-DPO (the shared length is the ranking's shortest
+    response) and the forward KL; and a pairwise loss as the mean over the K(K-1)/2 implied pairs."""
+    ranked = rankings(pairs, k)
+    tok = {role: [[token_logps(anchor, model, prompt, r) for r in responses] for prompt, responses in ranked]
+           for role, model in (("policy", policy), ("reference", reference))}
+    n = torch.tensor([[float(len(r)) for r in responses] for _, responses in ranked], dtype=torch.float64)
+
+    def sums(role, ld=1.0):
+        rows = []
+        for row in tok[role]:
+            shared = min(len(lp) for lp, _ in row)
+            rows.append(torch.stack([lp[:shared].sum() + ld * lp[shared:].sum() for lp, _ in row]))
+        return torch.stack(rows)  # (B, K)
+
+    p, r = sums("policy"), sums("reference")
+    rho = p - r
+    wpo = torch.stack([torch.stack([torch.exp(a.mean()) for _, a in row]) for row in tok["policy"]])
+
+    def over_implied_pairs(kind):
+        losses = [pairwise(kind, p[:, i], p[:, j], r[:, i], r[:, j], n[:, i], n[:, j], p[:, i] / n[:, i], p[:, j] / n[:, j])
+                  for i in range(k) for j in range(i + 1, k)]
+        return torch.stack(losses, 1).mean(1)
+
+    pre = f"loss_k{k}_"
+    return {
+        pre + "plackett_luce": plackett_luce(rho),
+        pre + "plackett_luce_mean": plackett_luce(p / n - r / n),
+        pre + "plackett_luce_wpo": plackett_luce(rho) * wpo[:, 0] * wpo[:, -1],
+        pre + "plackett_luce_ld_alpha0.5": plackett_luce(sums("policy", ld=0.5) - sums("reference", ld=0.5)),
+        pre + "plackett_luce_forward_kl": plackett_luce(-torch.exp(-rho)),
+        pre + "sigmoid_beta0.1": over_implied_pairs("sigmoid"),
+        pre + "ipo_beta0.1": over_implied_pairs("ipo"),
+    }
 
 
 def logp_columns(pairs, pw, pl, rw, rl):
@@ -161,6 +220,7 @@ def logp_columns(pairs, pw, pl, rw, rl):
         "loss_bco_pair": loss("bco_pair"),
         "loss_sppo_hard": loss("sppo_hard"),
         "loss_aot": loss("aot"),
+        "loss_aot_ls0.1": loss("aot", eps=0.1),
         "loss_aot_unpaired": loss("aot_unpaired"),
         "loss_apo_zero": loss("apo_zero"),
         "loss_apo_down": loss("apo_down"),
@@ -168,11 +228,15 @@ def logp_columns(pairs, pw, pl, rw, rl):
         "loss_sft": sft,
         "loss_sigmoid_norm": loss("sigmoid_norm"),
         "loss_simpo_gamma0.5": loss("simpo", gamma=0.5),
+        "loss_simpo_gamma0.5_ls0.1": loss("simpo", gamma=0.5, eps=0.1),
         "loss_orpo_lambda0.1": sft + loss("orpo", lam=0.1),
         "loss_mpo_0.8sigmoid_0.2bco_pair_1sft": 0.8 * loss("sigmoid") + 0.2 * loss("bco_pair") + 1.0 * sft,
         "loss_sigmoid_forward_kl": loss("sigmoid", f="forward_kl"),
         "loss_sigmoid_js_divergence": loss("sigmoid", f="js_divergence"),
         "loss_sigmoid_alpha_divergence0.5": loss("sigmoid", f="alpha_divergence", coef=0.5),
+        # on mean log-probs the length-normalized losses do not divide again: the same values
+        "loss_ipo_mean": loss("ipo"),
+        "loss_sigmoid_norm_mean": loss("sigmoid_norm"),
         # RPO (Pang et al. 2024) on mean log-probs: the DPO term on per-token ratios plus alpha * (-log pi(y_w) / |y_w|)
         "loss_sigmoid_mean_rpo1": nls(BETA * ((pw / nw - rw / nw) - (pl / nl - rl / nl))) + 1.0 * (-pw / nw),
     }

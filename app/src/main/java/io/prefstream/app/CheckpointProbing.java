@@ -43,6 +43,16 @@ final class CheckpointProbing implements Runnable {
     }
   }
 
+  /**
+   * One checkpoint's line; the held-out accuracy only where there was one: single thumbs (KTO)
+   * give no held-out pairs.
+   */
+  static String summary(PublishedCheckpoint c, double heldOutAccuracy, PolicyProbe.Measurement m, PolicyProbe.Measurement reference) {
+    String heldOut = Double.isNaN(heldOutAccuracy) ? "" : String.format(Locale.ROOT, "held-out acc %.2f | ", heldOutAccuracy);
+    return String.format(Locale.ROOT, "checkpoint v%d (step %d): %sground-truth reward of samples %+.3f (reference %+.3f) | KL %.2f nats | e.g. \"%s\"",
+        c.version(), c.step(), heldOut, m.meanReward(), reference.meanReward(), m.kl(), m.example());
+  }
+
   /** The newest version measured so far, 0 before the first. */
   long measured() {
     return measured;
@@ -61,8 +71,7 @@ final class CheckpointProbing implements Runnable {
     PolicyProbe.Measurement m = probe.policy(folder);
     double heldOut = c.metrics().getOrDefault(RolloutAgent.ACCURACY_METRIC, Double.NaN);
     history.add(new DemoHistory.CheckpointPoint(c.version(), c.step(), heldOut, m));
-    System.out.printf(Locale.ROOT, "checkpoint v%d (step %d): held-out acc %.2f | ground-truth reward of samples %+.3f (reference %+.3f) | KL %.2f nats | e.g. \"%s\"%n",
-        c.version(), c.step(), heldOut, m.meanReward(), history.reference().meanReward(), m.kl(), m.example());
+    System.out.println(summary(c, heldOut, m, history.reference()));
     measured = c.version();
     return true;
   }

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.LongStream;
 
 /**
  * B examples of K responses each as one batch for one forward pass. How the examples' tokens sit
@@ -19,7 +21,8 @@ import java.util.List;
  * the shared prompt slots, summed over the responses as in K separate sequences. Response k of
  * example b is scored row {@code b·K + k}, whatever the layout.
  *
- * @param layout (R, T) slots: segments, then padding (id 0, attending to nothing)
+ * @param layout (R, T) slots: segments, then padding (id 0, attending to nothing); its outputs are
+ *     the slots that score a token, so the model's last feed-forward half runs there only
  * @param weights (B) float32 example weights
  * @param examples B
  * @param responsesPerExample K
@@ -122,8 +125,10 @@ public record PreferenceBatch(
         offset += segment.length();
       }
     }
-    TokenLayout tokenLayout = new TokenLayout(
-        manager.create(ids, new Shape(n, t)), manager.create(positionIds, new Shape(n, t)), manager.create(visible, new Shape(n, t, t)), span);
+    long[] outputs = LongStream.of(positions).sorted().distinct().toArray(); // a prompt's last slot scores each of its responses
+    for (int i = 0; i < positions.length; i++) positions[i] = Arrays.binarySearch(outputs, positions[i]);
+    TokenLayout tokenLayout = new TokenLayout(manager.create(ids, new Shape(n, t)), manager.create(positionIds, new Shape(n, t)),
+        manager.create(visible, new Shape(n, t, t)), span, Optional.of(manager.create(outputs)));
     return new PreferenceBatch(tokenLayout, manager.create(weights, new Shape(b)), b, k, new ScoredPositions(positions, targets, rowStarts), tokens);
   }
 

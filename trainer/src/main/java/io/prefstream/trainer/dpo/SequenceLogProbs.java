@@ -103,7 +103,7 @@ public final class SequenceLogProbs {
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
-      NDArray hidden = flatHidden(model, batch, false);
+      NDArray hidden = model.hiddenStates(batch.layout(), false);               // (P, D) at the scoring slots
       for (int[] rows : chunks(scored, 1, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
           Rows r = rowLogProbs(model, hidden, scored, rows[0], rows[1], options, batch.responsesPerExample());
@@ -148,7 +148,7 @@ public final class SequenceLogProbs {
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
-      NDArray hidden = flatHidden(model, batch, true);                           // (B·T, D), with the trunk's graph
+      NDArray hidden = model.hiddenStates(batch.layout(), true);                // (P, D) at the scoring slots, with the trunk's graph
       NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
       cut.setRequiresGradient(true);
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
@@ -161,17 +161,10 @@ public final class SequenceLogProbs {
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
       }
-      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (B·T, D)
+      NDArray trunkGradient = cut.getGradient();                                 // ∂L/∂h, (P, D)
       collector.backward(hidden.mul(trunkGradient).sum());
     }
     return scored(perRow, wpoPerRow, batch);
-  }
-
-  /** The final hidden states of every slot, one row each: (B·T, D). */
-  private static NDArray flatHidden(CausalLm model, PreferenceBatch batch, boolean training) {
-    NDArray hidden = model.hiddenStates(batch.layout(), training);               // (B, T, D)
-    Shape s = hidden.getShape();
-    return hidden.reshape(s.get(0) * s.get(1), s.get(2));
   }
 
   /** Rows [r0, r1) in groups of {@code unit} rows, as many groups a chunk as fit {@code chunkLogits}; at least one. */

@@ -73,7 +73,8 @@ final class Attention {
    * @return (B, H, T, hs)
    */
   static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, NDArray bias, NDArray scale) {
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias);      // (B, H, T, T)
+    // scaling q, (B, H, T, hs), rather than the scores, (B, H, T, T): fewer elements whenever T > hs
+    NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).add(bias);       // (B, H, T, T)
     return scores.softmax(3).matMul(v);                                           // (B, H, T, hs)
   }
 }

@@ -22,7 +22,8 @@ public interface CausalLm extends AutoCloseable {
    * @param layout the tokens, their positions and who attends to whom (see {@link TokenLayout})
    * @param training true for a training pass: the only dropout is an adapter's (the base models run
    *     with dropout off, as DPO fine-tuning does)
-   * @return (B, T, D) float32. A slot's state depends only on the slots it may see, so a sequence's
+   * @return (B, T, D) float32, or (P, D) at the layout's {@link TokenLayout#outputs} when it has
+   *     some. A slot's state depends only on the slots it may see, so a sequence's
    *     states do not depend on what else is in the batch. States at padding slots are finite and
    *     meaningless. The result and every intermediate belong to the token ids' manager (wrap a pass
    *     in an {@code NDScope}); inputs on another device are copied to the model's. With the

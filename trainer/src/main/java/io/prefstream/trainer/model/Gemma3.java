@@ -115,13 +115,15 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     NDArray slidingBias = Attention.slidingWindow(fullBias, positionIds, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
     NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (B, 1, T, hd)
     NDList local = localRotary.cosSin(positionIds);
-    for (Layer layer : layers) {
+    for (int i = 0; i < layers.size(); i++) {
+      Layer layer = layers.get(i);
       boolean sliding = layer.type == Gemma3Config.LayerType.SLIDING;
       NDList rotary = sliding ? local : global;
       NDList layerInputs = new NDList(x, sliding ? slidingBias : fullBias, rotary.get(0), rotary.get(1));
-      x = layer.forward(ps, layerInputs, training).head();                       // (B, T, D)
+      if (i == layers.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
+      x = layer.forward(ps, layerInputs, training).head();                       // (B, T, D); the last (P, D) with outputs
     }
-    return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+    return norm.forward(ps, new NDList(x), training);                            // (B, T, D) or (P, D)
   }
 
   @Override
@@ -157,7 +159,10 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     }
   }
 
-  /** One sandwich-norm decoder layer. Inputs: x (B, T, D), its kind's mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd). */
+  /**
+   * One sandwich-norm decoder layer. Inputs: x (B, T, D), its kind's mask bias (B, 1, T, T), cos and
+   * sin (B or 1, 1, T, hd), optionally the output slots (P), where alone the feed-forward half then runs.
+   */
   private static final class Layer extends AbstractBlock {
     private final Gemma3Config.LayerType type;
     private final RmsNorm inputLayernorm;
@@ -183,6 +188,7 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
       NDArray a = inputLayernorm.forward(ps, new NDList(x), training).head();
       a = selfAttn.forward(ps, new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3)), training).head();
       x = x.add(postAttentionLayernorm.forward(ps, new NDList(a), training).head());
+      x = TokenLayout.atOutputs(x, inputs, 4);                           // (B, T, D) or (P, D)
       NDArray f = preFeedforwardLayernorm.forward(ps, new NDList(x), training).head();
       f = mlp.forward(ps, new NDList(f), training).head();
       return new NDList(x.add(postFeedforwardLayernorm.forward(ps, new NDList(f), training).head())); // (B, T, D)

@@ -99,10 +99,12 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     NDArray x = embed(ids, tokenEmbedding)                                        // (B, T, C)
         .add(embed(positions, ps.getValue(wpe, ids.getDevice(), training)));     //  + (B, T, C)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
-    for (Layer layer : h) {
-      x = layer.forward(ps, new NDList(x, bias), training).head();               // (B, T, C)
+    for (int i = 0; i < h.size(); i++) {
+      NDList layerInputs = new NDList(x, bias);
+      if (i == h.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
+      x = h.get(i).forward(ps, layerInputs, training).head();                    // (B, T, C); the last (P, C) with outputs
     }
-    return lnF.forward(ps, new NDList(x), training);                             // (B, T, C)
+    return lnF.forward(ps, new NDList(x), training);                             // (B, T, C) or (P, C)
   }
 
   @Override
@@ -128,7 +130,7 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     return Embedding.embedding(ids, table, SparseFormat.DENSE).head();
   }
 
-  /** One pre-norm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
+  /** One pre-norm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)), at the output slots if given. */
   private static final class Layer extends AbstractBlock {
     private final LayerNormalization ln1;
     private final SelfAttention attn;
@@ -148,6 +150,7 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
       NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
       NDArray a = ln1.forward(ps, new NDList(x), training).head();
       x = x.add(attn.forward(ps, new NDList(a, bias), training).head());
+      x = TokenLayout.atOutputs(x, inputs, 2);                           // (B, T, C) or (P, C)
       NDArray m = ln2.forward(ps, new NDList(x), training).head();
       return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (B, T, C)
     }

@@ -105,10 +105,12 @@ final class Llama extends AbstractBlock implements LmBlock {
     NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head();  // (B, T, D)
     NDList cosSin = rotary.cosSin(inputs.get(1));                                // cos, sin: (B, 1, T, hd)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
-    for (Layer layer : layers) {
-      x = layer.forward(ps, new NDList(x, bias, cosSin.get(0), cosSin.get(1)), training).head(); // (B, T, D)
+    for (int i = 0; i < layers.size(); i++) {
+      NDList layerInputs = new NDList(x, bias, cosSin.get(0), cosSin.get(1));
+      if (i == layers.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
+      x = layers.get(i).forward(ps, layerInputs, training).head();               // (B, T, D); the last (P, D) with outputs
     }
-    return norm.forward(ps, new NDList(x), training);                            // (B, T, D)
+    return norm.forward(ps, new NDList(x), training);                            // (B, T, D) or (P, D)
   }
 
   @Override
@@ -132,7 +134,10 @@ final class Llama extends AbstractBlock implements LmBlock {
     return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }
 
-  /** One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd). */
+  /**
+   * One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (B or 1, 1,
+   * T, hd), optionally the output slots (P), where alone the feed-forward half then runs.
+   */
   private static final class Layer extends AbstractBlock {
     private final RmsNorm inputLayernorm;
     private final GroupedQueryAttention selfAttn;
@@ -152,6 +157,7 @@ final class Llama extends AbstractBlock implements LmBlock {
       NDArray a = inputLayernorm.forward(ps, new NDList(x), training).head();
       NDList attnInputs = new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3));
       x = x.add(selfAttn.forward(ps, attnInputs, training).head());
+      x = TokenLayout.atOutputs(x, inputs, 4);                           // (B, T, D) or (P, D)
       NDArray m = postAttentionLayernorm.forward(ps, new NDList(x), training).head();
       return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (B, T, D)
     }

@@ -6,8 +6,9 @@ import ai.djl.training.ParameterStore;
 
 /**
  * An architecture: a block from a {@link TokenLayout}'s {@code (token ids (B, T) int64, position ids
- * (B, T) int64, visibility (B, T, T) boolean)} to the final-normed hidden states {@code (B, T, D)
- * float32}, a {@link #head} from those to logits, and its weights by Hugging Face name.
+ * (B, T) int64, visibility (B, T, T) boolean[, output slots (P) int64])} to the final-normed hidden
+ * states {@code (B, T, D) float32}, or {@code (P, D)} at the output slots (see {@link
+ * TokenLayout#outputs}), a {@link #head} from those to logits, and its weights by Hugging Face name.
  */
 interface LmBlock extends Block {
 

@@ -2,6 +2,7 @@ package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -29,8 +30,8 @@ import java.util.TreeMap;
  * range, then the raw little-endian data.
  *
  * <p>Why our own: DJL's codec reads the whole file into one Java buffer, so it stops at 2 GiB. Here
- * the data is memory-mapped and copied a bounded chunk of rows at a time, so neither a file nor a
- * tensor has a size limit beyond the memory its float32 copy needs.
+ * the data is read a bounded chunk of rows at a time and written straight from native memory, so
+ * neither a file nor a tensor has a size limit beyond the memory its float32 copy needs.
  *
  * <p>F32, F16 and BF16 are read, always into float32 arrays (the trainer computes in float32). Writes
  * are always F32, tensors sorted by name, the header padded with spaces to 8 bytes as the reference
@@ -63,8 +64,12 @@ public final class SafeTensors implements AutoCloseable {
     }
   }
 
-  /** Largest float32 chunk copied through one Java buffer while loading or saving. */
-  static final long DEFAULT_CHUNK_BYTES = 256L << 20;
+  /**
+   * Largest float32 chunk copied through one Java buffer while loading or saving. Small: the
+   * loading buffer is direct memory that only a garbage collection frees, which a mostly idle heap
+   * may not run for hours (at 256 MiB, the two models' buffers stayed resident through training).
+   */
+  static final long DEFAULT_CHUNK_BYTES = 16L << 20;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER_BYTES = 100L << 20; // the reference implementation's limit
@@ -332,18 +337,29 @@ public final class SafeTensors implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes an array's floats. On a little-endian machine the bytes go out straight from the
+   * array's native memory (a direct view): copying them through the heap instead made the heap
+   * grow toward -Xmx while a checkpoint of gigabytes was written, and stay resident after.
+   */
   private static void writeLittleEndian(FileChannel out, NDArray array) throws IOException {
-    ByteBuffer data;
-    if (array.getDataType() == DataType.FLOAT32) {
-      data = array.toByteBuffer();
-    } else {
+    if (array.getDataType() != DataType.FLOAT32) {
       try (NDArray f32 = array.toType(DataType.FLOAT32, true)) {
-        data = f32.toByteBuffer();
+        writeLittleEndian(out, f32);
       }
+      return;
     }
-    ByteBuffer le = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    le.asFloatBuffer().put(data.order(ByteOrder.nativeOrder()).asFloatBuffer());
-    writeFully(out, le);
+    // the scope closes the copy DJL makes of an array that is not contiguous or not on the CPU
+    try (NDScope scope = new NDScope()) {
+      ByteBuffer data = array.toByteBuffer(true).order(ByteOrder.nativeOrder());
+      if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+        writeFully(out, data);
+        return;
+      }
+      ByteBuffer le = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+      le.asFloatBuffer().put(data.asFloatBuffer());
+      writeFully(out, le);
+    }
   }
 
   private static long[] withFirst(long[] dims, long first) {

@@ -2,9 +2,11 @@ package io.prefstream.trainer.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Optional;
 
 /**
  * What a forward pass needs besides the weights: which token sits in each slot of a (B, T) batch,
@@ -18,8 +20,17 @@ import ai.djl.ndarray.types.Shape;
  * @param visible (B, T, T) boolean: query slot i may attend to key slot j. A query sees itself
  *     unless it is padding; padding is never seen.
  * @param span the largest position id + 1: the longest sequence, which the architecture must accept
+ * @param outputs (P) int64 flat slots (row·T + column) whose final hidden states are wanted, in
+ *     increasing order; empty: every slot. With outputs, the last layer runs its feed-forward half
+ *     at those slots only: every other slot's last-layer state feeds nothing, since attention reads
+ *     its keys and values before that half.
  */
-public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span) {
+public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span, Optional<NDArray> outputs) {
+
+  /** A layout whose every slot's hidden state is wanted. */
+  public TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span) {
+    this(tokenIds, positionIds, visible, span, Optional.empty());
+  }
 
   public TokenLayout {
     Shape s = tokenIds.getShape();
@@ -27,6 +38,9 @@ public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible
         || !visible.getShape().equals(new Shape(s.get(0), s.get(1), s.get(1)))) {
       throw new IllegalArgumentException("token ids " + s + " and position ids " + positionIds.getShape()
           + " must be (B, T) and the visibility " + visible.getShape() + " (B, T, T)");
+    }
+    if (outputs.isPresent() && (outputs.get().getShape().dimension() != 1 || outputs.get().getDataType() != DataType.INT64)) {
+      throw new IllegalArgumentException("output slots must be (P) int64, got " + outputs.get().getShape() + " " + outputs.get().getDataType());
     }
     if (tokenIds.getDataType() != DataType.INT64 || positionIds.getDataType() != DataType.INT64) {
       throw new IllegalArgumentException(
@@ -65,11 +79,23 @@ public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible
   TokenLayout on(Device device) {
     if (tokenIds.getDevice().equals(device)) return this;
     NDManager onDevice = tokenIds.getManager().newSubManager(device);
-    NDArray[] moved = {tokenIds, positionIds, visible};
+    NDArray[] moved = {tokenIds, positionIds, visible, outputs.orElse(null)};
     for (int i = 0; i < moved.length; i++) {
+      if (moved[i] == null) continue;
       moved[i] = moved[i].toDevice(device, true);
       moved[i].attach(onDevice);
     }
-    return new TokenLayout(moved[0], moved[1], moved[2], span);
+    return new TokenLayout(moved[0], moved[1], moved[2], span, Optional.ofNullable(moved[3]));
+  }
+
+  /**
+   * The rows of a (B, T, D) layer state at the output slots, (P, D), when a layer's inputs carry them
+   * at {@code index}; else the state itself. The gather is differentiable: backward scatters into
+   * the slots taken.
+   */
+  static NDArray atOutputs(NDArray state, NDList layerInputs, int index) {
+    if (layerInputs.size() <= index) return state;
+    Shape s = state.getShape();
+    return state.reshape(s.get(0) * s.get(1), s.get(2)).get(layerInputs.get(index)); // (P, D)
   }
 }

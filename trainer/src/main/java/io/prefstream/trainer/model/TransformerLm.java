@@ -30,6 +30,7 @@ final class TransformerLm implements CausalLm {
     block.checkSpan(layout.span());
     TokenLayout here = layout.on(manager.getDevice());
     NDList inputs = new NDList(here.tokenIds(), here.positionIds(), here.visible());
+    here.outputs().ifPresent(inputs::add);
     // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
     return block.forward(liveParameters(), inputs, false).head();
   }

@@ -25,7 +25,7 @@ public final class TrainerMetrics {
     this.registry = registry;
     this.steps = Counter.builder("prefstream.trainer.steps").description("optimizer steps").register(registry);
     this.skipped = Counter.builder("prefstream.trainer.skipped.batches").description("batches skipped for a non-finite loss or gradient").register(registry);
-    this.pairs = Counter.builder("prefstream.trainer.pairs").description("pairs and rankings trained on").register(registry);
+    this.pairs = Counter.builder("prefstream.trainer.pairs").description("examples trained on: pairs, rankings and labelled responses").register(registry);
   }
 
   void stepped(long examples, boolean wasSkipped) {

@@ -207,7 +207,9 @@ public final class TrainerService implements AutoCloseable {
       long stepNumber = steps + 1;
       m = busy.run(() -> {
         StepMetrics stepped = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
-        config.referenceSync().ifPresent(sync -> sync.mixIfDue(stepNumber, models.policy(), models.reference()));
+        config.referenceSync().ifPresent(sync -> {
+          if (sync.mixIfDue(stepNumber, models.policy(), models.reference())) log.info("step {}: TR-DPO mixed the policy into the reference (α = {})", stepNumber, sync.mixupAlpha());
+        });
         return stepped;
       }, poll);
     } catch (RuntimeException e) {
@@ -313,6 +315,10 @@ public final class TrainerService implements AutoCloseable {
     Map<String, Object> props = clientProps();
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.trainerId());
     props.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);
+    // a checkpoint's chunks go out in one transaction: at the default 60 s, the broker aborted that of
+    // a 335M-parameter model (4 GB with AdamW's moments) on a busy machine. 15 min is the broker's
+    // default transaction.max.timeout.ms.
+    props.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 900_000);
     return new KafkaProducer<>(props, RecordsOrBytes.keys(), new RecordsOrBytes(ModelTopic.serializer(props)));
   }
 

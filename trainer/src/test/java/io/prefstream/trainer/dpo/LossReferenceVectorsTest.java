@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,11 +27,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every loss of the family against the independent float64 values of
- * testkit/reference-vectors/losses.py (TRL's equations in PyTorch), on both architectures, to 1e-4.
- * The five pairs of a folder are one batch, as there.
+ * testkit/reference-vectors/losses.py (TRL's equations in PyTorch), on every architecture, to 1e-4:
+ * on the five pairs of a folder and on rankings of K = 3 and 4 responses built from them
+ * (Plackett-Luce, and pairwise losses over the implied pairs). The five rows of a folder are one
+ * batch, as there.
  */
 class LossReferenceVectorsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern RANKING_COLUMN = Pattern.compile("loss_k(\\d+)_(.+)");
   private static NDManager manager;
   private static final Map<String, CausalLm[]> MODELS = new HashMap<>();
 
@@ -61,6 +66,7 @@ class LossReferenceVectorsTest {
       case "loss_bco_pair" -> DpoConfig.of(LossType.BCO_PAIR);
       case "loss_sppo_hard" -> DpoConfig.of(LossType.SPPO_HARD);
       case "loss_aot" -> DpoConfig.of(LossType.AOT);
+      case "loss_aot_ls0.1" -> DpoConfig.of(LossType.AOT).withLabelSmoothing(0.1);
       case "loss_aot_unpaired" -> DpoConfig.of(LossType.AOT_UNPAIRED);
       case "loss_apo_zero" -> DpoConfig.of(LossType.APO_ZERO);
       case "loss_apo_down" -> DpoConfig.of(LossType.APO_DOWN);
@@ -68,6 +74,7 @@ class LossReferenceVectorsTest {
       case "loss_sft" -> DpoConfig.of(LossType.SFT);
       case "loss_sigmoid_norm" -> DpoConfig.of(LossType.SIGMOID_NORM);
       case "loss_simpo_gamma0.5" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5);
+      case "loss_simpo_gamma0.5_ls0.1" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5).withLabelSmoothing(0.1);
       case "loss_orpo_lambda0.1" -> DpoConfig.of(LossType.ORPO).withOrpoLambda(0.1);
       case "loss_mpo_0.8sigmoid_0.2bco_pair_1sft" -> sigmoid.withLosses(
           List.of(new LossTerm(LossType.SIGMOID, 0.8), new LossTerm(LossType.BCO_PAIR, 0.2), new LossTerm(LossType.SFT, 1)));
@@ -75,15 +82,23 @@ class LossReferenceVectorsTest {
       case "loss_sigmoid_js_divergence" -> sigmoid.withFDivergence(FDivergence.JS_DIVERGENCE, 0.5);
       case "loss_sigmoid_alpha_divergence0.5" -> sigmoid.withFDivergence(FDivergence.ALPHA_DIVERGENCE, 0.5);
       case "loss_sigmoid_wpo" -> sigmoid.withWeighting(true);
+      case "loss_ipo_mean" -> DpoConfig.of(LossType.IPO).withAggregation(LogProbAggregation.MEAN);
+      case "loss_sigmoid_norm_mean" -> DpoConfig.of(LossType.SIGMOID_NORM).withAggregation(LogProbAggregation.MEAN);
       case "loss_sigmoid_mean_rpo1" -> sigmoid.withAggregation(LogProbAggregation.MEAN).withRpoAlpha(1);
       case "loss_sigmoid_ld_alpha0.5" -> sigmoid.withLdAlpha(0.5);
+      case "loss_plackett_luce" -> DpoConfig.of(LossType.PLACKETT_LUCE);
+      case "loss_plackett_luce_mean" -> DpoConfig.of(LossType.PLACKETT_LUCE).withAggregation(LogProbAggregation.MEAN);
+      case "loss_plackett_luce_wpo" -> DpoConfig.of(LossType.PLACKETT_LUCE).withWeighting(true);
+      case "loss_plackett_luce_ld_alpha0.5" -> DpoConfig.of(LossType.PLACKETT_LUCE).withLdAlpha(0.5);
+      case "loss_plackett_luce_forward_kl" -> DpoConfig.of(LossType.PLACKETT_LUCE).withFDivergence(FDivergence.FORWARD_KL, 0.5);
       default -> throw new IllegalArgumentException(column);
     };
   }
 
   static Stream<Arguments> columns() throws IOException {
     List<Arguments> out = new ArrayList<>();
-    for (String arch : List.of("gpt2", "llama")) {
+    // llama3, qwen3 and gemma3 hold the columns their log-prob columns determine (see losses.py)
+    for (String arch : List.of("gpt2", "llama", "llama3", "qwen3", "gemma3")) {
       JsonNode first = JSON.readTree(ReferenceVectors.dir(arch).resolve("expected.json").toFile()).get(0);
       first.fieldNames().forEachRemaining(name -> {
         if (name.startsWith("loss_") && !name.startsWith("loss_kto")) out.add(Arguments.of(arch, name));
@@ -92,12 +107,19 @@ class LossReferenceVectorsTest {
     return out.stream();
   }
 
+  /**
+   * A column loss_k&lt;K&gt;_&lt;setting&gt; holds the loss of row i's ranking of K responses (see {@link
+   * #rankings}) under the setting of column loss_&lt;setting&gt;; any other, the loss of row i's pair.
+   */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("columns")
   void loss_matchesTheIndependentValues(String arch, String column) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-    List<PreferenceScore> scores = score(arch, configOf(column), examples(dir));
+    Matcher ranking = RANKING_COLUMN.matcher(column);
+    List<PreferenceScore> scores = ranking.matches()
+        ? score(arch, configOf("loss_" + ranking.group(2)), rankings(examples(dir), Integer.parseInt(ranking.group(1))))
+        : score(arch, configOf(column), examples(dir));
     for (int i = 0; i < scores.size(); i++) {
       double want = expected.get(i).get(column).asDouble();
       assertThat(scores.get(i).loss()).as("%s %s", expected.get(i).get("id").asText(), column).isCloseTo(want, within(1e-4 * Math.max(1e-3, Math.abs(want))));
@@ -116,9 +138,11 @@ class LossReferenceVectorsTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} swapped={1}")
-  @org.junit.jupiter.params.provider.CsvSource({"gpt2, false", "gpt2, true", "llama, false", "llama, true"})
-  void kto_onTheTenResponsesAsLabelledExamples_matchesTheIndependentValues(String arch, boolean swapped) throws IOException {
+  @ParameterizedTest(name = "{0} swapped={1} lambda_d={2} lambda_u={3}")
+  @org.junit.jupiter.params.provider.CsvSource({
+      "gpt2, false, 1, 1", "gpt2, true, 1, 1", "gpt2, false, 1.33, 0.75", "llama, false, 1, 1", "llama, true, 1, 1", "llama, false, 1.33, 0.75"})
+  void kto_onTheTenResponsesAsLabelledExamples_matchesTheIndependentValues(String arch, boolean swapped, double desirableWeight, double undesirableWeight)
+      throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
     List<LabelledExample> labelled = new ArrayList<>();
@@ -127,12 +151,14 @@ class LossReferenceVectorsTest {
       labelled.add(new LabelledExample(e.id() + "/rejected", e.prompt(), e.responses().get(1), false, 1));
     }
     CausalLm[] models = models(arch);
-    String suffix = swapped ? "_swapped" : "";
-    try (KtoLoss kto = new KtoLoss(DpoConfig.defaults(), manager)) {
+    String klSuffix = swapped ? "_swapped" : "";
+    String suffix = klSuffix + (desirableWeight == 1 && undesirableWeight == 1 ? "" : "_lambda_d" + desirableWeight + "_lambda_u" + undesirableWeight);
+    try (KtoLoss kto = new KtoLoss(DpoConfig.defaults().withKtoWeights(desirableWeight, undesirableWeight), manager)) {
       List<LabelledScorer.LabelledScore> scores = new LabelledScorer(models[swapped ? 1 : 0], models[swapped ? 0 : 1], kto).score(labelled);
       for (int i = 0; i < expected.size(); i++) {
         JsonNode want = expected.get(i);
-        assertThat(scores.get(2 * i).kl()).isCloseTo(want.get("kto_kl" + suffix).asDouble(), within(1e-4 * Math.max(1, want.get("kto_kl" + suffix).asDouble())));
+        double kl = want.get("kto_kl" + klSuffix).asDouble();
+        assertThat(scores.get(2 * i).kl()).isCloseTo(kl, within(1e-4 * Math.max(1, kl)));
         assertClose(scores.get(2 * i).loss(), want.get("loss_kto_chosen" + suffix).asDouble());
         assertClose(scores.get(2 * i + 1).loss(), want.get("loss_kto_rejected" + suffix).asDouble());
       }
@@ -154,6 +180,21 @@ class LossReferenceVectorsTest {
   private static CausalLm[] models(String arch) {
     return MODELS.computeIfAbsent(arch, a -> new CausalLm[] {
         ModelFolder.load(ReferenceVectors.dir(a).resolve("policy"), manager), ModelFolder.load(ReferenceVectors.dir(a).resolve("reference"), manager)});
+  }
+
+  /**
+   * Row i's ranking, best first, as losses.py builds it: prompt i with chosen i, rejected i, chosen
+   * i+1 and rejected i+1 (the last row's next is the first), the first K of them.
+   */
+  private static List<PreferenceExample> rankings(List<PreferenceExample> pairs, int k) {
+    List<PreferenceExample> out = new ArrayList<>();
+    for (int i = 0; i < pairs.size(); i++) {
+      PreferenceExample next = pairs.get((i + 1) % pairs.size());
+      List<int[]> responses = new ArrayList<>(pairs.get(i).responses());
+      responses.addAll(next.responses());
+      out.add(new PreferenceExample(pairs.get(i).id(), pairs.get(i).prompt(), responses.subList(0, k), 1.0));
+    }
+    return out;
   }
 
   private static List<PreferenceExample> examples(Path dir) throws IOException {

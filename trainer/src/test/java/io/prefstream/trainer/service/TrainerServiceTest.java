@@ -125,6 +125,7 @@ class TrainerServiceTest {
       assertThat(newest.serving().resolve(AdapterFolder.WEIGHTS)).isRegularFile();
       assertThat(newest.serving().resolve(ModelFolder.WEIGHTS)).doesNotExist();
       assertThat(newest.serving().resolve(AdapterFolder.CONFIG)).content().contains("\"peft_type\" : \"LORA\"");
+      assertThat(newest.companion().resolve(TrainedModels.REFERENCE)).as("the reference is frozen: nothing of it to keep").doesNotExist();
     }
 
     produce(pairs, 64, 16);
