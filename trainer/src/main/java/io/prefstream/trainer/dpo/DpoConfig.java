@@ -45,7 +45,8 @@ public record DpoConfig(
       throw new IllegalArgumentException("label smoothing must be in [0, 0.5), got " + labelSmoothing);
     }
     if (labelSmoothing > 0 && losses.stream().noneMatch(t -> t.type().usesLabelSmoothing())) {
-      throw new IllegalArgumentException("label smoothing applies to cdpo, robust, exo_pair, aot, aot_unpaired and simpo only, not " + LossTerm.describe(losses));
+      throw new IllegalArgumentException("label smoothing applies to cdpo, robust, exo_pair, aot, aot_unpaired and simpo only, not " + LossTerm.describe(losses)
+          + (has(losses, LossType.SIGMOID) ? " (TRL's sigmoid with label_smoothing is cdpo here)" : ""));
     }
     if (labelSmoothing == 0 && has(losses, LossType.EXO_PAIR)) {
       throw new IllegalArgumentException("exo_pair needs label smoothing > 0 (its ε; the EXO paper uses 1e-3)");

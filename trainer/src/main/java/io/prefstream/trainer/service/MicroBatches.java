@@ -11,9 +11,9 @@ import java.util.function.ToIntFunction;
 
 /**
  * Splits a batch into micro-batches whose computed size stays under a token budget, so memory is
- * bounded whatever the lengths. An example is one row of its prompt and all its responses (see
- * {@code PreferenceBatch}), rows padded to the micro-batch's longest: the size is examples ×
- * longest row. Examples are taken longest first, so rows of similar length share a micro-batch and
+ * bounded whatever the lengths. An example is its prompt and all its responses in one row (see
+ * {@code PreferenceBatch}), rows padded to the micro-batch's longest example: the size is at most
+ * examples × longest example (packing puts short examples together in fewer rows). Examples are taken longest first, so rows of similar length share a micro-batch and
  * little is spent on padding; the update is a sum over examples, so their order does not change
  * it. Examples with different numbers of responses go to different micro-batches. An example
  * larger than the budget forms one alone.

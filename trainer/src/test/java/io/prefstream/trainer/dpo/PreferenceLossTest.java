@@ -152,6 +152,7 @@ class PreferenceLossTest {
     assertThatThrownBy(() -> DpoConfig.of(LossType.EXO_PAIR).withLabelSmoothing(0)).hasMessageContaining("exo_pair needs label smoothing");
     assertThatThrownBy(() -> DpoConfig.of(LossType.AOT).withWeighting(true)).hasMessageContaining("WPO");
     assertThatThrownBy(() -> DpoConfig.of(LossType.IPO).withLabelSmoothing(0.1)).hasMessageContaining("label smoothing applies");
+    assertThatThrownBy(() -> DpoConfig.defaults().withLabelSmoothing(0.1)).hasMessageContaining("sigmoid with label_smoothing is cdpo");
     assertThatThrownBy(() -> LossTerm.parse(List.of("sigmoid", "sft"), List.of(1.0))).hasMessageContaining("one weight per loss");
     assertThatThrownBy(() -> LossTerm.parse(List.of("dpo"), List.of())).hasMessageContaining("unknown loss 'dpo'");
   }
