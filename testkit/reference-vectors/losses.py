@@ -220,6 +220,7 @@ def logp_columns(pairs, pw, pl, rw, rl):
         "loss_bco_pair": loss("bco_pair"),
         "loss_sppo_hard": loss("sppo_hard"),
         "loss_aot": loss("aot"),
+        "loss_aot_ls0.1": loss("aot", eps=0.1),
         "loss_aot_unpaired": loss("aot_unpaired"),
         "loss_apo_zero": loss("apo_zero"),
         "loss_apo_down": loss("apo_down"),
@@ -227,11 +228,15 @@ def logp_columns(pairs, pw, pl, rw, rl):
         "loss_sft": sft,
         "loss_sigmoid_norm": loss("sigmoid_norm"),
         "loss_simpo_gamma0.5": loss("simpo", gamma=0.5),
+        "loss_simpo_gamma0.5_ls0.1": loss("simpo", gamma=0.5, eps=0.1),
         "loss_orpo_lambda0.1": sft + loss("orpo", lam=0.1),
         "loss_mpo_0.8sigmoid_0.2bco_pair_1sft": 0.8 * loss("sigmoid") + 0.2 * loss("bco_pair") + 1.0 * sft,
         "loss_sigmoid_forward_kl": loss("sigmoid", f="forward_kl"),
         "loss_sigmoid_js_divergence": loss("sigmoid", f="js_divergence"),
         "loss_sigmoid_alpha_divergence0.5": loss("sigmoid", f="alpha_divergence", coef=0.5),
+        # on mean log-probs the length-normalized losses do not divide again: the same values
+        "loss_ipo_mean": loss("ipo"),
+        "loss_sigmoid_norm_mean": loss("sigmoid_norm"),
         # RPO (Pang et al. 2024) on mean log-probs: the DPO term on per-token ratios plus alpha * (-log pi(y_w) / |y_w|)
         "loss_sigmoid_mean_rpo1": nls(BETA * ((pw / nw - rw / nw) - (pl / nl - rl / nl))) + 1.0 * (-pw / nw),
     }

@@ -104,18 +104,35 @@ class ScoreCommandTest {
     return JSON.writeValueAsString(o.put("label", desirable));
   }
 
+  /** Row i's ranking as losses.py builds it: prompt i with chosen i, rejected i and chosen i+1; its loss is column loss_k3_plackett_luce. */
   @Test
-  void rankings_printLogProbsPerResponse() throws IOException {
+  void rankings_printLogProbsPerResponse_andReproduceThePlackettLuceColumn(@TempDir Path tmp) throws IOException {
     Path dir = ReferenceVectors.dir("gpt2");
-    Path file = Files.createTempFile("rankings", ".jsonl");
-    Files.writeString(file, "{\"id\":\"r1\",\"prompt_ids\":[1,2],\"responses_ids\":[[3,4],[5],[6,7,8]]}\n");
+    List<JsonNode> pairs = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(dir.resolve("pairs.jsonl"))) if (!line.isBlank()) pairs.add(JSON.readTree(line));
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < pairs.size(); i++) {
+      JsonNode p = pairs.get(i);
+      var ranking = JSON.createObjectNode().put("id", p.get("id").asText());
+      ranking.set("prompt_ids", p.get("prompt_ids"));
+      ranking.putArray("responses_ids").add(p.get("chosen_ids")).add(p.get("rejected_ids")).add(pairs.get((i + 1) % pairs.size()).get("chosen_ids"));
+      lines.append(JSON.writeValueAsString(ranking)).append('\n');
+    }
+    Path file = tmp.resolve("rankings.jsonl");
+    Files.writeString(file, lines.toString());
     Cli cli = Cli.run("score", "--policy", dir.resolve("policy").toString(), "--reference", dir.resolve("reference").toString(),
-        "--pairs", file.toString(), "--loss", "plackett-luce");
+        "--pairs", file.toString(), "--beta", "0.1", "--loss", "plackett-luce");
     assertThat(cli.exitCode()).as(cli.err()).isZero();
-    JsonNode got = JSON.readTree(cli.out().strip());
-    assertThat(got.get("policy_logps")).hasSize(3);
-    assertThat(got.get("reference_logps")).hasSize(3);
-    assertThat(got.get("loss").asDouble()).isPositive();
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    List<String> out = cli.out().lines().toList();
+    assertThat(out).hasSize(expected.size());
+    for (int i = 0; i < out.size(); i++) {
+      JsonNode got = JSON.readTree(out.get(i));
+      assertThat(got.get("policy_logps")).hasSize(3);
+      assertThat(got.get("reference_logps")).hasSize(3);
+      assertClose(got.get("policy_logps").get(0).asDouble(), expected.get(i).get("policy_chosen_logp").asDouble(), "best response's log-prob " + i);
+      assertClose(got.get("loss").asDouble(), expected.get(i).get("loss_k3_plackett_luce").asDouble(), "ranking " + i);
+    }
   }
 
   @Test

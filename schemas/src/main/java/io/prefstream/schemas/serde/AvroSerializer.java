@@ -3,6 +3,7 @@ package io.prefstream.schemas.serde;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -20,6 +21,11 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   private SerdeConfig config = SerdeConfig.defaults();
   private SchemaRegistry registry;
   private boolean isKey;
+  /**
+   * A writer per schema: building one looks up the record's class, which cost more than writing a
+   * small record. Writers are thread-safe; Kafka Streams may share a serializer between its threads.
+   */
+  private final Map<Schema, SpecificDatumWriter<T>> writers = new ConcurrentHashMap<>();
 
   @Override
   public void configure(Map<String, ?> configs, boolean isKey) {
@@ -37,7 +43,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-      new SpecificDatumWriter<T>(schema).write(record, encoder);
+      writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, encoder);
       encoder.flush();
       return WireFormat.frame(id, out.toByteArray());
     } catch (IOException | RuntimeException e) {

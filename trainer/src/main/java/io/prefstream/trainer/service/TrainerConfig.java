@@ -112,12 +112,12 @@ public record TrainerConfig(
       .define(MODEL_NAME, Type.STRING, Importance.HIGH, "Name of the model: the model topic's key and the transactional id's base.")
       .define(MODEL_DIR, Type.STRING, Importance.HIGH, "Hugging Face folder the policy starts from (when the model topic has no checkpoint of it yet).")
       .define(REFERENCE_DIR, Type.STRING, "", Importance.MEDIUM, "Frozen reference model folder; empty: the same as model.dir.")
-      .define(PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Validated pairs and rankings to train on.")
+      .define(PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Validated pairs, rankings and labelled responses (KTO) to train on.")
       .define(MODEL_TOPIC, Type.STRING, "model.checkpoints", Importance.HIGH, "Where checkpoints are published and restored from.")
       .define(METRICS_TOPIC, Type.STRING, "trainer.metrics", Importance.MEDIUM, "Where TrainingMetrics records go.")
       .define(DLQ_TOPIC, Type.STRING, "preference.dlq", Importance.MEDIUM,
           "Where records the model cannot take go (original bytes, header error.reason), in the transaction that commits their offsets.")
-      .define(BATCH_PAIRS, Type.INT, 8, Range.atLeast(1), Importance.HIGH, "Pairs (and rankings) per optimizer step.")
+      .define(BATCH_PAIRS, Type.INT, 8, Range.atLeast(1), Importance.HIGH, "Examples per optimizer step: pairs, rankings and labelled responses, in the order the topic holds them.")
       .define(MICRO_BATCH_TOKENS, Type.INT, 16_384, Range.atLeast(1), Importance.MEDIUM, "Token budget of one forward pass; a batch is split into micro-batches under it (gradients accumulate exactly).")
       .define(MAX_LENGTH, Type.INT, 512, Range.atLeast(2), Importance.MEDIUM,
           "Longest prompt + response in tokens; longer ones are truncated (see max.prompt.length). One still longer than the model's positions is dead-lettered as too_long_for_model.")
@@ -129,7 +129,7 @@ public record TrainerConfig(
       .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference (IPO's τ).")
       .define(LOSS, Type.LIST, "sigmoid", Importance.HIGH, "The loss, or a comma-separated combination (TRL's loss_type): " + LossType.names() + ".")
       .define(LOSS_WEIGHTS, Type.LIST, "", Importance.MEDIUM, "One weight per loss in dpo.loss (TRL's loss_weights, e.g. 0.8,0.2,1 for MPO); empty: 1 each.")
-      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε: the share of flipped labels for cdpo, robust, aot, aot_unpaired and simpo; EXO's ε for exo_pair (1e-3 in the paper).")
+      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε: the share of flipped labels for sigmoid (as TRL: then it is cdpo), cdpo, robust, aot, aot_unpaired and simpo; EXO's ε for exo_pair (1e-3 in the paper).")
       .define(RPO_ALPHA, Type.DOUBLE, 0.0, Importance.LOW, "Weight of RPO's length-normalized NLL term on chosen responses.")
       .define(LOGP, Type.STRING, "sum", Importance.LOW, "sum or mean over response tokens.")
       .define(F_DIVERGENCE_TYPE, Type.STRING, "reverse_kl", Importance.LOW, "reverse_kl (DPO), forward_kl, js_divergence or alpha_divergence (f-DPO).")
@@ -138,7 +138,7 @@ public record TrainerConfig(
       .define(SIMPO_GAMMA, Type.DOUBLE, 0.5, Importance.LOW, "SimPO's target reward margin γ.")
       .define(ORPO_LAMBDA, Type.DOUBLE, 0.1, Importance.LOW, "ORPO's λ: the weight of the odds-ratio term.")
       .define(USE_WEIGHTING, Type.BOOLEAN, false, Importance.LOW, "WPO: weigh each pair by its responses' length-normalized probabilities under the policy.")
-      .define(LD_ALPHA, Type.DOUBLE, 1.0, Range.between(0, 1), Importance.LOW, "LD-DPO's α: tokens past the shorter response count α times (1: off).")
+      .define(LD_ALPHA, Type.DOUBLE, 1.0, Range.between(0, 1), Importance.LOW, "LD-DPO's α: tokens past the shorter response (a ranking's shortest) count α times (1: off).")
       .define(SYNC_REF_MODEL, Type.BOOLEAN, false, Importance.MEDIUM,
           "TR-DPO (TRL's sync_ref_model): the reference follows the policy, θ_ref ← α·θ + (1−α)·θ_ref every dpo.ref.model.sync.steps steps, and is kept with each checkpoint. "
               + "With finetune=lora the reference becomes a second adapter on the base, starting equal to the policy's, whose A and B are mixed. Off: the reference stays frozen.")

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.prefstream.testkit.ReferenceVectors;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
+import io.prefstream.trainer.optim.LinearWarmup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every loss of the family against the independent float64 values of
- * testkit/reference-vectors/losses.py (TRL's equations in PyTorch), on both architectures, to 1e-4:
+ * testkit/reference-vectors/losses.py (TRL's equations in PyTorch), on every architecture, to 1e-4:
  * on the five pairs of a folder and on rankings of K = 3 and 4 responses built from them
  * (Plackett-Luce, and pairwise losses over the implied pairs). The five rows of a folder are one
  * batch, as there.
@@ -66,6 +67,7 @@ class LossReferenceVectorsTest {
       case "loss_bco_pair" -> DpoConfig.of(LossType.BCO_PAIR);
       case "loss_sppo_hard" -> DpoConfig.of(LossType.SPPO_HARD);
       case "loss_aot" -> DpoConfig.of(LossType.AOT);
+      case "loss_aot_ls0.1" -> DpoConfig.of(LossType.AOT).withLabelSmoothing(0.1);
       case "loss_aot_unpaired" -> DpoConfig.of(LossType.AOT_UNPAIRED);
       case "loss_apo_zero" -> DpoConfig.of(LossType.APO_ZERO);
       case "loss_apo_down" -> DpoConfig.of(LossType.APO_DOWN);
@@ -73,6 +75,7 @@ class LossReferenceVectorsTest {
       case "loss_sft" -> DpoConfig.of(LossType.SFT);
       case "loss_sigmoid_norm" -> DpoConfig.of(LossType.SIGMOID_NORM);
       case "loss_simpo_gamma0.5" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5);
+      case "loss_simpo_gamma0.5_ls0.1" -> DpoConfig.of(LossType.SIMPO).withSimpoGamma(0.5).withLabelSmoothing(0.1);
       case "loss_orpo_lambda0.1" -> DpoConfig.of(LossType.ORPO).withOrpoLambda(0.1);
       case "loss_mpo_0.8sigmoid_0.2bco_pair_1sft" -> sigmoid.withLosses(
           List.of(new LossTerm(LossType.SIGMOID, 0.8), new LossTerm(LossType.BCO_PAIR, 0.2), new LossTerm(LossType.SFT, 1)));
@@ -80,6 +83,8 @@ class LossReferenceVectorsTest {
       case "loss_sigmoid_js_divergence" -> sigmoid.withFDivergence(FDivergence.JS_DIVERGENCE, 0.5);
       case "loss_sigmoid_alpha_divergence0.5" -> sigmoid.withFDivergence(FDivergence.ALPHA_DIVERGENCE, 0.5);
       case "loss_sigmoid_wpo" -> sigmoid.withWeighting(true);
+      case "loss_ipo_mean" -> DpoConfig.of(LossType.IPO).withAggregation(LogProbAggregation.MEAN);
+      case "loss_sigmoid_norm_mean" -> DpoConfig.of(LossType.SIGMOID_NORM).withAggregation(LogProbAggregation.MEAN);
       case "loss_sigmoid_mean_rpo1" -> sigmoid.withAggregation(LogProbAggregation.MEAN).withRpoAlpha(1);
       case "loss_sigmoid_ld_alpha0.5" -> sigmoid.withLdAlpha(0.5);
       case "loss_plackett_luce" -> DpoConfig.of(LossType.PLACKETT_LUCE);
@@ -93,7 +98,8 @@ class LossReferenceVectorsTest {
 
   static Stream<Arguments> columns() throws IOException {
     List<Arguments> out = new ArrayList<>();
-    for (String arch : List.of("gpt2", "llama")) {
+    // llama3, qwen3 and gemma3 hold the columns their log-prob columns determine (see losses.py)
+    for (String arch : List.of("gpt2", "llama", "llama3", "qwen3", "gemma3")) {
       JsonNode first = JSON.readTree(ReferenceVectors.dir(arch).resolve("expected.json").toFile()).get(0);
       first.fieldNames().forEachRemaining(name -> {
         if (name.startsWith("loss_") && !name.startsWith("loss_kto")) out.add(Arguments.of(arch, name));
@@ -111,13 +117,39 @@ class LossReferenceVectorsTest {
   void loss_matchesTheIndependentValues(String arch, String column) throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-    Matcher ranking = RANKING_COLUMN.matcher(column);
-    List<PreferenceScore> scores = ranking.matches()
-        ? score(arch, configOf("loss_" + ranking.group(2)), rankings(examples(dir), Integer.parseInt(ranking.group(1))))
-        : score(arch, configOf(column), examples(dir));
+    Case c = Case.of(dir, column);
+    List<PreferenceScore> scores = score(arch, c.config(), c.batch());
     for (int i = 0; i < scores.size(); i++) {
       double want = expected.get(i).get(column).asDouble();
       assertThat(scores.get(i).loss()).as("%s %s", expected.get(i).get("id").asText(), column).isCloseTo(want, within(1e-4 * Math.max(1e-3, Math.abs(want))));
+    }
+  }
+
+  static Stream<String> gpt2Columns() throws IOException {
+    return columns().filter(a -> a.get()[0].equals("gpt2")).map(a -> (String) a.get()[1]);
+  }
+
+  /** The training step computes the same losses: the loss it reports (of the weights before its update) is the column's mean. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("gpt2Columns")
+  void trainingStep_reportsTheColumnsMean(String column) throws IOException {
+    Path dir = ReferenceVectors.dir("gpt2");
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    Case c = Case.of(dir, column);
+    double want = 0;
+    for (JsonNode row : expected) want += row.get(column).asDouble() / expected.size();
+    try (CausalLm policy = ModelFolder.load(dir.resolve("policy"), manager); CausalLm reference = ModelFolder.load(dir.resolve("reference"), manager);
+        DpoStep step = new DpoStep(policy, reference, c.config(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+      assertClose(step.step(List.of(c.batch())).loss(), want);
+    }
+  }
+
+  /** A folder's pairs, or its rankings for a column loss_k&lt;K&gt;_&lt;setting&gt;, with the column's setting. */
+  private record Case(DpoConfig config, List<PreferenceExample> batch) {
+    static Case of(Path dir, String column) throws IOException {
+      Matcher ranking = RANKING_COLUMN.matcher(column);
+      if (!ranking.matches()) return new Case(configOf(column), examples(dir));
+      return new Case(configOf("loss_" + ranking.group(2)), rankings(examples(dir), Integer.parseInt(ranking.group(1))));
     }
   }
 
@@ -140,11 +172,7 @@ class LossReferenceVectorsTest {
       throws IOException {
     Path dir = ReferenceVectors.dir(arch);
     JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
-    List<LabelledExample> labelled = new ArrayList<>();
-    for (PreferenceExample e : examples(dir)) { // chosen desirable, rejected undesirable: c0, r0, c1, r1, ...
-      labelled.add(new LabelledExample(e.id() + "/chosen", e.prompt(), e.responses().get(0), true, 1));
-      labelled.add(new LabelledExample(e.id() + "/rejected", e.prompt(), e.responses().get(1), false, 1));
-    }
+    List<LabelledExample> labelled = labelled(dir);
     CausalLm[] models = models(arch);
     String klSuffix = swapped ? "_swapped" : "";
     String suffix = klSuffix + (desirableWeight == 1 && undesirableWeight == 1 ? "" : "_lambda_d" + desirableWeight + "_lambda_u" + undesirableWeight);
@@ -158,6 +186,31 @@ class LossReferenceVectorsTest {
         assertClose(scores.get(2 * i + 1).loss(), want.get("loss_kto_rejected" + suffix).asDouble());
       }
     }
+  }
+
+  /** KTO's training step on the ten labelled responses (policy and reference swapped, z_ref > 0): its loss is the mean of both columns, its kl z_ref. */
+  @org.junit.jupiter.api.Test
+  void kto_trainingStep_reportsTheColumnsMeanAndZref() throws IOException {
+    Path dir = ReferenceVectors.dir("gpt2");
+    JsonNode expected = JSON.readTree(dir.resolve("expected.json").toFile());
+    double want = 0;
+    for (JsonNode row : expected) want += (row.get("loss_kto_chosen_swapped").asDouble() + row.get("loss_kto_rejected_swapped").asDouble()) / (2 * expected.size());
+    try (CausalLm policy = ModelFolder.load(dir.resolve("reference"), manager); CausalLm reference = ModelFolder.load(dir.resolve("policy"), manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-5, 0), 1.0, 0.0)) {
+      StepMetrics m = step.step(List.of(), List.of(labelled(dir)));
+      assertClose(m.loss(), want);
+      assertClose(m.kl(), expected.get(0).get("kto_kl_swapped").asDouble());
+    }
+  }
+
+  /** The folder's ten responses as labelled examples, chosen desirable and rejected undesirable: c0, r0, c1, r1, ... */
+  private static List<LabelledExample> labelled(Path dir) throws IOException {
+    List<LabelledExample> out = new ArrayList<>();
+    for (PreferenceExample e : examples(dir)) {
+      out.add(new LabelledExample(e.id() + "/chosen", e.prompt(), e.responses().get(0), true, 1));
+      out.add(new LabelledExample(e.id() + "/rejected", e.prompt(), e.responses().get(1), false, 1));
+    }
+    return out;
   }
 
   private static void assertClose(double got, double want) {
