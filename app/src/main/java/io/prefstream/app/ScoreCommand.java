@@ -72,7 +72,7 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--loss-weights", split = ",", description = "One weight per --loss (default: 1 each).")
   List<Double> lossWeights = List.of();
 
-  @Option(names = "--label-smoothing", defaultValue = "0", description = "ε for cdpo, robust, exo_pair, aot, aot_unpaired, simpo (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--label-smoothing", defaultValue = "0", description = "ε for sigmoid (then it is cdpo, as TRL), cdpo, robust, exo_pair, aot, aot_unpaired, simpo (default: ${DEFAULT-VALUE}).")
   double labelSmoothing;
 
   @Option(names = "--logp", defaultValue = "sum", description = "sum or mean over response tokens (default: ${DEFAULT-VALUE}).")

@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param beta β > 0: how strongly the policy is held near the reference (IPO's τ; ORPO's λ is {@code orpoLambda})
  * @param losses the weighted terms summed into the loss (TRL's loss_type with loss_weights)
- * @param labelSmoothing ε in [0, 0.5): the assumed share of flipped labels (cdpo, robust, aot,
+ * @param labelSmoothing ε in [0, 0.5): the assumed share of flipped labels (sigmoid, cdpo, robust, aot,
  *     aot_unpaired, simpo) or EXO's smoothing (exo_pair, which needs ε > 0; the paper uses 1e-3)
  * @param rpoAlpha weight ≥ 0 of RPO's length-normalized NLL term on the chosen response (0: none)
  * @param aggregation how token log-probs become a response's log-prob
@@ -45,8 +45,7 @@ public record DpoConfig(
       throw new IllegalArgumentException("label smoothing must be in [0, 0.5), got " + labelSmoothing);
     }
     if (labelSmoothing > 0 && losses.stream().noneMatch(t -> t.type().usesLabelSmoothing())) {
-      throw new IllegalArgumentException("label smoothing applies to cdpo, robust, exo_pair, aot, aot_unpaired and simpo only, not " + LossTerm.describe(losses)
-          + (has(losses, LossType.SIGMOID) ? " (TRL's sigmoid with label_smoothing is cdpo here)" : ""));
+      throw new IllegalArgumentException("label smoothing applies to sigmoid, cdpo, robust, exo_pair, aot, aot_unpaired and simpo only, not " + LossTerm.describe(losses));
     }
     if (labelSmoothing == 0 && has(losses, LossType.EXO_PAIR)) {
       throw new IllegalArgumentException("exo_pair needs label smoothing > 0 (its ε; the EXO paper uses 1e-3)");

@@ -52,7 +52,7 @@ public enum LossType {
 
   /** True for the losses that read the label smoothing ε. */
   public boolean usesLabelSmoothing() {
-    return this == CDPO || this == ROBUST || this == EXO_PAIR || this == AOT || this == AOT_UNPAIRED || this == SIMPO;
+    return this == SIGMOID || this == CDPO || this == ROBUST || this == EXO_PAIR || this == AOT || this == AOT_UNPAIRED || this == SIMPO;
   }
 
   public static String names() {

@@ -66,8 +66,7 @@ final class PairwiseLosses {
     double beta = config.beta();
     double eps = config.labelSmoothing();
     return switch (type) {
-      case SIGMOID -> negLogSigmoid(x(p));
-      case CDPO -> smoothed(x(p), eps);
+      case SIGMOID, CDPO -> smoothed(x(p), eps); // TRL's sigmoid with label_smoothing is cDPO
       case ROBUST -> negLogSigmoid(x(p)).mul(c(1 - eps)).sub(negLogSigmoid(x(p).neg()).mul(c(eps))).div(c(1 - 2 * eps));
       case IPO -> perToken(p.scoreW(), p.tokensW()).sub(perToken(p.scoreL(), p.tokensL())).sub(c(1 / (2 * beta))).square();
       case HINGE -> c(1).sub(x(p)).getNDArrayInternal().relu();

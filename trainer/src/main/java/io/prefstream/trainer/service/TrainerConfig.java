@@ -129,7 +129,7 @@ public record TrainerConfig(
       .define(BETA, Type.DOUBLE, 0.1, Importance.HIGH, "β: how strongly the policy is held near the reference (IPO's τ).")
       .define(LOSS, Type.LIST, "sigmoid", Importance.HIGH, "The loss, or a comma-separated combination (TRL's loss_type): " + LossType.names() + ".")
       .define(LOSS_WEIGHTS, Type.LIST, "", Importance.MEDIUM, "One weight per loss in dpo.loss (TRL's loss_weights, e.g. 0.8,0.2,1 for MPO); empty: 1 each.")
-      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε: the share of flipped labels for cdpo, robust, aot, aot_unpaired and simpo; EXO's ε for exo_pair (1e-3 in the paper).")
+      .define(LABEL_SMOOTHING, Type.DOUBLE, 0.0, Importance.LOW, "ε: the share of flipped labels for sigmoid (as TRL: then it is cdpo), cdpo, robust, aot, aot_unpaired and simpo; EXO's ε for exo_pair (1e-3 in the paper).")
       .define(RPO_ALPHA, Type.DOUBLE, 0.0, Importance.LOW, "Weight of RPO's length-normalized NLL term on chosen responses.")
       .define(LOGP, Type.STRING, "sum", Importance.LOW, "sum or mean over response tokens.")
       .define(F_DIVERGENCE_TYPE, Type.STRING, "reverse_kl", Importance.LOW, "reverse_kl (DPO), forward_kl, js_divergence or alpha_divergence (f-DPO).")

@@ -148,11 +148,22 @@ class PreferenceLossTest {
   }
 
   @Test
+  void sigmoidWithLabelSmoothing_isCdpo_asInTrl() {
+    double[] sigmoid = losses(DpoConfig.defaults().withLabelSmoothing(0.2), POLICY, REFERENCE, TOKENS, 2);
+    double[] cdpo = losses(DpoConfig.of(LossType.CDPO).withLabelSmoothing(0.2), POLICY, REFERENCE, TOKENS, 2);
+    double[] clean = losses(DpoConfig.defaults(), POLICY, REFERENCE, TOKENS, 2);
+    for (int b = 0; b < 3; b++) {
+      double x = 0.1 * ((POLICY[2 * b] - REFERENCE[2 * b]) - (POLICY[2 * b + 1] - REFERENCE[2 * b + 1]));
+      assertThat(sigmoid[b]).isEqualTo(cdpo[b]).isCloseTo(0.8 * negLogSigmoid(x) + 0.2 * negLogSigmoid(-x), within(1e-5));
+      assertThat(clean[b]).isCloseTo(negLogSigmoid(x), within(1e-5));
+    }
+  }
+
+  @Test
   void config_refusesWhatTrlRefuses() {
     assertThatThrownBy(() -> DpoConfig.of(LossType.EXO_PAIR).withLabelSmoothing(0)).hasMessageContaining("exo_pair needs label smoothing");
     assertThatThrownBy(() -> DpoConfig.of(LossType.AOT).withWeighting(true)).hasMessageContaining("WPO");
     assertThatThrownBy(() -> DpoConfig.of(LossType.IPO).withLabelSmoothing(0.1)).hasMessageContaining("label smoothing applies");
-    assertThatThrownBy(() -> DpoConfig.defaults().withLabelSmoothing(0.1)).hasMessageContaining("sigmoid with label_smoothing is cdpo");
     assertThatThrownBy(() -> LossTerm.parse(List.of("sigmoid", "sft"), List.of(1.0))).hasMessageContaining("one weight per loss");
     assertThatThrownBy(() -> LossTerm.parse(List.of("dpo"), List.of())).hasMessageContaining("unknown loss 'dpo'");
   }
