@@ -3,6 +3,7 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -38,10 +39,20 @@ public final class KtoLoss implements AutoCloseable {
     this.undesirableWeight = constants.create((float) config.ktoUndesirableWeight());
   }
 
-  /** Each prompt with the response of the example before it (the first with the last's), as TRL's KTOTrainer pairs them. */
+  /**
+   * Each prompt with the response of the example before it (the first with the last's), as TRL's
+   * KTOTrainer pairs them. The borrowed response is cut (keeping its start, as truncation does) so
+   * that the pair is no longer than the longer of the two examples it comes from: those were
+   * checked against the model, and a long prompt with another example's long response need not fit.
+   */
   public static List<Completion> mismatched(List<LabelledExample> examples) {
     List<Completion> out = new ArrayList<>(examples.size());
-    for (int i = 0; i < examples.size(); i++) out.add(new Completion(examples.get(i).prompt(), examples.get(Math.floorMod(i - 1, examples.size())).response()));
+    for (int i = 0; i < examples.size(); i++) {
+      LabelledExample own = examples.get(i);
+      LabelledExample before = examples.get(Math.floorMod(i - 1, examples.size()));
+      int room = Math.max(own.completion().length(), before.completion().length()) - own.prompt().length;
+      out.add(new Completion(own.prompt(), Arrays.copyOf(before.response(), Math.min(before.response().length, room))));
+    }
     return out;
   }
 

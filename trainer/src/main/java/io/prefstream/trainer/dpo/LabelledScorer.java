@@ -28,9 +28,8 @@ public final class LabelledScorer {
 
   /** Scores in input order. */
   public List<LabelledScore> score(List<LabelledExample> examples) {
-    float[] mismatchedPolicy = logProbs(policy, KtoLoss.mismatched(examples));
-    float[] mismatchedReference = logProbs(reference, KtoLoss.mismatched(examples));
-    double z = KtoLoss.referencePoint(mismatchedPolicy, mismatchedReference);
+    List<Completion> mismatched = KtoLoss.mismatched(examples);
+    double z = KtoLoss.referencePoint(logProbs(policy, mismatched), logProbs(reference, mismatched));
     List<Completion> completions = examples.stream().map(LabelledExample::completion).toList();
     float[] p = logProbs(policy, completions);
     float[] r = logProbs(reference, completions);

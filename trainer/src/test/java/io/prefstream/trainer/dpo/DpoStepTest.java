@@ -173,6 +173,23 @@ class DpoStepTest {
   }
 
   @Test
+  void kto_mismatchedPairsStayWithinTheModelsPositions() {
+    // each example fits GPT-2's 32 positions, but the first prompt (24) with the second's response (28) would not
+    int[] longPrompt = new int[24];
+    int[] longResponse = new int[28];
+    java.util.Arrays.fill(longPrompt, 3);
+    java.util.Arrays.fill(longResponse, 7);
+    List<LabelledExample> labelled = List.of(
+        new LabelledExample("long-prompt", longPrompt, new int[] {9, 9}, false, 1),
+        new LabelledExample("long-response", new int[] {1, 2}, longResponse, true, 1));
+    for (Completion c : KtoLoss.mismatched(labelled)) assertThat(c.length()).isLessThanOrEqualTo(30);
+    try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
+        DpoStep step = step(policy, reference, 1e-2)) {
+      assertThat(step.step(List.of(), List.of(labelled)).labelled()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void mixedStep_isTheWeightedMeanOfBothLosses_andCountsEachKind() {
     List<PreferenceExample> pairs = TinyPolicies.pairs(3, 2);
     List<LabelledExample> labelled = thumbs(TinyPolicies.pairs(2, 3));
