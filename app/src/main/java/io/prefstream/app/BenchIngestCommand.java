@@ -49,7 +49,7 @@ import picocli.CommandLine.Option;
     name = "ingest",
     mixinStandardHelpOptions = true,
     description = "Times the ingest topology on a local broker against a plain consumer+producer copying the same records; prints "
-        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
+        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_cpu_us_per_pair=.. raw_cpu_us_per_pair=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
         + "ingest_p50_ms=.. ingest_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
 final class BenchIngestCommand implements Callable<Integer> {
   private static final Duration LIMIT = Duration.ofMinutes(5);
@@ -90,18 +90,23 @@ final class BenchIngestCommand implements Callable<Integer> {
         ingest.pipeline("warm-up-pipeline", warmUp);
         Rates copy = new Rates(rounds);
         Rates pipeline = new Rates(rounds);
+        Rates cpu = new Rates(rounds);
         for (int r = 0; r < rounds; r++) {
-          copy.add(r, ingest.throughput("timed-" + r, records), raw.throughput("timed-" + r, records));
+          BenchSide.Copy ingestCopy = ingest.throughput("timed-" + r, records);
+          BenchSide.Copy rawCopy = raw.throughput("timed-" + r, records);
+          copy.add(r, ingestCopy.pairsPerSecond(), rawCopy.pairsPerSecond());
+          cpu.add(r, ingestCopy.cpuMicrosPerPair(), rawCopy.cpuMicrosPerPair());
           pipeline.add(r, ingest.pipeline("pipeline-" + r, records), produceConsume.pipeline("pipeline-" + r, records));
-          System.out.printf(Locale.ROOT, "round %d: copy: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f; pipeline: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n",
-              r + 1, copy.ingest[r], copy.raw[r], copy.ratio[r], pipeline.ingest[r], pipeline.raw[r], pipeline.ratio[r]);
+          System.out.printf(Locale.ROOT, "round %d: copy: ingest %.0f pairs/s (%.1f cpu us/pair), raw %.0f pairs/s (%.1f cpu us/pair), ratio %.3f; "
+                  + "pipeline: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n",
+              r + 1, copy.ingest[r], cpu.ingest[r], copy.raw[r], cpu.raw[r], copy.ratio[r], pipeline.ingest[r], pipeline.raw[r], pipeline.ratio[r]);
         }
         double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
         double[] ingestMs = ingest.latenciesMs(PROBES, PROBES_PER_SECOND);
         System.out.printf(Locale.ROOT,
-            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f "
+            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_cpu_us_per_pair=%.1f raw_cpu_us_per_pair=%.1f pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f "
                 + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
-            median(copy.ingest), median(copy.raw), median(copy.ratio), median(pipeline.ingest), median(pipeline.raw), median(pipeline.ratio),
+            median(copy.ingest), median(copy.raw), median(copy.ratio), median(cpu.ingest), median(cpu.raw), median(pipeline.ingest), median(pipeline.raw), median(pipeline.ratio),
             percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
       }
     } finally {
@@ -110,7 +115,7 @@ final class BenchIngestCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Each round's rates of one measurement, ingest and raw, and their ratio. */
+  /** Each round's rates (or costs) of one measurement, ingest and raw, and their ratio. */
   private record Rates(double[] ingest, double[] raw, double[] ratio) {
     Rates(int rounds) {
       this(new double[rounds], new double[rounds], new double[rounds]);

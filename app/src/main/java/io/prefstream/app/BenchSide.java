@@ -51,13 +51,17 @@ final class BenchSide implements AutoCloseable {
     }
   }
 
-  /** Pairs per second over a backlog of {@code n} already in the input, from the pipe's readiness to the last one readable. */
-  double throughput(String batch, int n) throws InterruptedException {
+  /** A copy of a backlog: pairs per second, and the pipe's CPU time per pair in microseconds. */
+  record Copy(double pairsPerSecond, double cpuMicrosPerPair) {}
+
+  /** Copies a backlog of {@code n} pairs already in the input, timed from the pipe's readiness to the last one readable. */
+  Copy throughput(String batch, int n) throws InterruptedException {
     produce(pairs.make(in, batch, n));
     expected += n;
     try (BenchPipe pipe = starter.start()) {
+      long cpuBefore = pipe.cpuNanos();
       long done = watch.awaitCount(expected, limit);
-      return n / ((done - pipe.readyNanos()) / 1e9);
+      return new Copy(n / ((done - pipe.readyNanos()) / 1e9), (pipe.cpuNanos() - cpuBefore) / 1e3 / n);
     }
   }
 
