@@ -27,26 +27,35 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The ingest topology next to a plain consumer and producer copying the same bytes on the same
- * local broker ({@link RawPipe}): how much exactly-once, validation and de-duplication cost.
+ * The ingest topology next to the bare Kafka work on the same local broker, two ways:
  *
- * <p>Each side copies a backlog of {@code --records} pairs already in its input topic, timed from
- * the moment it is ready (Kafka Streams RUNNING; the raw clients connected) until the last record
- * is readable {@code read_committed} on its output; the two sides take turns, {@code --rounds}
- * times, and the medians are reported. Before that each side copies a fifth as many untimed, so
- * neither is timed with a cold JIT. Last, each gets {@value #PROBES} probes at
- * {@value #PROBES_PER_SECOND} per second: the end-to-end latency from a probe's send to its
- * arrival, {@code read_committed}, on the output.
+ * <ul>
+ *   <li><b>copy</b>: each side copies a backlog of {@code --records} pairs already in its input
+ *       topic, timed from the moment it is ready (Kafka Streams RUNNING; the raw clients connected)
+ *       until the last record is readable {@code read_committed} on its output; raw is a plain
+ *       consumer and producer ({@link RawPipe}) copying topic to topic;
+ *   <li><b>pipeline</b>: each side is timed from its first send of {@code --records} pairs until the
+ *       last of them is readable {@code read_committed}: raw reads its input topic itself (produce
+ *       and consume), ingest's reader reads {@code preference.pairs} while the running topology
+ *       copies.
+ * </ul>
+ *
+ * The sides take turns, {@code --rounds} times, and the medians are reported. Before that each side
+ * runs both measurements untimed on a fifth as many pairs, so nothing is timed with a cold JIT. Last,
+ * the copy sides get {@value #PROBES} probes at {@value #PROBES_PER_SECOND} per second: the
+ * end-to-end latency from a probe's send to its arrival, {@code read_committed}, on the output.
  */
 @Command(
     name = "ingest",
     mixinStandardHelpOptions = true,
     description = "Times the ingest topology on a local broker against a plain consumer+producer copying the same records; prints "
-        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_p50_ms=.. ingest_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
+        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_cpu_us_per_pair=.. raw_cpu_us_per_pair=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
+        + "ingest_p50_ms=.. ingest_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
 final class BenchIngestCommand implements Callable<Integer> {
   private static final Duration LIMIT = Duration.ofMinutes(5);
   private static final String RAW_IN = "bench.raw.in";
   private static final String RAW_OUT = "bench.raw.out";
+  private static final String RAW_PIPELINE = "bench.raw.pipeline";
   private static final String REGISTRY = "mock://bench-ingest";
   static final int PROBES = 5_000;
   static final int PROBES_PER_SECOND = 1_000;
@@ -67,35 +76,56 @@ final class BenchIngestCommand implements Callable<Integer> {
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), 1, (short) 1);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-        admin.createTopics(List.of(new NewTopic(RAW_IN, 1, (short) 1), new NewTopic(RAW_OUT, 1, (short) 1))).all().get();
+        admin.createTopics(List.of(new NewTopic(RAW_IN, 1, (short) 1), new NewTopic(RAW_OUT, 1, (short) 1), new NewTopic(RAW_PIPELINE, 1, (short) 1))).all().get();
       }
       IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"), settings);
       try (BenchSide raw = new BenchSide(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
+          BenchSide produceConsume = new BenchSide(bootstrap, RAW_PIPELINE, RAW_PIPELINE, () -> BenchPipe.NONE, BenchIngestCommand::pairs, 0, LIMIT);
           BenchSide ingest = new BenchSide(bootstrap, TopicCatalog.FEEDBACK_PAIRS, TopicCatalog.PREFERENCE_PAIRS, () -> TopologyPipe.start(config, LIMIT),
               BenchIngestCommand::pairs, PROBES, LIMIT)) {
         int warmUp = Math.max(1_000, records / 5);
         raw.warmUp(warmUp);
         ingest.warmUp(warmUp);
-        double[] rawRates = new double[rounds];
-        double[] ingestRates = new double[rounds];
-        double[] ratios = new double[rounds];
+        produceConsume.pipeline("warm-up", warmUp);
+        ingest.pipeline("warm-up-pipeline", warmUp);
+        Rates copy = new Rates(rounds);
+        Rates pipeline = new Rates(rounds);
+        Rates cpu = new Rates(rounds);
         for (int r = 0; r < rounds; r++) {
-          rawRates[r] = raw.throughput("timed-" + r, records);
-          ingestRates[r] = ingest.throughput("timed-" + r, records);
-          ratios[r] = ingestRates[r] / rawRates[r];
-          System.out.printf(Locale.ROOT, "round %d: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n", r + 1, ingestRates[r], rawRates[r], ratios[r]);
+          BenchSide.Copy ingestCopy = ingest.throughput("timed-" + r, records);
+          BenchSide.Copy rawCopy = raw.throughput("timed-" + r, records);
+          copy.add(r, ingestCopy.pairsPerSecond(), rawCopy.pairsPerSecond());
+          cpu.add(r, ingestCopy.cpuMicrosPerPair(), rawCopy.cpuMicrosPerPair());
+          pipeline.add(r, ingest.pipeline("pipeline-" + r, records), produceConsume.pipeline("pipeline-" + r, records));
+          System.out.printf(Locale.ROOT, "round %d: copy: ingest %.0f pairs/s (%.1f cpu us/pair), raw %.0f pairs/s (%.1f cpu us/pair), ratio %.3f; "
+                  + "pipeline: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n",
+              r + 1, copy.ingest[r], cpu.ingest[r], copy.raw[r], cpu.raw[r], copy.ratio[r], pipeline.ingest[r], pipeline.raw[r], pipeline.ratio[r]);
         }
         double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
         double[] ingestMs = ingest.latenciesMs(PROBES, PROBES_PER_SECOND);
         System.out.printf(Locale.ROOT,
-            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
-            median(ingestRates), median(rawRates), median(ratios), percentile(ingestMs, 0.50), percentile(ingestMs, 0.99),
-            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
+            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_cpu_us_per_pair=%.1f raw_cpu_us_per_pair=%.1f pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f "
+                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
+            median(copy.ingest), median(copy.raw), median(copy.ratio), median(cpu.ingest), median(cpu.raw), median(pipeline.ingest), median(pipeline.raw), median(pipeline.ratio),
+            percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
       }
     } finally {
       Folders.deleteTree(dir);
     }
     return 0;
+  }
+
+  /** Each round's rates (or costs) of one measurement, ingest and raw, and their ratio. */
+  private record Rates(double[] ingest, double[] raw, double[] ratio) {
+    Rates(int rounds) {
+      this(new double[rounds], new double[rounds], new double[rounds]);
+    }
+
+    void add(int round, double ingestRate, double rawRate) {
+      ingest[round] = ingestRate;
+      raw[round] = rawRate;
+      ratio[round] = ingestRate / rawRate;
+    }
   }
 
   private static double median(double[] values) {

@@ -11,7 +11,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * One side of {@code bench ingest}: an input topic, the pipe that copies it (started afresh for each
- * measurement, so start-up is never timed), and a watch on its output.
+ * measurement, so start-up is never timed), and a watch on its output. With {@link BenchPipe#NONE}
+ * and the input as its own output it is a bare produce and consume.
  */
 final class BenchSide implements AutoCloseable {
   /** Starts the pipe, ready to copy. */
@@ -50,13 +51,34 @@ final class BenchSide implements AutoCloseable {
     }
   }
 
-  /** Pairs per second over a backlog of {@code n} already in the input, from the pipe's readiness to the last one readable. */
-  double throughput(String batch, int n) throws InterruptedException {
+  /** A copy of a backlog: pairs per second, and the pipe's CPU time per pair in microseconds. */
+  record Copy(double pairsPerSecond, double cpuMicrosPerPair) {}
+
+  /** Copies a backlog of {@code n} pairs already in the input, timed from the pipe's readiness to the last one readable. */
+  Copy throughput(String batch, int n) throws InterruptedException {
     produce(pairs.make(in, batch, n));
     expected += n;
     try (BenchPipe pipe = starter.start()) {
+      long cpuBefore = pipe.cpuNanos();
       long done = watch.awaitCount(expected, limit);
-      return n / ((done - pipe.readyNanos()) / 1e9);
+      return new Copy(n / ((done - pipe.readyNanos()) / 1e9), (pipe.cpuNanos() - cpuBefore) / 1e3 / n);
+    }
+  }
+
+  /**
+   * Pairs per second of the whole pipeline: from the first send of {@code n} pairs into the running
+   * pipe's input to the last of them readable on its output. The producer is connected and the
+   * output's reader positioned before the clock starts.
+   */
+  double pipeline(String batch, int n) throws InterruptedException {
+    List<ProducerRecord<byte[], byte[]>> records = pairs.make(in, batch, n);
+    try (BenchPipe pipe = starter.start(); var producer = producer()) {
+      producer.partitionsFor(in);
+      expected += n;
+      long start = System.nanoTime();
+      records.forEach(producer::send);
+      long done = watch.awaitCount(expected, limit);
+      return n / ((done - start) / 1e9);
     }
   }
 
@@ -75,10 +97,13 @@ final class BenchSide implements AutoCloseable {
   }
 
   private void produce(List<ProducerRecord<byte[], byte[]>> records) {
-    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (var producer = producer()) {
       records.forEach(producer::send);
     }
+  }
+
+  private KafkaProducer<byte[], byte[]> producer() {
+    return new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   @Override

@@ -22,6 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * reading of the values. The same Kafka work as the topology's, none of its own.
  */
 final class RawPipe implements BenchPipe {
+  /** The copying thread's name and the producer's client id, so its network thread's name holds it too. */
+  private static final String CLIENT_ID = "bench-raw-pipe";
   private final Thread thread;
   private final CountDownLatch ready = new CountDownLatch(1);
   private volatile long readyNanos;
@@ -29,7 +31,7 @@ final class RawPipe implements BenchPipe {
   private volatile RuntimeException failure;
 
   private RawPipe(String bootstrap, String from, String to) {
-    thread = new Thread(() -> copy(bootstrap, from, to), "raw-pipe");
+    thread = new Thread(() -> copy(bootstrap, from, to), CLIENT_ID);
   }
 
   /** Starts copying; returns once the clients are connected and the input's start is found. */
@@ -48,7 +50,7 @@ final class RawPipe implements BenchPipe {
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     TopicPartition input = new TopicPartition(from, 0);
     try (var consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.CLIENT_ID_CONFIG, CLIENT_ID),
             new ByteArraySerializer(), new ByteArraySerializer())) {
       consumer.assign(List.of(input));
       consumer.position(input); // connected and the committed offset found, as a started topology is
@@ -69,6 +71,11 @@ final class RawPipe implements BenchPipe {
   @Override
   public long readyNanos() {
     return readyNanos;
+  }
+
+  @Override
+  public long cpuNanos() {
+    return BenchPipe.cpuNanosOfThreads(name -> name.contains(CLIENT_ID));
   }
 
   @Override

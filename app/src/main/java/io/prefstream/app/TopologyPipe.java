@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,12 +22,14 @@ final class TopologyPipe implements BenchPipe {
   private static final Set<String> THREAD_METRICS = Set.of("process-ratio", "commit-ratio", "poll-ratio", "commit-latency-avg", "process-records-avg");
 
   private final KafkaStreams streams;
+  private final String applicationId;
   private final CountDownLatch running = new CountDownLatch(1);
   private volatile long readyNanos;
 
   private TopologyPipe(IngestConfig config) {
     Properties props = new Properties();
     props.putAll(config.streamsProperties());
+    applicationId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
     streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), props);
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.RUNNING && running.getCount() > 0) {
@@ -65,6 +68,12 @@ final class TopologyPipe implements BenchPipe {
   @Override
   public long readyNanos() {
     return readyNanos;
+  }
+
+  /** Kafka Streams names its threads, and its producers' network threads, after the application id. */
+  @Override
+  public long cpuNanos() {
+    return BenchPipe.cpuNanosOfThreads(name -> name.contains(applicationId + "-"));
   }
 
   @Override

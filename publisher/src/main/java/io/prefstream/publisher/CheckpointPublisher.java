@@ -4,7 +4,9 @@ import io.prefstream.schemas.CheckpointManifest;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -32,18 +34,41 @@ public final class CheckpointPublisher {
    * @param companion optimizer state and counters, or null
    * @param manifest everything but the files, chunks and first chunk offset, which are filled in here
    * @return the manifest as published
-   * @throws KafkaException when a send fails: the caller aborts its transaction
+   * @throws KafkaException when a send fails (no later chunk is sent then): the caller aborts its transaction
    */
   public CheckpointManifest publish(Producer<String, SpecificRecord> transactionalProducer, Path serving, Path companion, CheckpointManifest.Builder manifest) {
     String key = manifest.getModelName();
     long[] firstOffset = {-1};
+    FirstSendFailure failure = new FirstSendFailure();
     cutter.cut(serving, companion, manifest, chunk -> {
-      Future<RecordMetadata> sent = transactionalProducer.send(new ProducerRecord<>(topic, key, chunk));
+      failure.throwIfAny();
+      Future<RecordMetadata> sent = transactionalProducer.send(new ProducerRecord<>(topic, key, chunk), failure);
       if (chunk.getIndex() == 0) firstOffset[0] = offsetOf(sent);
     });
+    failure.throwIfAny();
     CheckpointManifest published = signer.sign(manifest.setFirstChunkOffset(firstOffset[0]).build());
     transactionalProducer.send(new ProducerRecord<>(topic, key, published));
     return published;
+  }
+
+  /**
+   * Remembers the first failed send, so that publishing stops at once. Once the broker has aborted
+   * the transaction (it ran past {@code transaction.timeout.ms}), every later send fails, and
+   * those that wait for buffer memory that the failed batches still hold each block for
+   * {@code max.block.ms}: a checkpoint of thousands of chunks would go on for hours.
+   */
+  private static final class FirstSendFailure implements Callback {
+    private final AtomicReference<Exception> first = new AtomicReference<>();
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception != null) first.compareAndSet(null, exception);
+    }
+
+    void throwIfAny() {
+      Exception e = first.get();
+      if (e != null) throw e instanceof KafkaException k ? k : new KafkaException("a chunk was not sent", e);
+    }
   }
 
   private static long offsetOf(Future<RecordMetadata> sent) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.HeadLogits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,8 +23,8 @@ import java.util.List;
  *
  * <p>Training ({@link #backward}) keeps that bound with gradients. The trunk's hidden states h are
  * cut from the graph into a leaf; each chunk of whole examples runs head, log-softmax, its examples'
- * share of the loss and backward through the head alone, which accumulates the head's gradient and
- * ∂L/∂h and frees the chunk; a last backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The
+ * share of the loss and backward through the head alone, which accumulates ∂L/∂h and the head's
+ * gradient (in place, a vocabulary slice at a time: {@link HeadLogits}) and frees the chunk; a last backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The
  * loss is a sum over examples, each depending only on its own responses, so by the chain rule these
  * are the gradients of the whole loss at once.
  *
@@ -106,7 +107,8 @@ public final class SequenceLogProbs {
       NDArray hidden = model.hiddenStates(batch.layout(), false);               // (P, D) at the scoring slots
       for (int[] rows : chunks(scored, 1, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
-          Rows r = rowLogProbs(model, hidden, scored, rows[0], rows[1], options, batch.responsesPerExample());
+          NDArray logits = model.head(states(hidden, scored, rows[0], rows[1]));   // (P, V)
+          Rows r = rowLogProbs(logits, scored, rows[0], rows[1], options, batch.responsesPerExample());
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
@@ -153,10 +155,11 @@ public final class SequenceLogProbs {
       cut.setRequiresGradient(true);
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
-          Rows r = rowLogProbs(model, cut, scored, rows[0], rows[1], options, k);
+          HeadLogits head = model.trainingHead(states(cut, scored, rows[0], rows[1]));
+          Rows r = rowLogProbs(head.logits(), scored, rows[0], rows[1], options, k);
           int examples = (rows[1] - rows[0]) / k;
           NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
-          collector.backward(loss.of(r.logProbs().reshape(examples, k), wpoWeights, rows[0] / k));
+          head.backward(collector, loss.of(r.logProbs().reshape(examples, k), wpoWeights, rows[0] / k));
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
@@ -180,14 +183,19 @@ public final class SequenceLogProbs {
     return chunks;
   }
 
-  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head at their scored positions only; rows of k per example. */
-  private static Rows rowLogProbs(CausalLm model, NDArray hidden, ScoredPositions scored, int r0, int r1, Options options, int k) {
-    NDManager m = hidden.getManager();
+  /** (P, D): the hidden states at the scored positions of rows [r0, r1). */
+  private static NDArray states(NDArray hidden, ScoredPositions scored, int r0, int r1) {
+    int from = scored.rowStarts()[r0];
+    int to = scored.rowStarts()[r1];
+    return hidden.get(hidden.getManager().create(Arrays.copyOfRange(scored.positions(), from, to)));
+  }
+
+  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head's logits at their scored positions only; rows of k per example. */
+  private static Rows rowLogProbs(NDArray logits, ScoredPositions scored, int r0, int r1, Options options, int k) {
+    NDManager m = logits.getManager();
     int from = scored.rowStarts()[r0];
     int to = scored.rowStarts()[r1];
     int p = to - from;
-    NDArray states = hidden.get(m.create(Arrays.copyOfRange(scored.positions(), from, to))); // (P, D)
-    NDArray logits = model.head(states);                                         // (P, V)
     NDArray logSoftmax = logits.logSoftmax(1);                                   // (P, V)
     NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
     NDArray tokens = logSoftmax.gather(targets, 1);                              // (P, 1)
@@ -199,8 +207,7 @@ public final class SequenceLogProbs {
       NDArray aligned = tokens.stopGradient().sub(logSumSquares);
       wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
     }
-    // the graph keeps what backward needs; closing the handles frees the rest now, not at the pass's end
-    logits.close();
+    // the graph keeps what backward needs; closing the handle frees the rest now, not at the pass's end
     logSoftmax.close();
     NDArray logProbs = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m).matMul(tokens).reshape(r1 - r0); // (rows)
     return new Rows(logProbs, wpoAligned);

@@ -40,6 +40,15 @@ public interface CausalLm extends AutoCloseable {
   NDArray head(NDArray hidden);
 
   /**
+   * {@link #head} for a chunk of a training pass: the logits with a backward that adds the head
+   * weight's gradient in place instead of through a (V × D) temporary ({@link HeadLogits}). Call
+   * its {@code backward} for the chunk's loss, inside the gradient collector.
+   */
+  default HeadLogits trainingHead(NDArray hidden) {
+    return HeadLogits.of(head(hidden));
+  }
+
+  /**
    * Logits at every position of a right-padded batch: {@link #head} of {@link #hiddenStates} of
    * {@link TokenLayout#padded}.
    *

@@ -4,11 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -110,7 +107,7 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
     NDArray positionIds = inputs.get(1);                                          // (B, T) int64
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
-    NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head().mul(embedScale); // (B, T, D)
+    NDArray x = TokenEmbedding.lookup(ids, embedding).mul(embedScale);           // (B, T, D)
     NDArray fullBias = Attention.bias(inputs.get(2), maskedScore);               // (B, 1, T, T)
     NDArray slidingBias = Attention.slidingWindow(fullBias, positionIds, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
     NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (B, 1, T, hd)
@@ -135,10 +132,10 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
   }
 
   @Override
-  public NDArray head(ParameterStore ps, NDArray hidden) {
+  public NDArray head(ParameterStore ps, NDArray hidden, HeadLogits products) {
     NDArray logits = lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
-        : Linear.linear(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)).head(); // (..., V): x · embed_tokensᵀ
+        ? lmHead.get().asHead(ps, hidden, products)                              // (..., V)
+        : products.project(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)); // (..., V): x · embed_tokensᵀ
     return softCap.map(cap -> cap.apply(logits)).orElse(logits);
   }
 

@@ -4,11 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -96,8 +93,8 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
     NDArray positions = inputs.get(1);                                            // (B, T) int64
     NDArray tokenEmbedding = ps.getValue(wte, ids.getDevice(), training);
-    NDArray x = embed(ids, tokenEmbedding)                                        // (B, T, C)
-        .add(embed(positions, ps.getValue(wpe, ids.getDevice(), training)));     //  + (B, T, C)
+    NDArray x = TokenEmbedding.lookup(ids, tokenEmbedding)                        // (B, T, C)
+        .add(TokenEmbedding.lookup(positions, ps.getValue(wpe, ids.getDevice(), training))); //  + (B, T, C)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
     NDArray tokenSlots = inputs.get(3);
     NDArray slotTokens = inputs.get(4);
@@ -120,19 +117,15 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
   }
 
   @Override
-  public NDArray head(ParameterStore ps, NDArray hidden) {
+  public NDArray head(ParameterStore ps, NDArray hidden, HeadLogits products) {
     return lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
-        : Linear.linear(hidden, ps.getValue(wte, hidden.getDevice(), false)).head(); // (..., V): x · wteᵀ
+        ? lmHead.get().asHead(ps, hidden, products)                              // (..., V)
+        : products.project(hidden, ps.getValue(wte, hidden.getDevice(), false)); // (..., V): x · wteᵀ
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     return new Shape[] {inputShapes[0].add(cfg.nEmbd())};
-  }
-
-  private static NDArray embed(NDArray ids, NDArray table) {
-    return Embedding.embedding(ids, table, SparseFormat.DENSE).head();
   }
 
   /** One pre-norm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)), at the output slots if given. */

@@ -4,11 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -102,7 +99,7 @@ final class Llama extends AbstractBlock implements LmBlock {
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray ids = inputs.get(0);                                                  // (B, T) int64
     NDArray embedding = ps.getValue(embedTokens, ids.getDevice(), training);
-    NDArray x = Embedding.embedding(ids, embedding, SparseFormat.DENSE).head();  // (B, T, D)
+    NDArray x = TokenEmbedding.lookup(ids, embedding);                           // (B, T, D)
     NDList cosSin = rotary.cosSin(inputs.get(1));                                // cos, sin: (B, 1, T, hd)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
     NDArray slotTokens = inputs.get(4);
@@ -127,10 +124,10 @@ final class Llama extends AbstractBlock implements LmBlock {
   }
 
   @Override
-  public NDArray head(ParameterStore ps, NDArray hidden) {
+  public NDArray head(ParameterStore ps, NDArray hidden, HeadLogits products) {
     return lmHead.isPresent()
-        ? lmHead.get().forward(ps, new NDList(hidden), false).head()             // (..., V)
-        : Linear.linear(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)).head(); // (..., V): x · embed_tokensᵀ
+        ? lmHead.get().asHead(ps, hidden, products)                              // (..., V)
+        : products.project(hidden, ps.getValue(embedTokens, hidden.getDevice(), false)); // (..., V): x · embed_tokensᵀ
   }
 
   @Override

@@ -18,8 +18,11 @@ interface LmBlock extends Block {
   /** @throws IllegalArgumentException when sequences of {@code span} tokens exceed what the architecture accepts */
   void checkSpan(long span);
 
-  /** (..., D) hidden states to (..., V) logits: the LM head, tied to the token embedding or not. */
-  NDArray head(ParameterStore ps, NDArray hidden);
+  /**
+   * (..., D) hidden states to (..., V) logits: the LM head, tied to the token embedding or not. Its
+   * product with the (V, D) weight goes through {@code products}, which may give it its own backward.
+   */
+  NDArray head(ParameterStore ps, NDArray hidden, HeadLogits products);
 
   /** Every weight by checkpoint name; the arrays are set by loading or initializing the table. */
   WeightTable weights();

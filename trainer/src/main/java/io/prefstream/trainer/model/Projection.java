@@ -85,6 +85,16 @@ final class Projection extends AbstractBlock {
     return new NDList(adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y);
   }
 
+  /**
+   * This projection as the LM head (OUT_IN, no bias): its product with W through {@code products},
+   * which may give it its own backward, the adapter's update, if enabled, on top.
+   */
+  NDArray asHead(ParameterStore ps, NDArray x, HeadLogits products) {
+    if (layout != Layout.OUT_IN || bias.isPresent()) throw new IllegalStateException("an LM head is an OUT_IN projection without bias");
+    NDArray y = products.project(x, ps.getValue(weight, x.getDevice(), false)); // (..., out)
+    return adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y;
+  }
+
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     Shape s = inputShapes[0];

@@ -45,7 +45,13 @@ final class TransformerLm implements CausalLm {
 
   @Override
   public NDArray head(NDArray hidden) {
-    return block.head(liveParameters(), hidden);
+    return block.head(liveParameters(), hidden, HeadLogits.plain());
+  }
+
+  @Override
+  public HeadLogits trainingHead(NDArray hidden) {
+    HeadLogits head = HeadLogits.cutting(HeadLogits.SLICE_ROWS);
+    return head.withLogits(block.head(liveParameters(), hidden, head));
   }
 
   /** copy = false: the store hands out the live parameter arrays, so gradients reach them. */

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * visible together or not at all.
  *
  * <p>A Kafka failure aborts the transaction and reports false (the caller keeps what it covers
- * and tries again with the next one); being fenced by a newer trainer of the same id stops this one.
+ * and tries again with the next one); being fenced (a newer trainer of the same id, or a
+ * transaction the broker aborted on its timeout) stops this one, and its restart restores the last
+ * published checkpoint.
  */
 final class TrainerTransactions {
   private static final Logger log = LoggerFactory.getLogger(TrainerTransactions.class);
@@ -110,7 +112,13 @@ final class TrainerTransactions {
     }
   }
 
+  /**
+   * The broker bumps the producer's epoch both when another trainer with this id starts and when
+   * it aborts a transaction that ran past transaction.timeout.ms; from here the two look the same.
+   */
   private IllegalStateException fenced(KafkaException e) {
-    return new IllegalStateException("another trainer with id " + trainerId + " took over; stopping", e);
+    return new IllegalStateException("fenced: another trainer with id " + trainerId + " took over, or the broker aborted a transaction "
+        + "that ran past transaction.timeout.ms (raise it above the time a checkpoint takes to publish, up to the broker's "
+        + "transaction.max.timeout.ms); stopping", e);
   }
 }
