@@ -40,11 +40,13 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
   private final int maxRecordBytes;
   private final Duration dedupHorizon;
   private final IngestMetrics metrics;
+  private final IdleCommit idleCommit;
   private ProcessorContext<String, Admitted> context;
   private WindowStore<String, Long> seen;
 
-  Admission(Kind<T> kind, int maxRecordBytes, Duration dedupHorizon, IngestMetrics metrics) {
+  Admission(Kind<T> kind, int maxRecordBytes, Duration dedupHorizon, IdleCommit idleCommit, IngestMetrics metrics) {
     this.kind = kind;
+    this.idleCommit = idleCommit;
     this.maxRecordBytes = maxRecordBytes;
     this.dedupHorizon = dedupHorizon;
     this.metrics = metrics;
@@ -54,10 +56,12 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
   public void init(ProcessorContext<String, Admitted> context) {
     this.context = context;
     this.seen = context.getStateStore(kind.dedupStore());
+    idleCommit.start(context);
   }
 
   @Override
   public void process(Record<byte[], byte[]> in) {
+    idleCommit.processed();
     long size = length(in.key()) + length(in.value());
     if (size > maxRecordBytes) {
       reject(in, new Rejection(Reason.TOO_LARGE, "the record has " + size + " bytes (key and value); the limit is " + maxRecordBytes

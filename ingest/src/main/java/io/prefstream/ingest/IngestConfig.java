@@ -25,6 +25,7 @@ public record IngestConfig(
     RatingPairing pairing,
     UnpairedRatings unpaired,
     Duration dedupHorizon,
+    Duration commitWhenIdle,
     int metricsPort,
     String metricsHost,
     Map<String, Object> passThrough) {
@@ -48,6 +49,7 @@ public record IngestConfig(
   public static final String RATINGS_UNPAIRED_DESIRABLE_MIN_STARS = "ratings.unpaired.desirable.min.stars";
   public static final String RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS = "ratings.unpaired.undesirable.max.stars";
   public static final String DEDUP_HORIZON_MS = "dedup.horizon.ms";
+  public static final String COMMIT_WHEN_IDLE_MS = "commit.when.idle.ms";
   public static final String METRICS_PORT = "metrics.port";
   public static final String METRICS_HOST = "metrics.host";
   /** Kafka Streams' own settings, with ingest's defaults; see {@link #DEF} for what each costs. */
@@ -86,6 +88,10 @@ public record IngestConfig(
       .define(RATINGS_UNPAIRED_DESIRABLE_MIN_STARS, Type.DOUBLE, 4.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or above this are desirable.")
       .define(RATINGS_UNPAIRED_UNDESIRABLE_MAX_STARS, Type.DOUBLE, 2.0, Range.between(1, 5), Importance.LOW, "With ratings.unpaired: STARS_5 scores at or below this are undesirable; those between pair up.")
       .define(DEDUP_HORIZON_MS, Type.LONG, 60 * MINUTE, Range.atLeast(1), Importance.MEDIUM, "A repeated event id within this time is dropped as a duplicate.")
+      .define(COMMIT_WHEN_IDLE_MS, Type.LONG, 100L, Range.atLeast(0), Importance.MEDIUM,
+          "Ingest commits its transaction as soon as an input partition has been quiet for this long (checked every this often), "
+              + "before commit.interval.ms is up: the end of a burst becomes readable on preference.pairs within about twice this "
+              + "rather than half commit.interval.ms on average. A steady flow never leaves a quiet tick, so it adds no commits there; 0 turns it off.")
       .define(METRICS_PORT, Type.INT, 9464, Range.atLeast(-1), Importance.LOW, "Port of the Prometheus endpoint /metrics; -1 turns it off, 0 picks a free one.")
       .define(METRICS_HOST, Type.STRING, "127.0.0.1", Importance.LOW, "Address the Prometheus endpoint binds to: 127.0.0.1 (this machine only) by default; 0.0.0.0 for every interface, as in the Docker image.")
       .define(COMMIT_INTERVAL_MS, Type.LONG, 1_000L, Range.atLeast(1), Importance.MEDIUM,
@@ -128,6 +134,7 @@ public record IngestConfig(
             c.getInt(RATINGS_MAX_PER_PROMPT)),
         unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
+        Duration.ofMillis(c.getLong(COMMIT_WHEN_IDLE_MS)),
         c.getInt(METRICS_PORT),
         c.getString(METRICS_HOST),
         passThrough);

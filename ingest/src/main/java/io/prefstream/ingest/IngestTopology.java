@@ -107,7 +107,7 @@ public final class IngestTopology {
   private static <T extends SpecificRecord> KStream<String, Admitted> admitted(
       StreamsBuilder builder, String topic, Admission.Kind<T> kind, IngestConfig config, IngestMetrics metrics) {
     return builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("read-" + kind.name()))
-        .process(() -> new Admission<>(kind, config.limits().maxRecordBytes(), config.dedupHorizon(), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
+        .process(() -> new Admission<>(kind, config.limits().maxRecordBytes(), config.dedupHorizon(), new IdleCommit(config.commitWhenIdle()), metrics), Named.as("admit-" + kind.name()), kind.dedupStore());
   }
 
   /** Writes the ratings that {@link UnpairedRatings} labels to the pairs topic; returns the others, to pair up. */
