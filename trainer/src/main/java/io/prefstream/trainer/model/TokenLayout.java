@@ -117,9 +117,9 @@ public record TokenLayout(
   }
 
   /**
-   * The rows of a (B, T, D) layer state at the output slots, (P, D), when a layer's inputs carry them
-   * at {@code index}; else the state itself. The gather is differentiable: backward scatters into
-   * the slots taken.
+   * The rows of a (1, N, D) layer state at the output tokens (the output slots' tokens, see {@link
+   * LmBlock}), (P, D), when a layer's inputs carry them at {@code index}; else the state itself. The
+   * gather is differentiable: backward scatters into the tokens taken.
    */
   static NDArray atOutputs(NDArray state, NDList layerInputs, int index) {
     if (layerInputs.size() <= index) return state;
