@@ -3,6 +3,7 @@ package io.prefstream.app;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.prefstream.trainer.dpo.DpoConfig;
 import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.PreferenceBatch;
@@ -14,6 +15,7 @@ import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.optim.LinearWarmup;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +70,9 @@ final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--lora-r", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
   int loraR;
 
+  @Option(names = "--profile", description = "Writes PyTorch's profiler trace of the last timed step to this file (Chrome trace JSON; bench/ops.py sums it per operator).")
+  Path profile;
+
   @Override
   public Integer call() {
     // read by DJL's PyTorch engine when it loads, which is below
@@ -77,6 +82,7 @@ final class BenchStepCommand implements Callable<Integer> {
       throw new IllegalArgumentException("bench step takes token ids, not text");
     });
     List<Double> times = new ArrayList<>();
+    List<Double> cpuTimes = new ArrayList<>();
     long tokens = 0;
     double weightCopies;
     long trainable;
@@ -93,23 +99,41 @@ final class BenchStepCommand implements Callable<Integer> {
       for (int s = 0; s < warmup + steps; s++) {
         List<PreferenceExample> chunk = new ArrayList<>(batch);
         for (int i = 0; i < batch; i++) chunk.add(all.get((s * batch + i) % all.size()));
+        boolean profiled = profile != null && s == warmup + steps - 1;
+        if (profiled) JniUtils.startProfile(false, true, false);
         long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos();
         StepMetrics metrics = step.step(List.of(chunk));
         double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
+        if (profiled) JniUtils.stopProfile(profile.toString());
         if (s >= warmup) {
           times.add(seconds);
+          cpuTimes.add(cpuSeconds);
           tokens += metrics.tokens();
         }
         System.err.printf(Locale.ROOT, "step %d loss %.6f %.1f ms%n", s, metrics.loss(), seconds * 1000);
       }
     }
-    List<Double> sorted = new ArrayList<>(times);
-    sorted.sort(null);
-    double median = sorted.get(sorted.size() / 2);
+    double median = median(times);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
-        median * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f cpu_ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
+        median * 1000, median(cpuTimes) * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads);
     return 0;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /**
+   * CPU time of the whole process (every thread, JVM and libtorch): on a loaded machine a step's
+   * wall time moves with what else runs, its CPU time much less, so A/B runs at one thread compare it.
+   */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /** Elements of every distinct weight array the two models hold, counting a shared array once. */

@@ -42,7 +42,8 @@ public record PreferenceBatch(
     /**
      * As {@link #SHARED}, and examples packed first-fit-decreasing into rows no longer than the
      * longest example, so attention per row costs no more than that example's while rows hold
-     * little padding.
+     * little padding; everything but attention then runs on the tokens alone, none on padding
+     * ({@link TokenLayout.Occupied}).
      */
     PACKED
   }
@@ -127,9 +128,25 @@ public record PreferenceBatch(
     }
     long[] outputs = LongStream.of(positions).sorted().distinct().toArray(); // a prompt's last slot scores each of its responses
     for (int i = 0; i < positions.length; i++) positions[i] = Arrays.binarySearch(outputs, positions[i]);
+    Optional<TokenLayout.Occupied> occupied = layout == Layout.PACKED ? Optional.of(occupied(rows, t, manager)) : Optional.empty();
     TokenLayout tokenLayout = new TokenLayout(manager.create(ids, new Shape(n, t)), manager.create(positionIds, new Shape(n, t)),
-        manager.create(visible, new Shape(n, t, t)), span, Optional.of(manager.create(outputs)));
+        manager.create(visible, new Shape(n, t, t)), span, Optional.of(manager.create(outputs)), occupied);
     return new PreferenceBatch(tokenLayout, manager.create(weights, new Shape(b)), b, k, new ScoredPositions(positions, targets, rowStarts), tokens);
+  }
+
+  /** The slots the rows' segments fill, from each row's start; a padding slot reads its row's last token. */
+  private static TokenLayout.Occupied occupied(List<List<Segment>> rows, int t, NDManager manager) {
+    long[] slotTokens = new long[rows.size() * t];
+    long[] tokenSlots = new long[rows.stream().flatMap(List::stream).mapToInt(Segment::length).sum()];
+    int token = 0;
+    for (int row = 0; row < rows.size(); row++) {
+      int used = rows.get(row).stream().mapToInt(Segment::length).sum();
+      for (int column = 0; column < t; column++) {
+        if (column < used) tokenSlots[token++] = (long) row * t + column;
+        slotTokens[row * t + column] = token - 1;
+      }
+    }
+    return new TokenLayout.Occupied(manager.create(tokenSlots), manager.create(slotTokens));
   }
 
   /** Segments, longest first, each into the first row with room left (rows of {@code capacity} slots). */

@@ -52,6 +52,33 @@ final class Attention {
     return bias.minimum(windowBias);                                              // no -inf from adding two masks
   }
 
+  /**
+   * The tokens' states into the rows attention runs on, (1, N, C) -> (R, T, C): each slot takes its
+   * token's state (see {@link TokenLayout.Occupied}). Differentiable; only a reshape when every slot
+   * holds a token (the slots are then the tokens, in order).
+   *
+   * @param slotTokens (R·T) int64 the token of each slot
+   */
+  static NDArray toRows(NDArray tokens, NDArray slotTokens, long rows, long columns) {
+    Shape s = tokens.getShape();
+    long c = s.get(2);
+    NDArray flat = tokens.reshape(s.get(1), c);                                   // (N, C)
+    return (s.get(1) == rows * columns ? flat : flat.get(slotTokens)).reshape(rows, columns, c); // (R, T, C)
+  }
+
+  /**
+   * The rows' states at the slots that hold tokens, (R, T, C) -> (1, N, C): the inverse of {@link
+   * #toRows} on those slots. Differentiable; only a reshape when every slot holds a token.
+   *
+   * @param tokenSlots (N) int64 the slot of each token, increasing
+   */
+  static NDArray toTokens(NDArray rows, NDArray tokenSlots) {
+    Shape s = rows.getShape();
+    long n = tokenSlots.size();
+    NDArray flat = rows.reshape(s.get(0) * s.get(1), s.get(2));                   // (R·T, C)
+    return (n == s.get(0) * s.get(1) ? flat : flat.get(tokenSlots)).reshape(1, n, s.get(2)); // (1, N, C)
+  }
+
   /** (B, T, H·hs) -> (B, H, T, hs) */
   static NDArray splitHeads(NDArray x, long heads) {
     Shape s = x.getShape();

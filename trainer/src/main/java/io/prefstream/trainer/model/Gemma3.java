@@ -112,15 +112,18 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
     NDArray slidingBias = Attention.slidingWindow(fullBias, positionIds, cfg.slidingWindow(), maskedScore); // (B, 1, T, T)
     NDList global = globalRotary.cosSin(positionIds);                            // cos, sin: (B, 1, T, hd)
     NDList local = localRotary.cosSin(positionIds);
+    x = Attention.toTokens(x, inputs.get(3));                                     // (1, N, D)
     for (int i = 0; i < layers.size(); i++) {
       Layer layer = layers.get(i);
       boolean sliding = layer.type == Gemma3Config.LayerType.SLIDING;
       NDList rotary = sliding ? local : global;
-      NDList layerInputs = new NDList(x, sliding ? slidingBias : fullBias, rotary.get(0), rotary.get(1));
-      if (i == layers.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
-      x = layer.forward(ps, layerInputs, training).head();                       // (B, T, D); the last (P, D) with outputs
+      NDList layerInputs = new NDList(x, sliding ? slidingBias : fullBias, rotary.get(0), rotary.get(1), inputs.get(3), inputs.get(4));
+      if (i == layers.size() - 1 && inputs.size() > 5) layerInputs.add(inputs.get(5)); // the output tokens
+      x = layer.forward(ps, layerInputs, training).head();                       // (1, N, D); the last (P, D) with outputs
     }
-    return norm.forward(ps, new NDList(x), training);                            // (B, T, D) or (P, D)
+    NDArray out = norm.forward(ps, new NDList(x), training).head();             // (1, N, D) or (P, D)
+    Shape rows = ids.getShape();
+    return new NDList(inputs.size() > 5 ? out : Attention.toRows(out, inputs.get(4), rows.get(0), rows.get(1))); // (B, T, D) or (P, D)
   }
 
   @Override
@@ -181,11 +184,11 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-      NDArray x = inputs.get(0);                                                  // (B, T, D)
+      NDArray x = inputs.get(0);                                                  // (1, N, D)
       NDArray a = inputLayernorm.forward(ps, new NDList(x), training).head();
-      a = selfAttn.forward(ps, new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3)), training).head();
+      a = selfAttn.forward(ps, new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3), inputs.get(4), inputs.get(5)), training).head();
       x = x.add(postAttentionLayernorm.forward(ps, new NDList(a), training).head());
-      x = TokenLayout.atOutputs(x, inputs, 4);                           // (B, T, D) or (P, D)
+      x = TokenLayout.atOutputs(x, inputs, 6);                           // (1, N, D) or (P, D)
       NDArray f = preFeedforwardLayernorm.forward(ps, new NDList(x), training).head();
       f = mlp.forward(ps, new NDList(f), training).head();
       return new NDList(x.add(postFeedforwardLayernorm.forward(ps, new NDList(f), training).head())); // (B, T, D)

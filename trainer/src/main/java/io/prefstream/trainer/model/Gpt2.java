@@ -96,12 +96,17 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     NDArray x = TokenEmbedding.lookup(ids, tokenEmbedding)                        // (B, T, C)
         .add(TokenEmbedding.lookup(positions, ps.getValue(wpe, ids.getDevice(), training))); //  + (B, T, C)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
+    NDArray tokenSlots = inputs.get(3);
+    NDArray slotTokens = inputs.get(4);
+    x = Attention.toTokens(x, tokenSlots);                                        // (1, N, C)
     for (int i = 0; i < h.size(); i++) {
-      NDList layerInputs = new NDList(x, bias);
-      if (i == h.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
-      x = h.get(i).forward(ps, layerInputs, training).head();                    // (B, T, C); the last (P, C) with outputs
+      NDList layerInputs = new NDList(x, bias, tokenSlots, slotTokens);
+      if (i == h.size() - 1 && inputs.size() > 5) layerInputs.add(inputs.get(5)); // the output tokens
+      x = h.get(i).forward(ps, layerInputs, training).head();                    // (1, N, C); the last (P, C) with outputs
     }
-    return lnF.forward(ps, new NDList(x), training);                             // (B, T, C) or (P, C)
+    NDArray out = lnF.forward(ps, new NDList(x), training).head();              // (1, N, C) or (P, C)
+    Shape rows = ids.getShape();
+    return new NDList(inputs.size() > 5 ? out : Attention.toRows(out, slotTokens, rows.get(0), rows.get(1))); // (B, T, C) or (P, C)
   }
 
   @Override
@@ -137,15 +142,15 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
       mlp = addChildBlock("mlp", new Mlp(cfg, constants));
     }
 
+    /** Inputs: x (1, N, C), mask bias (B, 1, T, T), token slots (N), slot tokens (B·T)[, output tokens (P)]. */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-      NDArray x = inputs.get(0);                                                  // (B, T, C)
-      NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
+      NDArray x = inputs.get(0);                                                  // (1, N, C)
       NDArray a = ln1.forward(ps, new NDList(x), training).head();
-      x = x.add(attn.forward(ps, new NDList(a, bias), training).head());
-      x = TokenLayout.atOutputs(x, inputs, 2);                           // (B, T, C) or (P, C)
+      x = x.add(attn.forward(ps, new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3)), training).head());
+      x = TokenLayout.atOutputs(x, inputs, 4);                           // (1, N, C) or (P, C)
       NDArray m = ln2.forward(ps, new NDList(x), training).head();
-      return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (B, T, C)
+      return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (1, N, C) or (P, C)
     }
 
     @Override
@@ -154,7 +159,11 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
     }
   }
 
-  /** Causal multi-head self-attention: one c_attn projection to q, k, v; c_proj back. */
+  /**
+   * Causal multi-head self-attention: one c_attn projection to q, k, v; c_proj back. Inputs: x (1,
+   * N, C), mask bias (B, 1, T, T), token slots (N), slot tokens (B·T): the projections run on the
+   * tokens, attention on the rows.
+   */
   private static final class SelfAttention extends AbstractBlock {
     private final long nHead;
     private final Projection cAttn; // (B, T, C) -> (B, T, 3C)
@@ -170,12 +179,16 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-      NDList qkv = cAttn.forward(ps, new NDList(inputs.get(0)), training).head().split(3, 2); // 3 × (B, T, C)
+      NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
+      Shape rows = bias.getShape();
+      NDArray projected = cAttn.forward(ps, new NDList(inputs.get(0)), training).head(); // (1, N, 3C)
+      NDList qkv = Attention.toRows(projected, inputs.get(3), rows.get(0), rows.get(2)).split(3, 2); // 3 × (B, T, C)
       NDArray q = Attention.splitHeads(qkv.get(0), nHead);                        // (B, nh, T, hs)
       NDArray k = Attention.splitHeads(qkv.get(1), nHead);                        // (B, nh, T, hs)
       NDArray v = Attention.splitHeads(qkv.get(2), nHead);                        // (B, nh, T, hs)
-      NDArray y = Attention.scaledDotProduct(q, k, v, inputs.get(1), scale);      // (B, nh, T, hs)
-      return cProj.forward(ps, new NDList(Attention.mergeHeads(y)), training);    // (B, T, C)
+      NDArray y = Attention.scaledDotProduct(q, k, v, bias, scale);               // (B, nh, T, hs)
+      NDArray merged = Attention.toTokens(Attention.mergeHeads(y), inputs.get(2)); // (1, N, C)
+      return cProj.forward(ps, new NDList(merged), training);                     // (1, N, C)
     }
 
     @Override

@@ -15,7 +15,9 @@ import java.util.Optional;
  * shared by num_attention_heads / num_key_value_heads query heads. Qwen3 and Gemma 3 also RMS-normalize
  * each head's q and k ({@code q_norm}, {@code k_norm}) before the rotation.
  *
- * <p>Inputs: x (B, T, D), the additive mask bias (B, 1, T, T), cos and sin (B or 1, 1, T, hd).
+ * <p>Inputs: x (1, N, D) the tokens, the additive mask bias (B, 1, T, T), cos and sin (B or 1, 1, T,
+ * hd), token slots (N) and slot tokens (B·T) ({@link TokenLayout.Occupied}): the projections run on
+ * the tokens, attention on the rows.
  */
 final class GroupedQueryAttention extends AbstractBlock {
 
@@ -67,17 +69,24 @@ final class GroupedQueryAttention extends AbstractBlock {
 
   @Override
   protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDList x = new NDList(inputs.get(0));                                       // (B, T, D)
+    NDList x = new NDList(inputs.get(0));                                       // (1, N, D)
     NDArray bias = inputs.get(1);                                               // (B, 1, T, T)
     NDArray cos = inputs.get(2);                                                // (B or 1, 1, T, hd)
     NDArray sin = inputs.get(3);                                                // (B or 1, 1, T, hd)
-    NDArray q = Attention.splitHeads(qProj.forward(ps, x, training).head(), nHead);   // (B, nh, T, hd)
-    NDArray k = Attention.splitHeads(kProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)
-    NDArray v = Attention.splitHeads(vProj.forward(ps, x, training).head(), nKvHead); // (B, nkv, T, hd)
+    NDArray q = Attention.splitHeads(rows(qProj.forward(ps, x, training).head(), inputs), nHead);   // (B, nh, T, hd)
+    NDArray k = Attention.splitHeads(rows(kProj.forward(ps, x, training).head(), inputs), nKvHead); // (B, nkv, T, hd)
+    NDArray v = Attention.splitHeads(rows(vProj.forward(ps, x, training).head(), inputs), nKvHead); // (B, nkv, T, hd)
     q = RotaryEmbedding.rotate(normalized(qNorm, q, ps, training), cos, sin);
     k = RotaryEmbedding.rotate(normalized(kNorm, k, ps, training), cos, sin);
     NDArray y = Attention.scaledDotProduct(q, repeatKv(k), repeatKv(v), bias, scale); // (B, nh, T, hd)
-    return oProj.forward(ps, new NDList(Attention.mergeHeads(y)), training);    // (B, T, D)
+    NDArray merged = Attention.toTokens(Attention.mergeHeads(y), inputs.get(4)); // (1, N, nh·hd)
+    return oProj.forward(ps, new NDList(merged), training);                     // (1, N, D)
+  }
+
+  /** A projection of the tokens, (1, N, C), into the rows attention runs on, (B, T, C). */
+  private static NDArray rows(NDArray projected, NDList inputs) {
+    Shape s = inputs.get(1).getShape();                                         // (B, 1, T, T)
+    return Attention.toRows(projected, inputs.get(5), s.get(0), s.get(2));
   }
 
   private static NDArray normalized(Optional<RmsNorm> norm, NDArray x, ParameterStore ps, boolean training) {

@@ -49,7 +49,7 @@ public final class HeadLogits {
     return new HeadLogits(true, sliceRows);
   }
 
-  /** An autograd-only head, for models whose head is not one product ({@link CausalLm#trainingHead}'s default). */
+  /** Logits already made, their gradients through autograd ({@link CausalLm#trainingHead}'s default, LoRA's views). */
   public static HeadLogits of(NDArray logits) {
     HeadLogits head = plain();
     head.logits = logits;

@@ -102,12 +102,16 @@ final class Llama extends AbstractBlock implements LmBlock {
     NDArray x = TokenEmbedding.lookup(ids, embedding);                           // (B, T, D)
     NDList cosSin = rotary.cosSin(inputs.get(1));                                // cos, sin: (B, 1, T, hd)
     NDArray bias = Attention.bias(inputs.get(2), maskedScore);                   // (B, 1, T, T)
+    NDArray slotTokens = inputs.get(4);
+    x = Attention.toTokens(x, inputs.get(3));                                     // (1, N, D)
     for (int i = 0; i < layers.size(); i++) {
-      NDList layerInputs = new NDList(x, bias, cosSin.get(0), cosSin.get(1));
-      if (i == layers.size() - 1 && inputs.size() > 3) layerInputs.add(inputs.get(3)); // the output slots
-      x = layers.get(i).forward(ps, layerInputs, training).head();               // (B, T, D); the last (P, D) with outputs
+      NDList layerInputs = new NDList(x, bias, cosSin.get(0), cosSin.get(1), inputs.get(3), slotTokens);
+      if (i == layers.size() - 1 && inputs.size() > 5) layerInputs.add(inputs.get(5)); // the output tokens
+      x = layers.get(i).forward(ps, layerInputs, training).head();               // (1, N, D); the last (P, D) with outputs
     }
-    return norm.forward(ps, new NDList(x), training);                            // (B, T, D) or (P, D)
+    NDArray out = norm.forward(ps, new NDList(x), training).head();             // (1, N, D) or (P, D)
+    Shape rows = ids.getShape();
+    return new NDList(inputs.size() > 5 ? out : Attention.toRows(out, slotTokens, rows.get(0), rows.get(1))); // (B, T, D) or (P, D)
   }
 
   @Override
@@ -132,8 +136,9 @@ final class Llama extends AbstractBlock implements LmBlock {
   }
 
   /**
-   * One pre-norm decoder layer. Inputs: x (B, T, D), mask bias (B, 1, T, T), cos and sin (B or 1, 1,
-   * T, hd), optionally the output slots (P), where alone the feed-forward half then runs.
+   * One pre-norm decoder layer. Inputs: x (1, N, D), mask bias (B, 1, T, T), cos and sin (B or 1, 1,
+   * T, hd), token slots (N), slot tokens (B·T), optionally the output tokens (P), where alone the
+   * feed-forward half then runs.
    */
   private static final class Layer extends AbstractBlock {
     private final RmsNorm inputLayernorm;
@@ -150,13 +155,13 @@ final class Llama extends AbstractBlock implements LmBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-      NDArray x = inputs.get(0);                                                  // (B, T, D)
+      NDArray x = inputs.get(0);                                                  // (1, N, D)
       NDArray a = inputLayernorm.forward(ps, new NDList(x), training).head();
-      NDList attnInputs = new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3));
+      NDList attnInputs = new NDList(a, inputs.get(1), inputs.get(2), inputs.get(3), inputs.get(4), inputs.get(5));
       x = x.add(selfAttn.forward(ps, attnInputs, training).head());
-      x = TokenLayout.atOutputs(x, inputs, 4);                           // (B, T, D) or (P, D)
+      x = TokenLayout.atOutputs(x, inputs, 6);                           // (1, N, D) or (P, D)
       NDArray m = postAttentionLayernorm.forward(ps, new NDList(x), training).head();
-      return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (B, T, D)
+      return new NDList(x.add(mlp.forward(ps, new NDList(m), training).head()));  // (1, N, D) or (P, D)
     }
 
     @Override

@@ -6,9 +6,12 @@ import ai.djl.training.ParameterStore;
 
 /**
  * An architecture: a block from a {@link TokenLayout}'s {@code (token ids (B, T) int64, position ids
- * (B, T) int64, visibility (B, T, T) boolean[, output slots (P) int64])} to the final-normed hidden
- * states {@code (B, T, D) float32}, or {@code (P, D)} at the output slots (see {@link
- * TokenLayout#outputs}), a {@link #head} from those to logits, and its weights by Hugging Face name.
+ * (B, T) int64, visibility (B, T, T) boolean, token slots (N) int64, slot tokens (B·T) int64[, output
+ * tokens (P) int64])} (see {@link TokenLayout.Occupied}; the output tokens index the N tokens) to the
+ * final-normed hidden states {@code (B, T, D) float32}, or {@code (P, D)} at the output tokens (see
+ * {@link TokenLayout#outputs}), a {@link #head} from those to logits, and its weights by Hugging Face
+ * name. Between embedding and final norm every layer computes on the N tokens, {@code (1, N, D)}, and
+ * attention on the rows.
  */
 interface LmBlock extends Block {
 

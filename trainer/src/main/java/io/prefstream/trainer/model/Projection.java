@@ -80,9 +80,8 @@ final class Projection extends AbstractBlock {
     NDArray x = inputs.head();                                                    // (..., in)
     NDArray w = ps.getValue(weight, x.getDevice(), training);
     NDArray b = bias.map(p -> ps.getValue(p, x.getDevice(), training)).orElse(null);
-    NDArray y = layout == Layout.OUT_IN
-        ? Linear.linear(x, w, b).head()                                           // (..., out)
-        : b == null ? x.matMul(w) : x.matMul(w).add(b);                           // (..., out)
+    // one addmm with the bias, not a matmul and a separate pass adding it; [in, out] as a transposed view
+    NDArray y = Linear.linear(x, layout == Layout.OUT_IN ? w : w.transpose(), b).head(); // (..., out)
     return new NDList(adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y);
   }
 

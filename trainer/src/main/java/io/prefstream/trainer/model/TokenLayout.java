@@ -24,12 +24,35 @@ import java.util.Optional;
  *     increasing order; empty: every slot. With outputs, the last layer runs its feed-forward half
  *     at those slots only: every other slot's last-layer state feeds nothing, since attention reads
  *     its keys and values before that half.
+ * @param occupied which slots hold a token, when not all do: the model then computes everything but
+ *     attention on those tokens alone, never on padding; empty: every slot, padding too
  */
-public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span, Optional<NDArray> outputs) {
+public record TokenLayout(
+    NDArray tokenIds, NDArray positionIds, NDArray visible, long span, Optional<NDArray> outputs, Optional<Occupied> occupied) {
+
+  /**
+   * The slots that hold the layout's N tokens, in both directions. Attention runs on the (R, T) rows
+   * (its masks are per row); projections, norms, feed-forward halves and residual adds run on the
+   * (N) tokens, gathered out of the rows after the embedding and into them again before each
+   * attention.
+   *
+   * @param tokenSlots (N) int64 the flat slot (row·T + column) of each token, increasing
+   * @param slotTokens (R·T) int64 the index in {@code tokenSlots} of each slot's token; at a padding
+   *     slot any token's (a padding slot's keys are masked and its outputs never read, so its
+   *     gradient is zero)
+   */
+  public record Occupied(NDArray tokenSlots, NDArray slotTokens) {
+    public Occupied {
+      if (tokenSlots.getShape().dimension() != 1 || slotTokens.getShape().dimension() != 1
+          || tokenSlots.getDataType() != DataType.INT64 || slotTokens.getDataType() != DataType.INT64) {
+        throw new IllegalArgumentException("token slots " + tokenSlots.getShape() + " and slot tokens " + slotTokens.getShape() + " must be 1-D int64");
+      }
+    }
+  }
 
   /** A layout whose every slot's hidden state is wanted. */
   public TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible, long span) {
-    this(tokenIds, positionIds, visible, span, Optional.empty());
+    this(tokenIds, positionIds, visible, span, Optional.empty(), Optional.empty());
   }
 
   public TokenLayout {
@@ -41,6 +64,9 @@ public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible
     }
     if (outputs.isPresent() && (outputs.get().getShape().dimension() != 1 || outputs.get().getDataType() != DataType.INT64)) {
       throw new IllegalArgumentException("output slots must be (P) int64, got " + outputs.get().getShape() + " " + outputs.get().getDataType());
+    }
+    if (occupied.isPresent() && occupied.get().slotTokens().size() != s.size()) {
+      throw new IllegalArgumentException("slot tokens " + occupied.get().slotTokens().getShape() + " must cover the " + s + " slots");
     }
     if (tokenIds.getDataType() != DataType.INT64 || positionIds.getDataType() != DataType.INT64) {
       throw new IllegalArgumentException(
@@ -79,13 +105,15 @@ public record TokenLayout(NDArray tokenIds, NDArray positionIds, NDArray visible
   TokenLayout on(Device device) {
     if (tokenIds.getDevice().equals(device)) return this;
     NDManager onDevice = tokenIds.getManager().newSubManager(device);
-    NDArray[] moved = {tokenIds, positionIds, visible, outputs.orElse(null)};
+    NDArray[] moved = {tokenIds, positionIds, visible, outputs.orElse(null),
+        occupied.map(Occupied::tokenSlots).orElse(null), occupied.map(Occupied::slotTokens).orElse(null)};
     for (int i = 0; i < moved.length; i++) {
       if (moved[i] == null) continue;
       moved[i] = moved[i].toDevice(device, true);
       moved[i].attach(onDevice);
     }
-    return new TokenLayout(moved[0], moved[1], moved[2], span, Optional.ofNullable(moved[3]));
+    return new TokenLayout(moved[0], moved[1], moved[2], span, Optional.ofNullable(moved[3]),
+        occupied.map(o -> new Occupied(moved[4], moved[5])));
   }
 
   /**

@@ -3,6 +3,7 @@ package io.prefstream.trainer.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,10 +30,17 @@ final class TransformerLm implements CausalLm {
   public NDArray hiddenStates(TokenLayout layout, boolean training) {
     block.checkSpan(layout.span());
     TokenLayout here = layout.on(manager.getDevice());
-    NDList inputs = new NDList(here.tokenIds(), here.positionIds(), here.visible());
-    here.outputs().ifPresent(inputs::add);
+    TokenLayout.Occupied occupied = here.occupied().orElseGet(() -> everySlot(here.tokenIds()));
+    NDList inputs = new NDList(here.tokenIds(), here.positionIds(), here.visible(), occupied.tokenSlots(), occupied.slotTokens());
+    here.outputs().ifPresent(slots -> inputs.add(occupied.slotTokens().get(slots))); // the output slots' tokens
     // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
     return block.forward(liveParameters(), inputs, false).head();
+  }
+
+  /** Every slot holds a token: slot i is token i. */
+  private static TokenLayout.Occupied everySlot(NDArray tokenIds) {
+    NDArray slots = tokenIds.getManager().arange(0, tokenIds.size(), 1, DataType.INT64); // (R·T)
+    return new TokenLayout.Occupied(slots, slots);
   }
 
   @Override
