@@ -15,7 +15,7 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 fi
 theirs=$(/usr/bin/python3 "$anchor" --model "$model" --pairs "$pairs" --batch 8 --steps "$steps" --warmup "$warmup" --threads 1 | grep '^RESULT')
 echo "[$name] PyTorch eager, threads=1: $theirs"
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<< "$2"; }
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< " $2"; }
 python3 - "$name" "$(field ms_per_step "$ours")" "$(field ms_per_step "$theirs")" "$(field peak_rss_mib "$ours")" "$(field peak_rss_mib "$theirs")" <<'PY'
 import sys
 name = sys.argv[1]

@@ -2,10 +2,12 @@
 # The DPO step benchmark: prefstream (DJL) and the PyTorch eager anchor on the same model folders and
 # pairs, four shapes, each side at its best thread count; per shape both RESULT lines and the ratios.
 # Needs: ./mvnw -B -q package -DskipTests; for the anchor, apt-get install -y python3-torch libopenblas0-pthread
-# Usage: bench/step.sh [steps]   (default 10 timed steps after 2 warm-ups; the Qwen-vocabulary shape 3 after 1)
+# Usage: bench/step.sh [steps] [small]   (default 10 timed steps after 2 warm-ups; the Qwen-vocabulary shape 3 after 1;
+#        "small" skips the Qwen-vocabulary shape, e.g. while another run holds the memory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-10}"
+only_small="${2:-}"
 out=bench-out/step
 mkdir -p "$out"
 model() { # name, init-model arguments...
@@ -20,7 +22,9 @@ model llama-1024 --arch llama --vocab 1024 --layers 4 --hidden 256 --heads 4 --k
 python3 bench/make_pairs.py --vocab 1024 --count 64 --prompt-range 64-128 --response-range 16-48 --out "$out/long-prompts.jsonl"
 bench/compare.sh llama-long-prompts "$out/llama-1024" "$out/long-prompts.jsonl" "$steps" 2
 
-if [ "$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo)" -ge 16 ]; then
+if [ "$only_small" = small ]; then
+  echo "[llama-qwen-vocab] skipped: small shapes only"
+elif [ "$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo)" -ge 16 ]; then
   model llama-qwen-vocab --arch llama --vocab 151936 --layers 4 --hidden 896 --heads 14 --kv-heads 2 --intermediate 4864 --max-positions 512
   python3 bench/make_pairs.py --vocab 151936 --count 64 --prompt 24 --response 40 --out "$out/qwen-vocab.jsonl"
   bench/compare.sh llama-qwen-vocab "$out/llama-qwen-vocab" "$out/qwen-vocab.jsonl" 3 1
