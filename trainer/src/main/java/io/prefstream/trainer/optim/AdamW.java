@@ -2,6 +2,7 @@ package io.prefstream.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,6 +26,13 @@ import java.util.Map;
  * gradient collector (where DJL records no graph).
  */
 public final class AdamW implements AutoCloseable {
+  /**
+   * Elements a slice of the update's last part holds in each temporary: 2^22 floats, 16 MiB, under
+   * glibc's largest mmap threshold (32 MiB), so the temporaries reuse heap memory instead of being
+   * mapped and faulted in afresh each time.
+   */
+  private static final long SLICE = 1L << 22;
+
   private final double beta1;
   private final double beta2;
   private final double eps;
@@ -79,9 +87,6 @@ public final class AdamW implements AutoCloseable {
     NDArray b2 = scratch.create((float) beta2);
     // ((1−β1)·g)² · (1−β2)/(1−β1)² = (1−β2)·g²
     NDArray squareScale = scratch.create((float) ((1 - beta2) / ((1 - beta1) * (1 - beta1))));
-    NDArray zero = scratch.create(0f);
-    NDArray half = scratch.create(0.5f);
-    NDArray reciprocal = scratch.create(-1f);
     NDArray stepSize = scratch.create((float) (learningRate / (1 - Math.pow(beta1, step))));
     NDArray secondCorrection = scratch.create((float) Math.sqrt(1 - Math.pow(beta2, step)));
     NDArray epsilon = scratch.create((float) eps);
@@ -97,9 +102,29 @@ public final class AdamW implements AutoCloseable {
       m.muli(b1).addi(g.muli(oneMinusB1));                      // g holds (1−β1)·g
       v.muli(b2).addi(g.muli(g).muli(squareScale));             // g holds (1−β2)·g²
       if (decays(theta)) theta.muli(decay);
-      // √v̂ + ε = √v / √(1−β2^t) + ε, made in g (finite here: the update runs only on a finite norm)
-      NDArray denominator = g.muli(zero).addi(v).powi(half).divi(secondCorrection).addi(epsilon);
-      theta.subi(denominator.powi(reciprocal).muli(m).muli(stepSize));
+      step(theta, m, v, stepSize, secondCorrection, epsilon);
+    }
+  }
+
+  /**
+   * θ ← θ − lr/(1−β1^t) · m / (√v / √(1−β2^t) + ε), a slice of {@link #SLICE} elements at a time:
+   * DJL has no in-place square root or division into its right operand, and {@code pow} with an
+   * array exponent (an in-place alternative) runs PyTorch's general kernel at several times the
+   * cost, so the slices bound what the out-of-place operations allocate.
+   */
+  private static void step(NDArray theta, NDArray m, NDArray v, NDArray stepSize, NDArray secondCorrection, NDArray epsilon) {
+    long size = theta.size();
+    try (NDArray flatTheta = theta.reshape(-1); NDArray flatM = m.reshape(-1); NDArray flatV = v.reshape(-1)) {
+      for (long from = 0; from < size; from += SLICE) {
+        NDIndex slice = new NDIndex("{}:{}", from, Math.min(size, from + SLICE));
+        try (NDArray thetaSlice = flatTheta.get(slice);
+            NDArray mSlice = flatM.get(slice);
+            NDArray vSlice = flatV.get(slice);
+            NDArray denominator = vSlice.sqrt().divi(secondCorrection).addi(epsilon);
+            NDArray update = mSlice.div(denominator).muli(stepSize)) {
+          thetaSlice.subi(update);
+        }
+      }
     }
   }
 

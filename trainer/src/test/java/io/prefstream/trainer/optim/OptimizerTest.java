@@ -68,6 +68,26 @@ class OptimizerTest {
   }
 
   @Test
+  void adamW_updatesEverySliceOfAParameterLargerThanOneSlice() {
+    int columns = (1 << 23) + 2; // two rows: 2^24 + 4 elements, several of the update's 2^22-element slices
+    try (NDManager m = NDManager.newBaseManager(); AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.1, m)) {
+      NDArray theta = m.ones(new ai.djl.ndarray.types.Shape(2, columns));
+      adam.track(Map.of("w", theta));
+      try (NDManager step = m.newSubManager()) {
+        NDArray gradient = step.full(new ai.djl.ndarray.types.Shape(2, columns), 0.5f);
+        gradient.set(new ai.djl.ndarray.index.NDIndex("1, -1"), -0.2f);
+        adam.update(Map.of("w", theta), Map.of("w", gradient), 0.01, step);
+      }
+      // first step: m̂ = g, v̂ = g², so θ = (1 − lr·λ) − lr · g / (|g| + ε)
+      double decayed = 1 - 0.01 * 0.1;
+      float[] updated = theta.toFloatArray();
+      assertThat((double) updated[0]).isCloseTo(decayed - 0.01 * 0.5 / (0.5 + 1e-8), within(1e-6));
+      assertThat((double) updated[(1 << 24) + 1]).as("in the fifth slice").isCloseTo(decayed - 0.01 * 0.5 / (0.5 + 1e-8), within(1e-6));
+      assertThat((double) updated[updated.length - 1]).isCloseTo(decayed + 0.01 * 0.2 / (0.2 + 1e-8), within(1e-6));
+    }
+  }
+
+  @Test
   void weightDecay_shrinksMatricesButNotBiasesOrNormGains() {
     try (NDManager m = NDManager.newBaseManager(); AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.5, m)) {
       Map<String, NDArray> parameters = Map.of(
