@@ -69,10 +69,16 @@ final class BenchIngestCommand implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "3", description = "Back-to-back measurements of each side, alternating (default: ${DEFAULT-VALUE}); the medians are reported.")
   int rounds;
 
+  @Option(names = "--log-file", defaultValue = "bench-out/bench-ingest.log",
+      description = "Where the broker's, Kafka Streams' and prefstream's log lines go, so that the console shows the rounds and the RESULT (default: ${DEFAULT-VALUE}).")
+  Path logFile;
+
   @Override
   public Integer call() throws Exception {
     Path dir = Files.createTempDirectory("prefstream-bench-ingest");
-    try (LocalBroker broker = LocalBroker.start(0, dir.resolve("kafka"))) {
+    Files.createDirectories(logFile.toAbsolutePath().getParent());
+    System.out.println("logs (Kafka, Kafka Streams, prefstream): " + logFile.toAbsolutePath());
+    try (LogsToFile logs = LogsToFile.open(logFile); LocalBroker broker = LocalBroker.start(0, dir.resolve("kafka"))) {
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), 1, (short) 1);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {

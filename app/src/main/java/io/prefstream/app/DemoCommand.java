@@ -91,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
     Path logFile = out.resolve("logs").resolve("demo.log");
     Files.createDirectories(logFile.getParent());
     System.out.println("logs (Kafka, Kafka Streams, DJL, prefstream): " + logFile.toAbsolutePath());
-    try (DemoLogs logs = DemoLogs.toFile(logFile)) {
+    try (LogsToFile logs = LogsToFile.open(logFile)) {
       return run(work);
     }
   }

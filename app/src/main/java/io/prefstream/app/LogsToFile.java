@@ -12,16 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends every log line (Kafka's, Kafka Streams', DJL's, prefstream's) to a file while the demo runs,
- * so that its console shows only its own progress and summary; {@link #close} puts the console
- * appenders back.
+ * Sends every log line (Kafka's, Kafka Streams', DJL's, prefstream's) to a file while a command
+ * runs (the demo, {@code bench ingest}), so that its console shows only its own progress and
+ * results; {@link #close} puts the console appenders back.
  */
-final class DemoLogs implements AutoCloseable {
+final class LogsToFile implements AutoCloseable {
   private final ch.qos.logback.classic.Logger root;
   private final List<Appender<ILoggingEvent>> consoleAppenders = new ArrayList<>();
   private final FileAppender<ILoggingEvent> file = new FileAppender<>();
 
-  private DemoLogs(Path logFile) {
+  private LogsToFile(Path logFile) {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
@@ -29,7 +29,7 @@ final class DemoLogs implements AutoCloseable {
     encoder.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{36} - %msg%n");
     encoder.start();
     file.setContext(context);
-    file.setName("demo-log");
+    file.setName("logs-to-file");
     file.setFile(logFile.toString());
     file.setAppend(false);
     file.setEncoder(encoder);
@@ -40,8 +40,8 @@ final class DemoLogs implements AutoCloseable {
   }
 
   /** From now on every log line goes to {@code logFile} (created with its folder), none to the console. */
-  static DemoLogs toFile(Path logFile) {
-    return new DemoLogs(logFile);
+  static LogsToFile open(Path logFile) {
+    return new LogsToFile(logFile);
   }
 
   @Override

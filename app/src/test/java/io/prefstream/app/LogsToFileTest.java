@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
-class DemoLogsTest {
+class LogsToFileTest {
 
   @Test
   void whileOpen_kafkasLogLinesGoToTheFileOnly_afterwardsToTheConsoleAgain(@TempDir Path dir) throws Exception {
@@ -20,7 +20,7 @@ class DemoLogsTest {
     PrintStream previousErr = System.err;
     System.setErr(new PrintStream(console, true, UTF_8)); // logback's console appender writes to System.err
     try {
-      try (DemoLogs logs = DemoLogs.toFile(file)) {
+      try (LogsToFile logs = LogsToFile.open(file)) {
         LoggerFactory.getLogger("org.apache.kafka.clients.NetworkClient").warn("broker at localhost:9092 gone");
       }
       LoggerFactory.getLogger("org.apache.kafka.clients.NetworkClient").warn("after the demo");
