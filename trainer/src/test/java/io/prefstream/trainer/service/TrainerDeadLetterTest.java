@@ -53,12 +53,8 @@ class TrainerDeadLetterTest {
     String pairs = "dlq-it.pairs";
     String models = "dlq-it.checkpoints";
     String dlq = "dlq-it.dlq";
-    broker.createTopic(pairs, 1);
-    broker.createTopic(models, 1);
-    broker.createTopic("dlq-it.metrics", 1);
-    broker.createTopic(dlq, 1);
-    Path model = tmp.resolve("model");
-    new ModelRecipe(ModelRecipe.Arch.GPT2, VOCAB, 1, 16, 2, 2, 32, POSITIONS, true).writeRandom(3, model);
+    createTopics(pairs, models, dlq);
+    Path model = model();
 
     Map<Integer, byte[]> poison = new LinkedHashMap<>(); // by offset
     Map<Integer, String> reasons = new LinkedHashMap<>();
@@ -115,12 +111,8 @@ class TrainerDeadLetterTest {
     String pairs = "bound-it.pairs";
     String models = "bound-it.checkpoints";
     String dlq = "bound-it.dlq";
-    broker.createTopic(pairs, 1);
-    broker.createTopic(models, 1);
-    broker.createTopic("dlq-it.metrics", 1);
-    broker.createTopic(dlq, 1);
-    Path model = tmp.resolve("model");
-    new ModelRecipe(ModelRecipe.Arch.GPT2, VOCAB, 1, 16, 2, 2, 32, POSITIONS, true).writeRandom(3, model);
+    createTopics(pairs, models, dlq);
+    Path model = model();
     int unfit = 200;
     try (var producer = new KafkaProducer<byte[], byte[]>(broker.producerProps()); AvroSerializer<SpecificRecord> avro = new AvroSerializer<>()) {
       avro.configure(SERDE, false);
@@ -147,6 +139,17 @@ class TrainerDeadLetterTest {
     }
     assertThat(offsets(covered(models, "bound"))).contains(0);
     assertThat(dead).hasSize(unfit).allSatisfy(d -> assertThat(header(d, DeadLetterHeaders.REASON)).isEqualTo("token_out_of_vocab"));
+  }
+
+  private static void createTopics(String pairs, String models, String dlq) {
+    for (String topic : List.of(pairs, models, "dlq-it.metrics", dlq)) broker.createTopic(topic, 1);
+  }
+
+  /** A one-layer GPT-2 with a 257-token vocabulary and 64 positions. */
+  private Path model() {
+    Path model = tmp.resolve("model");
+    new ModelRecipe(ModelRecipe.Arch.GPT2, VOCAB, 1, 16, 2, 2, 32, POSITIONS, true).writeRandom(3, model);
+    return model;
   }
 
   private static TrainerConfig config(String name, Path model, String pairs, String models, String dlq, Map<String, String> overrides) {
