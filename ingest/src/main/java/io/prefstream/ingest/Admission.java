@@ -3,7 +3,6 @@ package io.prefstream.ingest;
 import java.time.Duration;
 import java.util.function.Function;
 import io.prefstream.schemas.serde.SchemaRegistryException;
-import io.prefstream.schemas.serde.WireFormat;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -81,8 +80,6 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       return;
     }
     long now = context.currentSystemTimeMs();
-    String promptIdAsSent = kind.promptId().apply(record);
-    long eventTimeAsSent = kind.eventTime().apply(record);
     FeedbackRules.Checked<T> checked = kind.check().apply(record, in.timestamp(), now);
     if (!checked.passed()) {
       reject(in, checked.rejection());
@@ -95,10 +92,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       return;
     }
     metrics.accepted(kind.name());
-    String promptId = kind.promptId().apply(valid);
-    boolean unchanged = valid == record && promptId.equals(promptIdAsSent) && kind.eventTime().apply(valid) == eventTimeAsSent;
-    byte[] unchangedBytes = unchanged && WireFormat.isFramed(in.value()) ? in.value() : null;
-    context.forward(new Record<String, Admitted>(promptId, new Admitted.Accepted(valid, unchangedBytes), timestamp));
+    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), timestamp));
   }
 
   private static long length(byte[] bytes) {

@@ -70,8 +70,6 @@ public final class IngestTopology {
 
     Serde<SpecificRecord> preferenceSerde = preferenceSerde(serdeProps);
     Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
-    Produced<String, Admitted.Accepted> toPairsAsSent = Produced.with(Serdes.String(), Serdes.serdeFrom(
-        new AcceptedSerializer(preferenceSerde.serializer()), (topic, bytes) -> new Admitted.Accepted(preferenceSerde.deserializer().deserialize(topic, bytes))));
 
     for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
       // event ids by horizon-long bucket (see Admission.isRepeat); three buckets kept behind the newest
@@ -87,15 +85,15 @@ public final class IngestTopology {
     admitted(builder, topics.feedbackPairs(), pairs, config, metrics)
         .split(Named.as("pairs-"))
         .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
-            .mapValues(v -> (Admitted.Accepted) v, Named.as("unwrap-pairs"))
-            .to(topics.preferencePairs(), toPairsAsSent.withName("write-pairs")), "valid"))
+            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-pairs"))
+            .to(topics.preferencePairs(), toPairs.withName("write-pairs")), "valid"))
         .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "pairs"), "invalid"));
 
     admitted(builder, topics.feedbackRankings(), rankings, config, metrics)
         .split(Named.as("rankings-"))
         .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
-            .mapValues(v -> (Admitted.Accepted) v, Named.as("unwrap-rankings"))
-            .to(topics.preferencePairs(), toPairsAsSent.withName("write-rankings")), "valid"))
+            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-rankings"))
+            .to(topics.preferencePairs(), toPairs.withName("write-rankings")), "valid"))
         .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "rankings"), "invalid"));
 
     admitted(builder, topics.feedbackRatings(), ratings, config, metrics)

@@ -94,24 +94,6 @@ class IngestTopologyTest {
     assertThat(metrics.count("prefstream.ingest.accepted", "kind", "pairs")).isEqualTo(2);
   }
 
-  @Test
-  void validAvroPair_thatValidationLeavesAsItIs_isWrittenAsItsInputBytes_aNormalisedOneIsReencoded() {
-    var bytesOut = fixture.driver.createOutputTopic("preference.pairs", new org.apache.kafka.common.serialization.StringDeserializer(),
-        new org.apache.kafka.common.serialization.ByteArrayDeserializer());
-    byte[] asSent = avro("feedback.pairs", pair("e1").build());
-    byte[] noPromptId = avro("feedback.pairs", pair("e2").setPromptId(null).build());
-    byte[] sameAgain = avro("feedback.pairs", pair("e3").build());
-    pairsIn.pipeInput(asSent);
-    pairsIn.pipeInput(noPromptId);
-    pairsIn.pipeInput(sameAgain);
-    List<TestRecord<String, byte[]>> written = bytesOut.readRecordsToList();
-    assertThat(written).hasSize(3);
-    assertThat(written.get(0).value()).isEqualTo(asSent); // the first of its schema id is encoded: the same bytes
-    assertThat(written.get(1).value()).isNotEqualTo(noPromptId);
-    assertThat(written.get(1).value()).isEqualTo(avro("preference.pairs", pair("e2").setPromptId(written.get(1).key()).build()));
-    assertThat(written.get(2).value()).isEqualTo(sameAgain); // passed through
-  }
-
   static List<Object[]> badPairs() {
     return List.of(
         new Object[] {pair(" ").build(), Reason.MISSING_FIELD},
