@@ -1,5 +1,6 @@
 package io.prefstream.testkit;
 
+import java.nio.file.Files;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -48,6 +49,11 @@ final class BrokerBackends {
                       .setNumBrokerNodes(1)
                       .setNumControllerNodes(1)
                       .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                      // Our own folder, which close() deletes once the broker is down. The test kit's
+                      // default folder is deleted by a shutdown hook of its own, concurrently with the
+                      // hook that closes the broker: the broker then lost its log dir while shutting
+                      // down and now and then halted the test JVM with status 1 after every test passed.
+                      .setBaseDirectory(Files.createTempDirectory("prefstream-kafka-"))
                       .build())
               // one node: internal topics cannot have more replicas than that
               .setConfigProp("offsets.topic.replication.factor", "1")
