@@ -60,6 +60,10 @@ final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--workers", defaultValue = "1",
+      description = "Micro-batches (or parts of one) computed at once, each on its own thread with --threads PyTorch threads; full fine-tuning only (default: ${DEFAULT-VALUE}).")
+  int workers;
+
   @Option(names = "--layout", defaultValue = "PACKED",
       description = "How a micro-batch's tokens sit in rows: PADDED (each response after its own prompt copy, as PyTorch's anchor), SHARED (one row per example, the prompt once), PACKED (shared, several examples a row) (default: ${DEFAULT-VALUE}).")
   PreferenceBatch.Layout layout;
@@ -92,7 +96,7 @@ final class BenchStepCommand implements Callable<Integer> {
             ? LoraModel.attach(ModelFolder.load(model, manager), new LoraConfig(loraR, 2.0 * loraR, 0, List.of(LoraConfig.ATTENTION)), 0)
             : ModelFolder.load(model, manager);
         CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
-        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout)) {
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout, workers)) {
       loadedRss = rssMib("VmRSS:");
       weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
       trainable = elements(policy.parameters().values());
@@ -117,8 +121,8 @@ final class BenchStepCommand implements Callable<Integer> {
     }
     double median = median(times);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f cpu_ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
-        median * 1000, median(cpuTimes) * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f cpu_ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d workers=%d%n",
+        median * 1000, median(cpuTimes) * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads, workers);
     return 0;
   }
 

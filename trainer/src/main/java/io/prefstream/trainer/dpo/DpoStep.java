@@ -1,16 +1,19 @@
 package io.prefstream.trainer.dpo;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.ThreadGradientCollector;
+import io.prefstream.trainer.model.WorkerModel;
 import io.prefstream.trainer.optim.AdamW;
 import io.prefstream.trainer.optim.ClippedUpdate;
 import io.prefstream.trainer.optim.LinearWarmup;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
@@ -33,14 +36,20 @@ public final class DpoStep implements AutoCloseable {
   private final KtoLoss kto;
   private final ClippedUpdate update;
   private final PreferenceBatch.Layout layout;
+  private final DataParallel parallel;
+  private final boolean splittable;
 
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay) {
-    this(policy, reference, config, schedule, maxGradNorm, weightDecay, PreferenceBatch.Layout.PACKED);
+    this(policy, reference, config, schedule, maxGradNorm, weightDecay, PreferenceBatch.Layout.PACKED, 1);
   }
 
-  /** @param layout how preference micro-batches are laid out (all give the same update; benchmarks compare them) */
+  /**
+   * @param layout how preference micro-batches are laid out (all give the same update; benchmarks compare them)
+   * @param workers how many micro-batches (or parts of one) compute at once, each on its own thread
+   *     ({@link DataParallel}); 1 for a model whose passes cannot run at once (LoRA's)
+   */
   public DpoStep(CausalLm policy, CausalLm reference, DpoConfig config, LinearWarmup schedule, double maxGradNorm, double weightDecay,
-      PreferenceBatch.Layout layout) {
+      PreferenceBatch.Layout layout, int workers) {
     if (policy == reference) throw new IllegalArgumentException("policy and reference must be separate models: the reference stays frozen");
     this.policy = policy;
     this.reference = reference;
@@ -48,6 +57,9 @@ public final class DpoStep implements AutoCloseable {
     this.kto = new KtoLoss(config, policy.manager());
     this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
     this.layout = layout;
+    this.parallel = new DataParallel(workers);
+    // a loss that compares a micro-batch's examples with each other would change if one were split
+    this.splittable = config.losses().stream().noneMatch(term -> term.type().sortsTheBatch());
   }
 
   public AdamW optimizer() {
@@ -69,25 +81,48 @@ public final class DpoStep implements AutoCloseable {
         + labelledMicroBatches.stream().flatMap(List::stream).mapToDouble(LabelledExample::weight).sum();
     if (!(totalWeight > 0)) throw new IllegalArgumentException("a step needs at least one example");
     double meanChosenTokens = preferenceMicroBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElse(1);
-    Sums sums = new Sums();
+    List<Sums> perWorker = new ArrayList<>();
+    for (int w = 0; w < parallel.workers(); w++) perWorker.add(new Sums());
+    List<WorkerModel> views = new ArrayList<>();
     // The scope closes everything the step creates, also what the model's blocks attach to the
     // weights' manager (results belong to their first input's manager).
     try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
+      List<CausalLm> models = workerModels(views);
       NDArray total = stepManager.create((float) totalWeight);
-      for (List<PreferenceExample> micro : preferenceMicroBatches) {
-        accumulate(micro, total, meanChosenTokens, sums, stepManager);
-      }
+      parallel.run(preferenceMicroBatches, models, PreferenceExample::tokens, splittable,
+          (model, micro, worker) -> accumulate(model, micro, total, meanChosenTokens, perWorker.get(worker), stepManager));
+      double z = Double.NaN;
       if (!labelledMicroBatches.isEmpty()) {
-        double z = referencePoint(labelledMicroBatches, stepManager);
-        sums.kl = z;
-        for (List<LabelledExample> micro : labelledMicroBatches) accumulateLabelled(micro, total, z, sums, stepManager);
+        double referencePoint = referencePoint(labelledMicroBatches, stepManager);
+        z = referencePoint;
+        parallel.run(labelledMicroBatches, models, LabelledExample::tokens, true,
+            (model, micro, worker) -> accumulateLabelled(model, micro, total, referencePoint, perWorker.get(worker), stepManager));
       }
+      views.forEach(WorkerModel::addGradientsToBase); // in the workers' order: the same sums every run
+      Sums sums = new Sums();
+      perWorker.forEach(sums::add);
+      sums.kl = z;
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
+    } finally {
+      views.forEach(WorkerModel::close);
     }
   }
 
-  private void accumulate(List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
+  /** The policy for worker 0, a view of it for each other worker; the policy alone when it has no views (LoRA). */
+  private List<CausalLm> workerModels(List<WorkerModel> views) {
+    for (int w = 1; w < parallel.workers(); w++) {
+      Optional<WorkerModel> view = policy.forWorker();
+      if (view.isEmpty()) break;
+      views.add(view.get());
+    }
+    List<CausalLm> models = new ArrayList<>();
+    models.add(policy);
+    models.addAll(views);
+    return models;
+  }
+
+  private void accumulate(CausalLm model, List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
     // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, layout, m);
@@ -99,8 +134,8 @@ public final class DpoStep implements AutoCloseable {
           ? SequenceLogProbs.of(reference, batch, new SequenceLogProbs.Options(LogProbAggregation.SUM, config.ldAlpha(), false)).logProbs() : null;
       NDArray tokens = batch.responseLengths(); // (B, K)
       double[] contribution = {0};
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        SequenceLogProbs.Scored policyLogProbs = SequenceLogProbs.backward(policy, batch, options, collector, (logProbs, wpoWeights, first) -> {
+      try (GradientCollector collector = new ThreadGradientCollector()) {
+        SequenceLogProbs.Scored policyLogProbs = SequenceLogProbs.backward(model, batch, options, collector, (logProbs, wpoWeights, first) -> {
           NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
           ResponseLogProbs part = new ResponseLogProbs(logProbs, referenceLogProbs == null ? null : referenceLogProbs.get(examples), tokens.get(examples), wpoWeights);
           NDArray weighted = loss.perExample(part, meanChosenTokens).mul(batch.weights().get(examples)).sum().div(totalWeight); // (b) -> scalar
@@ -134,7 +169,7 @@ public final class DpoStep implements AutoCloseable {
     return KtoLoss.referencePoint(policyLogProbs, referenceLogProbs);
   }
 
-  private void accumulateLabelled(List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
+  private void accumulateLabelled(CausalLm model, List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.ofCompletions(micro.stream().map(LabelledExample::completion).toList(), m);
       float[] weights = new float[micro.size()];
@@ -147,8 +182,8 @@ public final class DpoStep implements AutoCloseable {
       NDArray desirableArray = m.create(desirable);
       NDArray referenceLogProbs = SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).reshape(micro.size()); // (B), no graph
       double[] contribution = {0};
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray policyLogProbs = SequenceLogProbs.backward(policy, batch, LogProbAggregation.SUM, collector, (logProbs, first) -> {
+      try (GradientCollector collector = new ThreadGradientCollector()) {
+        NDArray policyLogProbs = SequenceLogProbs.backward(model, batch, LogProbAggregation.SUM, collector, (logProbs, first) -> {
           NDIndex examples = new NDIndex("{}:{}", first, first + logProbs.getShape().get(0));
           NDArray perExample = kto.perExample(logProbs.reshape(-1), referenceLogProbs.get(examples), desirableArray.get(examples), z); // (b)
           NDArray weighted = perExample.mul(weightArray.get(examples)).sum().div(totalWeight);
@@ -217,6 +252,22 @@ public final class DpoStep implements AutoCloseable {
       tokens += batchTokens;
     }
 
+    /** Adds another worker's sums. */
+    void add(Sums other) {
+      loss += other.loss;
+      rewardsChosen += other.rewardsChosen;
+      rewardsRejected += other.rewardsRejected;
+      correct += other.correct;
+      logpsChosen += other.logpsChosen;
+      logpsRejected += other.logpsRejected;
+      chosen += other.chosen;
+      rejected += other.rejected;
+      pairs += other.pairs;
+      rankings += other.rankings;
+      labelled += other.labelled;
+      tokens += other.tokens;
+    }
+
     StepMetrics metrics(double gradNorm, double lr, boolean skipped) {
       long preferences = pairs + rankings;
       return new StepMetrics(loss, mean(rewardsChosen, chosen), mean(rewardsRejected, rejected), mean(correct, preferences),
@@ -230,6 +281,7 @@ public final class DpoStep implements AutoCloseable {
 
   @Override
   public void close() {
+    parallel.close();
     update.close();
     loss.close();
     kto.close();
