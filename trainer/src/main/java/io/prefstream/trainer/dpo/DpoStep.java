@@ -62,6 +62,11 @@ public final class DpoStep implements AutoCloseable {
     this.splittable = config.losses().stream().noneMatch(term -> term.type().sortsTheBatch());
   }
 
+  /** How many micro-batches (or parts of one) compute at once. */
+  public int workers() {
+    return parallel.workers();
+  }
+
   public AdamW optimizer() {
     return update.optimizer();
   }
