@@ -14,6 +14,7 @@ import io.prefstream.trainer.optim.LinearWarmup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * One DPO optimizer step over a batch given as micro-batches: reference log-probs without a
@@ -94,11 +95,11 @@ public final class DpoStep implements AutoCloseable {
     try (NDScope scope = new NDScope(); NDManager stepManager = policy.manager().newSubManager()) {
       List<CausalLm> models = workerModels(views);
       NDArray total = stepManager.create((float) totalWeight);
-      parallel.run(preferenceMicroBatches, models, PreferenceExample::tokens, splittable,
+      parallel.run(preferenceMicroBatches, models, PreferenceExample::rowTokens, splittable,
           (model, micro, worker) -> accumulate(model, micro, total, meanChosenTokens, perWorker.get(worker), stepManager));
       double z = Double.NaN;
       if (!labelledMicroBatches.isEmpty()) {
-        double referencePoint = referencePoint(labelledMicroBatches, stepManager);
+        double referencePoint = referencePoint(labelledMicroBatches, models, stepManager);
         z = referencePoint;
         parallel.run(labelledMicroBatches, models, LabelledExample::tokens, true,
             (model, micro, worker) -> accumulateLabelled(model, micro, total, referencePoint, perWorker.get(worker), stepManager));
@@ -156,21 +157,29 @@ public final class DpoStep implements AutoCloseable {
   /**
    * KTO's z_ref over all the step's labelled responses: each prompt with the response of the one
    * before it (the first with the last's), as TRL pairs them; forward passes without a graph, in
-   * the micro-batches' sizes.
+   * the micro-batches' sizes, on the workers.
    */
-  private double referencePoint(List<List<LabelledExample>> microBatches, NDManager stepManager) {
+  private double referencePoint(List<List<LabelledExample>> microBatches, List<CausalLm> models, NDManager stepManager) {
     List<Completion> mismatched = KtoLoss.mismatched(microBatches.stream().flatMap(List::stream).toList());
     float[] policyLogProbs = new float[mismatched.size()];
     float[] referenceLogProbs = new float[mismatched.size()];
+    List<List<Integer>> indices = new ArrayList<>(); // the completions' positions, in the micro-batches' sizes
     int start = 0;
     for (List<LabelledExample> micro : microBatches) {
-      try (NDManager m = stepManager.newSubManager()) {
-        PreferenceBatch batch = PreferenceBatch.ofCompletions(mismatched.subList(start, start + micro.size()), m);
-        System.arraycopy(SequenceLogProbs.of(policy, batch, LogProbAggregation.SUM).toFloatArray(), 0, policyLogProbs, start, micro.size());
-        System.arraycopy(SequenceLogProbs.of(reference, batch, LogProbAggregation.SUM).toFloatArray(), 0, referenceLogProbs, start, micro.size());
-      }
+      indices.add(IntStream.range(start, start + micro.size()).boxed().toList());
       start += micro.size();
     }
+    parallel.run(indices, models, i -> mismatched.get(i).length(), true, (model, part, worker) -> {
+      try (NDManager m = stepManager.newSubManager()) {
+        PreferenceBatch batch = PreferenceBatch.ofCompletions(part.stream().map(mismatched::get).toList(), m);
+        float[] policy = SequenceLogProbs.of(model, batch, LogProbAggregation.SUM).toFloatArray();
+        float[] reference = SequenceLogProbs.of(this.reference, batch, LogProbAggregation.SUM).toFloatArray();
+        for (int j = 0; j < part.size(); j++) { // each position is one worker's: no two write the same
+          policyLogProbs[part.get(j)] = policy[j];
+          referenceLogProbs[part.get(j)] = reference[j];
+        }
+      }
+    });
     return KtoLoss.referencePoint(policyLogProbs, referenceLogProbs);
   }
 

@@ -82,7 +82,7 @@ class DataParallelStepTest {
     List<PreferenceExample> fine = TinyPolicies.pairs(8, 1);
     try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
         DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-2, 0), 1.0, 0.0, PreferenceBatch.Layout.PACKED, 2)) {
-      assertThat(fine.stream().mapToInt(PreferenceExample::tokens).sum()).isGreaterThan(tooLong.get(0).tokens());
+      assertThat(fine.stream().mapToInt(PreferenceExample::rowTokens).sum()).isGreaterThan(tooLong.get(0).rowTokens());
       assertThatThrownBy(() -> step.step(List.of(fine, tooLong))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n_positions");
       assertThat(step.step(List.of(fine)).loss()).isCloseTo(Math.log(2), within(1e-4));
     }
