@@ -28,6 +28,11 @@ import java.util.stream.IntStream;
  * <p>Gradient accumulation equals one big batch: micro-batch i contributes Σ_{b∈i} w_b·L_b / W,
  * with W the weight of the whole batch, so the accumulated gradient is that of the weighted mean.
  *
+ * <p>With several workers ({@link DataParallel}) micro-batches compute at once, each worker's
+ * gradients in its own view of the policy ({@link WorkerModel}), added into the policy's in a fixed
+ * order before the update: the same update as one worker up to float rounding, and the same bit for
+ * bit from run to run.
+ *
  * <p>All temporaries of a step are closed at its end (an {@code NDScope}); only numbers leave.
  */
 public final class DpoStep implements AutoCloseable {

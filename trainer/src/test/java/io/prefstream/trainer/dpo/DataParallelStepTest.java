@@ -4,32 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraConfig;
+import io.prefstream.trainer.model.LoraModel;
 import io.prefstream.trainer.optim.LinearWarmup;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.LongFunction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** A step on two workers makes the update one worker makes, the same bit for bit from run to run. */
+/** A step on two workers makes the update one worker makes, the same bit for bit from run to run; when it runs two. */
 class DataParallelStepTest {
-  private static NDManager manager;
-
-  @BeforeAll
-  static void start() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterAll
-  static void stop() {
-    manager.close();
-  }
 
   /** Pairs, a micro-batch of rankings and one of labelled responses, two steps. */
   private static Map<String, float[]> trained(LongFunction<CausalLm> model, int workers) {
@@ -65,12 +56,16 @@ class DataParallelStepTest {
 
   @Test
   void twoWorkers_updateAsOne_tiedHead() {
-    assertSameUpdate(seed -> TinyPolicies.gpt2(seed, manager));
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertSameUpdate(seed -> TinyPolicies.gpt2(seed, manager));
+    }
   }
 
   @Test
   void twoWorkers_updateAsOne_untiedHeadAndGroupedQueries() {
-    assertSameUpdate(seed -> TinyPolicies.llama(seed, manager));
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertSameUpdate(seed -> TinyPolicies.llama(seed, manager));
+    }
   }
 
   @Test
@@ -80,11 +75,33 @@ class DataParallelStepTest {
     // the heavier micro-batch runs on the calling thread, the one too long for GPT-2 on the other worker
     List<PreferenceExample> tooLong = List.of(PreferenceExample.pair("too-long", longPrompt, new int[] {7, 7, 7}, new int[] {9, 9, 9}));
     List<PreferenceExample> fine = TinyPolicies.pairs(8, 1);
-    try (CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
+    try (NDManager manager = NDManager.newBaseManager(); CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
         DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-2, 0), 1.0, 0.0, PreferenceBatch.Layout.PACKED, 2)) {
       assertThat(fine.stream().mapToInt(PreferenceExample::rowTokens).sum()).isGreaterThan(tooLong.get(0).rowTokens());
       assertThatThrownBy(() -> step.step(List.of(fine, tooLong))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n_positions");
       assertThat(step.step(List.of(fine)).loss()).isCloseTo(Math.log(2), within(1e-4));
+    }
+  }
+
+  @Test
+  void onTheCpu_workersShareTheCores() {
+    try (NDManager manager = NDManager.newBaseManager(); CausalLm policy = TinyPolicies.gpt2(1, manager)) {
+      assertThat(StepWorkers.of(2, Device.cpu(), policy, 2)).isEqualTo(new StepWorkers(2, Optional.of(1)));
+      assertThat(StepWorkers.of(2, Device.cpu(), policy, 8)).isEqualTo(new StepWorkers(2, Optional.of(4)));
+      assertThat(StepWorkers.of(4, Device.cpu(), policy, 2)).as("no more workers than cores").isEqualTo(new StepWorkers(2, Optional.of(1)));
+      assertThat(StepWorkers.of(1, Device.cpu(), policy, 2)).as("PyTorch's threads as they are").isEqualTo(new StepWorkers(1, Optional.empty()));
+    }
+  }
+
+  @Test
+  void oneWorker_onAGpu_andWithLora() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      try (CausalLm policy = TinyPolicies.gpt2(1, manager)) {
+        assertThat(StepWorkers.of(2, Device.gpu(), policy, 2).workers()).isEqualTo(1);
+      }
+      try (LoraModel lora = LoraModel.attach(TinyPolicies.gpt2(1, manager), new LoraConfig(2, 4, 0, List.of(LoraConfig.ATTENTION)), 0)) {
+        assertThat(StepWorkers.of(2, Device.cpu(), lora, 2).workers()).isEqualTo(1);
+      }
     }
   }
 }
