@@ -14,6 +14,7 @@ import io.prefstream.trainer.optim.LinearWarmup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -92,8 +93,8 @@ public final class DpoStep implements AutoCloseable {
         + labelledMicroBatches.stream().flatMap(List::stream).mapToDouble(LabelledExample::weight).sum();
     if (!(totalWeight > 0)) throw new IllegalArgumentException("a step needs at least one example");
     double meanChosenTokens = preferenceMicroBatches.stream().flatMap(List::stream).mapToInt(e -> e.responses().get(0).length).average().orElse(1);
-    List<Sums> perWorker = new ArrayList<>();
-    for (int w = 0; w < parallel.workers(); w++) perWorker.add(new Sums());
+    List<List<Consumer<Sums>>> perWorker = new ArrayList<>(); // each worker's micro-batch results, in its order
+    for (int w = 0; w < parallel.workers(); w++) perWorker.add(new ArrayList<>());
     List<WorkerModel> views = new ArrayList<>();
     // The scope closes everything the step creates, also what the model's blocks attach to the
     // weights' manager (results belong to their first input's manager).
@@ -109,9 +110,10 @@ public final class DpoStep implements AutoCloseable {
         parallel.run(labelledMicroBatches, models, LabelledExample::tokens, true,
             (model, micro, worker) -> accumulateLabelled(model, micro, total, referencePoint, perWorker.get(worker), stepManager));
       }
-      views.forEach(WorkerModel::addGradientsToBase); // in the workers' order: the same sums every run
+      // in the workers' order: the same sums every run
+      views.forEach(WorkerModel::addGradientsToBase);
       Sums sums = new Sums();
-      perWorker.forEach(sums::add);
+      perWorker.forEach(results -> results.forEach(result -> result.accept(sums)));
       sums.kl = z;
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
@@ -133,7 +135,7 @@ public final class DpoStep implements AutoCloseable {
     return models;
   }
 
-  private void accumulate(CausalLm model, List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, Sums sums, NDManager stepManager) {
+  private void accumulate(CausalLm model, List<PreferenceExample> micro, NDArray totalWeight, double meanChosenTokens, List<Consumer<Sums>> results, NDManager stepManager) {
     // the scope frees the micro-batch's temporaries now, also those attached to the weights' manager
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.of(micro, layout, m);
@@ -154,7 +156,12 @@ public final class DpoStep implements AutoCloseable {
           return weighted;
         }); // (B, K)
         ResponseLogProbs all = new ResponseLogProbs(policyLogProbs.logProbs(), referenceLogProbs, tokens, null);
-        sums.add(contribution[0], loss.rewards(all), loss.aggregated(all.policy(), all.tokens()), batch.tokens());
+        float[] rewards = loss.rewards(all).toFloatArray();
+        float[] aggregated = loss.aggregated(all.policy(), all.tokens()).toFloatArray();
+        int k = batch.responsesPerExample();
+        double lossContribution = contribution[0];
+        long batchTokens = batch.tokens();
+        results.add(sums -> sums.add(lossContribution, rewards, aggregated, k, batchTokens));
       }
     }
   }
@@ -188,7 +195,7 @@ public final class DpoStep implements AutoCloseable {
     return KtoLoss.referencePoint(policyLogProbs, referenceLogProbs);
   }
 
-  private void accumulateLabelled(CausalLm model, List<LabelledExample> micro, NDArray totalWeight, double z, Sums sums, NDManager stepManager) {
+  private void accumulateLabelled(CausalLm model, List<LabelledExample> micro, NDArray totalWeight, double z, List<Consumer<Sums>> results, NDManager stepManager) {
     try (NDScope microScope = new NDScope(); NDManager m = stepManager.newSubManager()) {
       PreferenceBatch batch = PreferenceBatch.ofCompletions(micro.stream().map(LabelledExample::completion).toList(), m);
       float[] weights = new float[micro.size()];
@@ -209,7 +216,11 @@ public final class DpoStep implements AutoCloseable {
           contribution[0] += weighted.getFloat();
           return weighted;
         });
-        sums.addLabelled(contribution[0], policyLogProbs.toFloatArray(), referenceLogProbs.toFloatArray(), desirable, kto, batch.tokens());
+        float[] policy = policyLogProbs.toFloatArray();
+        float[] reference = referenceLogProbs.toFloatArray();
+        double lossContribution = contribution[0];
+        long batchTokens = batch.tokens();
+        results.add(sums -> sums.addLabelled(lossContribution, policy, reference, desirable, kto, batchTokens));
       }
     }
   }
@@ -230,10 +241,8 @@ public final class DpoStep implements AutoCloseable {
     long tokens;
     double kl = Double.NaN;
 
-    void add(double lossContribution, NDArray rewards, NDArray logProbs, long batchTokens) {
-      int k = (int) rewards.getShape().get(1);
-      float[] r = rewards.toFloatArray();
-      float[] lp = logProbs.toFloatArray();
+    /** A micro-batch's rewards and aggregated log-probs, (B, K) flat, best response first. */
+    void add(double lossContribution, float[] r, float[] lp, int k, long batchTokens) {
       int b = r.length / k;
       for (int i = 0; i < b; i++) {
         float best = r[i * k];
@@ -269,22 +278,6 @@ public final class DpoStep implements AutoCloseable {
       loss += lossContribution;
       labelled += policy.length;
       tokens += batchTokens;
-    }
-
-    /** Adds another worker's sums. */
-    void add(Sums other) {
-      loss += other.loss;
-      rewardsChosen += other.rewardsChosen;
-      rewardsRejected += other.rewardsRejected;
-      correct += other.correct;
-      logpsChosen += other.logpsChosen;
-      logpsRejected += other.logpsRejected;
-      chosen += other.chosen;
-      rejected += other.rejected;
-      pairs += other.pairs;
-      rankings += other.rankings;
-      labelled += other.labelled;
-      tokens += other.tokens;
     }
 
     StepMetrics metrics(double gradNorm, double lr, boolean skipped) {
