@@ -40,22 +40,33 @@ import picocli.CommandLine.Option;
  *       copies.
  * </ul>
  *
- * The sides take turns, {@code --rounds} times, and the medians are reported. Before that each side
+ * Two ceilings run the copy too ({@link StreamsCeiling}): Kafka Streams copying the bytes under
+ * ingest's own settings (exactly-once v2, commits) with none of its work, and the same with one
+ * changelogged store put per pair; what they reach is what Kafka Streams and its guarantees allow
+ * on the machine. The sides take turns, {@code --rounds} times, and the medians are reported. Before that each side
  * runs both measurements untimed on a fifth as many pairs, so nothing is timed with a cold JIT. Last,
- * the copy sides get {@value #PROBES} probes at {@value #PROBES_PER_SECOND} per second: the
+ * raw, the pass-through ceiling and ingest get {@value #PROBES} probes at {@value #PROBES_PER_SECOND} per second: the
  * end-to-end latency from a probe's send to its arrival, {@code read_committed}, on the output.
  */
 @Command(
     name = "ingest",
     mixinStandardHelpOptions = true,
-    description = "Times the ingest topology on a local broker against a plain consumer+producer copying the same records; prints "
-        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_cpu_us_per_pair=.. raw_cpu_us_per_pair=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
-        + "ingest_p50_ms=.. ingest_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
+    description = "Times the ingest topology on a local broker against a plain consumer+producer copying the same records, and against "
+        + "Kafka Streams copying them under ingest's settings (pass-through; with a changelogged store put per pair); prints "
+        + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_cpu_us_per_pair=.. raw_cpu_us_per_pair=.. streams_passthrough_pairs_per_s=.. "
+        + "streams_stored_pairs_per_s=.. passthrough_cpu_us_per_pair=.. stored_cpu_us_per_pair=.. ratio_to_passthrough=.. ratio_to_stored=.. "
+        + "passthrough_ratio=.. stored_ratio=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
+        + "pipeline_passthrough_pairs_per_s=.. pipeline_passthrough_ratio=.. ingest_p50_ms=.. ingest_p99_ms=.. passthrough_p50_ms=.. "
+        + "passthrough_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
 final class BenchIngestCommand implements Callable<Integer> {
   private static final Duration LIMIT = Duration.ofMinutes(5);
   private static final String RAW_IN = "bench.raw.in";
   private static final String RAW_OUT = "bench.raw.out";
   private static final String RAW_PIPELINE = "bench.raw.pipeline";
+  private static final String PASS_IN = "bench.streams.in";
+  private static final String PASS_OUT = "bench.streams.out";
+  private static final String STORED_IN = "bench.stored.in";
+  private static final String STORED_OUT = "bench.stored.out";
   private static final String REGISTRY = "mock://bench-ingest";
   static final int PROBES = 5_000;
   static final int PROBES_PER_SECOND = 1_000;
@@ -82,38 +93,60 @@ final class BenchIngestCommand implements Callable<Integer> {
       String bootstrap = broker.bootstrapServers();
       new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), 1, (short) 1);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-        admin.createTopics(List.of(new NewTopic(RAW_IN, 1, (short) 1), new NewTopic(RAW_OUT, 1, (short) 1), new NewTopic(RAW_PIPELINE, 1, (short) 1))).all().get();
+        admin.createTopics(List.of(RAW_IN, RAW_OUT, RAW_PIPELINE, PASS_IN, PASS_OUT, STORED_IN, STORED_OUT).stream()
+            .map(name -> new NewTopic(name, 1, (short) 1)).toList()).all().get();
       }
       IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"), settings);
       try (BenchSide raw = new BenchSide(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
           BenchSide produceConsume = new BenchSide(bootstrap, RAW_PIPELINE, RAW_PIPELINE, () -> BenchPipe.NONE, BenchIngestCommand::pairs, 0, LIMIT);
+          BenchSide passThrough = new BenchSide(bootstrap, PASS_IN, PASS_OUT, () -> TopologyPipe.start(StreamsCeiling.passThrough(PASS_IN, PASS_OUT, config),
+              StreamsCeiling.streamsProperties(config, "bench-streams-passthrough"), LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
+          BenchSide stored = new BenchSide(bootstrap, STORED_IN, STORED_OUT, () -> TopologyPipe.start(StreamsCeiling.stored(STORED_IN, STORED_OUT, config),
+              StreamsCeiling.streamsProperties(config, "bench-streams-stored"), LIMIT), BenchIngestCommand::pairs, 0, LIMIT);
           BenchSide ingest = new BenchSide(bootstrap, TopicCatalog.FEEDBACK_PAIRS, TopicCatalog.PREFERENCE_PAIRS, () -> TopologyPipe.start(config, LIMIT),
               BenchIngestCommand::pairs, PROBES, LIMIT)) {
         int warmUp = Math.max(1_000, records / 5);
-        raw.warmUp(warmUp);
-        ingest.warmUp(warmUp);
+        for (BenchSide side : List.of(raw, passThrough, stored, ingest)) side.warmUp(warmUp);
         produceConsume.pipeline("warm-up", warmUp);
+        passThrough.pipeline("warm-up-pipeline", warmUp);
         ingest.pipeline("warm-up-pipeline", warmUp);
-        Rates copy = new Rates(rounds);
-        Rates pipeline = new Rates(rounds);
-        Rates cpu = new Rates(rounds);
+        Rounds copy = new Rounds(rounds);
+        Rounds cpu = new Rounds(rounds);
+        Rounds pipeline = new Rounds(rounds);
         for (int r = 0; r < rounds; r++) {
           BenchSide.Copy ingestCopy = ingest.throughput("timed-" + r, records);
           BenchSide.Copy rawCopy = raw.throughput("timed-" + r, records);
-          copy.add(r, ingestCopy.pairsPerSecond(), rawCopy.pairsPerSecond());
-          cpu.add(r, ingestCopy.cpuMicrosPerPair(), rawCopy.cpuMicrosPerPair());
-          pipeline.add(r, ingest.pipeline("pipeline-" + r, records), produceConsume.pipeline("pipeline-" + r, records));
-          System.out.printf(Locale.ROOT, "round %d: copy: ingest %.0f pairs/s (%.1f cpu us/pair), raw %.0f pairs/s (%.1f cpu us/pair), ratio %.3f; "
-                  + "pipeline: ingest %.0f pairs/s, raw %.0f pairs/s, ratio %.3f%n",
-              r + 1, copy.ingest[r], cpu.ingest[r], copy.raw[r], cpu.raw[r], copy.ratio[r], pipeline.ingest[r], pipeline.raw[r], pipeline.ratio[r]);
+          BenchSide.Copy passCopy = passThrough.throughput("timed-" + r, records);
+          BenchSide.Copy storedCopy = stored.throughput("timed-" + r, records);
+          copy.add(r, ingestCopy.pairsPerSecond(), rawCopy.pairsPerSecond(), passCopy.pairsPerSecond(), storedCopy.pairsPerSecond());
+          cpu.add(r, ingestCopy.cpuMicrosPerPair(), rawCopy.cpuMicrosPerPair(), passCopy.cpuMicrosPerPair(), storedCopy.cpuMicrosPerPair());
+          double ingestPipeline = ingest.pipeline("pipeline-" + r, records);
+          double rawPipeline = produceConsume.pipeline("pipeline-" + r, records);
+          pipeline.add(r, ingestPipeline, rawPipeline, passThrough.pipeline("pipeline-" + r, records), Double.NaN);
+          System.out.printf(Locale.ROOT, "round %d: copy pairs/s (cpu us/pair): ingest %.0f (%.1f), raw %.0f (%.1f), streams pass-through %.0f (%.1f), "
+                  + "streams + store %.0f (%.1f); ingest/raw %.3f, ingest/pass-through %.3f; pipeline pairs/s: ingest %.0f, raw %.0f, streams pass-through %.0f, "
+                  + "ingest/raw %.3f%n",
+              r + 1, copy.ingest[r], cpu.ingest[r], copy.raw[r], cpu.raw[r], copy.passThrough[r], cpu.passThrough[r], copy.stored[r], cpu.stored[r],
+              copy.ingest[r] / copy.raw[r], copy.ingest[r] / copy.passThrough[r], pipeline.ingest[r], pipeline.raw[r], pipeline.passThrough[r],
+              pipeline.ingest[r] / pipeline.raw[r]);
         }
         double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
+        double[] passMs = passThrough.latenciesMs(PROBES, PROBES_PER_SECOND);
         double[] ingestMs = ingest.latenciesMs(PROBES, PROBES_PER_SECOND);
         System.out.printf(Locale.ROOT,
-            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_cpu_us_per_pair=%.1f raw_cpu_us_per_pair=%.1f pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f "
-                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
-            median(copy.ingest), median(copy.raw), median(copy.ratio), median(cpu.ingest), median(cpu.raw), median(pipeline.ingest), median(pipeline.raw), median(pipeline.ratio),
-            percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
+            "RESULT ingest_pairs_per_s=%.0f raw_pairs_per_s=%.0f ratio=%.3f ingest_cpu_us_per_pair=%.1f raw_cpu_us_per_pair=%.1f "
+                + "streams_passthrough_pairs_per_s=%.0f streams_stored_pairs_per_s=%.0f passthrough_cpu_us_per_pair=%.1f stored_cpu_us_per_pair=%.1f "
+                + "ratio_to_passthrough=%.3f ratio_to_stored=%.3f passthrough_ratio=%.3f stored_ratio=%.3f "
+                + "pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f pipeline_passthrough_pairs_per_s=%.0f pipeline_passthrough_ratio=%.3f "
+                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f passthrough_p50_ms=%.0f passthrough_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
+            median(copy.ingest), median(copy.raw), copy.medianRatio(copy.ingest, copy.raw), median(cpu.ingest), median(cpu.raw),
+            median(copy.passThrough), median(copy.stored), median(cpu.passThrough), median(cpu.stored),
+            copy.medianRatio(copy.ingest, copy.passThrough), copy.medianRatio(copy.ingest, copy.stored),
+            copy.medianRatio(copy.passThrough, copy.raw), copy.medianRatio(copy.stored, copy.raw),
+            median(pipeline.ingest), median(pipeline.raw), pipeline.medianRatio(pipeline.ingest, pipeline.raw),
+            median(pipeline.passThrough), pipeline.medianRatio(pipeline.passThrough, pipeline.raw),
+            percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(passMs, 0.50), percentile(passMs, 0.99),
+            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
       }
     } finally {
       Folders.deleteTree(dir);
@@ -121,16 +154,24 @@ final class BenchIngestCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Each round's rates (or costs) of one measurement, ingest and raw, and their ratio. */
-  private record Rates(double[] ingest, double[] raw, double[] ratio) {
-    Rates(int rounds) {
-      this(new double[rounds], new double[rounds], new double[rounds]);
+  /** Each round's rates (or costs) of one measurement, one array per side; a side it does not run stays NaN. */
+  private record Rounds(double[] ingest, double[] raw, double[] passThrough, double[] stored) {
+    Rounds(int rounds) {
+      this(new double[rounds], new double[rounds], new double[rounds], new double[rounds]);
     }
 
-    void add(int round, double ingestRate, double rawRate) {
+    void add(int round, double ingestRate, double rawRate, double passThroughRate, double storedRate) {
       ingest[round] = ingestRate;
       raw[round] = rawRate;
-      ratio[round] = ingestRate / rawRate;
+      passThrough[round] = passThroughRate;
+      stored[round] = storedRate;
+    }
+
+    /** The median over the rounds of each round's ratio: a side's rate moves with the machine's load, ratios of back-to-back runs less. */
+    double medianRatio(double[] side, double[] base) {
+      double[] ratios = new double[side.length];
+      for (int r = 0; r < side.length; r++) ratios[r] = side[r] / base[r];
+      return median(ratios);
     }
   }
 

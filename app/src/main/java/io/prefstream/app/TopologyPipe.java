@@ -6,6 +6,7 @@ import io.prefstream.ingest.IngestMetrics;
 import io.prefstream.ingest.IngestTopology;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -13,10 +14,14 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The ingest topology as {@code bench ingest} runs it: started, and ready once Kafka Streams is RUNNING. */
+/**
+ * A Kafka Streams topology as {@code bench ingest} runs it (the ingest topology, or one of the
+ * {@link StreamsCeiling} topologies): started, and ready once Kafka Streams is RUNNING.
+ */
 final class TopologyPipe implements BenchPipe {
   private static final Logger log = LoggerFactory.getLogger(TopologyPipe.class);
   private static final Set<String> THREAD_METRICS = Set.of("process-ratio", "commit-ratio", "poll-ratio", "commit-latency-avg", "process-records-avg");
@@ -26,11 +31,11 @@ final class TopologyPipe implements BenchPipe {
   private final CountDownLatch running = new CountDownLatch(1);
   private volatile long readyNanos;
 
-  private TopologyPipe(IngestConfig config) {
+  private TopologyPipe(Topology topology, Map<String, Object> streamsProperties) {
     Properties props = new Properties();
-    props.putAll(config.streamsProperties());
+    props.putAll(streamsProperties);
     applicationId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
-    streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), props);
+    streams = new KafkaStreams(topology, props);
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.RUNNING && running.getCount() > 0) {
         readyNanos = System.nanoTime();
@@ -39,14 +44,19 @@ final class TopologyPipe implements BenchPipe {
     });
   }
 
-  /** Starts the topology; returns once it runs (joined, assigned, state restored). */
+  /** Starts the ingest topology; returns once it runs (joined, assigned, state restored). */
   static TopologyPipe start(IngestConfig config, Duration limit) throws InterruptedException {
-    TopologyPipe pipe = new TopologyPipe(config);
+    return start(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), config.streamsProperties(), limit);
+  }
+
+  /** Starts a topology under these Kafka Streams properties; returns once it runs (joined, assigned, state restored). */
+  static TopologyPipe start(Topology topology, Map<String, Object> streamsProperties, Duration limit) throws InterruptedException {
+    TopologyPipe pipe = new TopologyPipe(topology, streamsProperties);
     pipe.streams.start();
     if (!pipe.running.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       KafkaStreams.State state = pipe.streams.state();
       pipe.close();
-      throw new IllegalStateException("the ingest topology did not start within " + limit + ": " + state);
+      throw new IllegalStateException("the topology " + pipe.applicationId + " did not start within " + limit + ": " + state);
     }
     return pipe;
   }
@@ -78,7 +88,7 @@ final class TopologyPipe implements BenchPipe {
 
   @Override
   public void close() {
-    log.info("ingest stream thread before stopping: {}", threadTime());
+    log.info("{} stream thread before stopping: {}", applicationId, threadTime());
     // leaving the group lets the next start rebalance at once instead of after the session timeout
     streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
   }

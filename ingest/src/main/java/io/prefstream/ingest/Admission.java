@@ -15,7 +15,7 @@ import org.apache.kafka.streams.state.WindowStore;
 /**
  * Admits one kind of feedback: refuses records over the size limit unread, reads the bytes (Avro or
  * JSON, within the decode limits), applies the rules, drops repeats of an event id seen within the
- * de-duplication horizon, and passes valid records on keyed by prompt id. Bad input becomes a dead
+ * de-duplication horizon, and passes valid records on keyed by prompt id to the kind's accepted node. Bad input becomes a dead
  * letter with its original bytes; the application never stops on it.
  *
  * <p>The timestamp passed on is the event time, but never later than the ingest clock: an event
@@ -31,9 +31,23 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
     FeedbackRules.Checked<T> apply(T record, long recordTimestamp, long now);
   }
 
-  /** What differs between the kinds of feedback. */
+  /**
+   * What differs between the kinds of feedback. Admission forwards each record straight to the node
+   * that takes it, {@link #acceptedNode} or {@link #deadLetterNode}, rather than through a branch
+   * node and an unwrapping node: every node a record passes costs Kafka Streams' per-node work.
+   */
   record Kind<T>(String name, Deserializer<T> deserializer, Check<T> check, Function<T, String> eventId,
-      Function<T, String> promptId, Function<T, Long> eventTime, String dedupStore, java.util.function.BiFunction<T, RecordMetadata, T> stamp) {}
+      Function<T, String> promptId, Function<T, Long> eventTime, String dedupStore, java.util.function.BiFunction<T, RecordMetadata, T> stamp) {
+    /** The name of the node after admission that takes the accepted records. */
+    String acceptedNode() {
+      return "accepted-" + name;
+    }
+
+    /** The name of the node after admission that turns dead letters into DLQ records. */
+    String deadLetterNode() {
+      return "dead-letter-" + name;
+    }
+  }
 
   private final Kind<T> kind;
   private final int maxRecordBytes;
@@ -92,7 +106,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       return;
     }
     metrics.accepted(kind.name());
-    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), timestamp));
+    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), timestamp), kind.acceptedNode());
   }
 
   private static long length(byte[] bytes) {
@@ -124,7 +138,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
     metrics.rejected(kind.name(), rejection.reason());
     RecordMetadata source = context.recordMetadata().orElseThrow();
     DeadLetter letter = new DeadLetter(in.key(), in.value(), rejection, source.topic(), source.partition(), source.offset());
-    context.forward(new Record<String, Admitted>(null, new Admitted.Rejected(letter), in.timestamp()));
+    context.forward(new Record<String, Admitted>(null, new Admitted.Rejected(letter), in.timestamp()), kind.deadLetterNode());
   }
 
   private String topic() {

@@ -9,20 +9,21 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
  * tick, instead of waiting out {@code commit.interval.ms}: what ingest accepted becomes readable
  * {@code read_committed} at once when a burst ends, while under a steady flow (never a quiet tick)
  * commits stay as rare as the interval makes them. A commit is safe between any two records, so
- * exactly-once is unchanged.
+ * exactly-once is unchanged. Public for {@code bench ingest}, whose Kafka Streams ceilings commit as
+ * ingest does.
  */
-final class IdleCommit {
+public final class IdleCommit {
   private final Duration tick;
   private long processed;
   private long processedAtLastTick;
   private long processedAtLastRequest;
 
   /** @param tick how long the input must be quiet; zero: never commit early */
-  IdleCommit(Duration tick) {
+  public IdleCommit(Duration tick) {
     this.tick = tick;
   }
 
-  void start(ProcessorContext<?, ?> context) {
+  public void start(ProcessorContext<?, ?> context) {
     if (tick.isZero()) return;
     context.schedule(tick, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (processed == processedAtLastTick && processed > processedAtLastRequest) {
@@ -34,7 +35,7 @@ final class IdleCommit {
   }
 
   /** Notes one input record processed. */
-  void processed() {
+  public void processed() {
     processed++;
   }
 }

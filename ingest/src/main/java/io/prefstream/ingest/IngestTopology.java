@@ -11,12 +11,13 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
@@ -82,24 +83,30 @@ public final class IngestTopology {
     builder.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(RATING_COUNTS, counted, pairing.window(), false), Serdes.String(), Serdes.Integer()));
 
-    admitted(builder, topics.feedbackPairs(), pairs, config, metrics)
-        .split(Named.as("pairs-"))
-        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
-            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-pairs"))
-            .to(topics.preferencePairs(), toPairs.withName("write-pairs")), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "pairs"), "invalid"));
+    Produced<String, Admitted> acceptedToPairs = Produced.with(Serdes.String(), accepted(preferenceSerde));
+    passValid(admitted(builder, topics.feedbackPairs(), pairs, config, metrics), pairs, acceptedToPairs, config);
+    passValid(admitted(builder, topics.feedbackRankings(), rankings, config, metrics), rankings, acceptedToPairs, config);
 
-    admitted(builder, topics.feedbackRankings(), rankings, config, metrics)
-        .split(Named.as("rankings-"))
-        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> valid
-            .mapValues(v -> ((Admitted.Accepted) v).record(), Named.as("unwrap-rankings"))
-            .to(topics.preferencePairs(), toPairs.withName("write-rankings")), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "rankings"), "invalid"));
+    KStream<String, Admitted> admittedRatings = admitted(builder, topics.feedbackRatings(), ratings, config, metrics);
+    KStream<String, ResponseRating> validRatings = admittedRatings.mapValues(v -> (ResponseRating) ((Admitted.Accepted) v).record(), Named.as(ratings.acceptedNode()));
+    deadLetters(admittedRatings, config, ratings);
+    pairRatings(labelUnpaired(validRatings, config, toPairs), config, metrics, toPairs, serdeProps);
+  }
 
-    admitted(builder, topics.feedbackRatings(), ratings, config, metrics)
-        .split(Named.as("ratings-"))
-        .branch((k, v) -> v instanceof Admitted.Accepted, Branched.withConsumer(valid -> pairRatings(labelUnpaired(valid, config, toPairs), config, metrics, toPairs, serdeProps), "valid"))
-        .defaultBranch(Branched.withConsumer(invalid -> deadLetters(invalid, config, "ratings"), "invalid"));
+  /** Writes a kind's accepted records to the pairs topic as they are, its dead letters to the DLQ. */
+  private static void passValid(KStream<String, Admitted> admitted, Admission.Kind<?> kind, Produced<String, Admitted> acceptedToPairs, IngestConfig config) {
+    admitted.to(config.topics().preferencePairs(), acceptedToPairs.withName(kind.acceptedNode()));
+    deadLetters(admitted, config, kind);
+  }
+
+  /**
+   * The pairs topic's serde as a serde of accepted records: the sink writes what admission forwards,
+   * with no node in between to unwrap it.
+   */
+  private static Serde<Admitted> accepted(Serde<SpecificRecord> serde) {
+    Serializer<Admitted> serializer = (topic, accepted) -> serde.serializer().serialize(topic, ((Admitted.Accepted) accepted).record());
+    Deserializer<Admitted> deserializer = (topic, bytes) -> new Admitted.Accepted(serde.deserializer().deserialize(topic, bytes));
+    return Serdes.serdeFrom(serializer, deserializer);
   }
 
   private static <T extends SpecificRecord> KStream<String, Admitted> admitted(
@@ -109,21 +116,20 @@ public final class IngestTopology {
   }
 
   /** Writes the ratings that {@link UnpairedRatings} labels to the pairs topic; returns the others, to pair up. */
-  private static KStream<String, Admitted> labelUnpaired(KStream<String, Admitted> valid, IngestConfig config, Produced<String, SpecificRecord> toPairs) {
+  private static KStream<String, ResponseRating> labelUnpaired(KStream<String, ResponseRating> valid, IngestConfig config, Produced<String, SpecificRecord> toPairs) {
     if (!config.unpaired().enabled()) return valid;
     UnpairedRatings unpaired = config.unpaired();
     valid
-        .flatMapValues(v -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).<SpecificRecord>map(l -> l).stream().toList(), Named.as("label-unpaired-ratings"))
+        .flatMapValues(v -> unpaired.labelled(v).<SpecificRecord>map(l -> l).stream().toList(), Named.as("label-unpaired-ratings"))
         .to(config.topics().preferencePairs(), toPairs.withName("write-labelled-ratings"));
-    return valid.filter((k, v) -> unpaired.labelled((ResponseRating) ((Admitted.Accepted) v).record()).isEmpty(), Named.as("ratings-to-pair"));
+    return valid.filter((k, v) -> unpaired.labelled(v).isEmpty(), Named.as("ratings-to-pair"));
   }
 
-  private static void pairRatings(KStream<String, Admitted> valid, IngestConfig config, IngestMetrics metrics,
+  private static void pairRatings(KStream<String, ResponseRating> valid, IngestConfig config, IngestMetrics metrics,
       Produced<String, SpecificRecord> toPairs, Map<String, Object> serdeProps) {
     RatingPairing pairing = config.pairing();
     Serde<ResponseRating> ratingSerde = avroSerde(ResponseRating.class, serdeProps);
     KStream<String, Admitted> checked = valid
-        .mapValues(v -> (ResponseRating) ((Admitted.Accepted) v).record(), Named.as("unwrap-ratings"))
         .repartition(Repartitioned.<String, ResponseRating>as("ratings-by-prompt").withKeySerde(Serdes.String()).withValueSerde(ratingSerde))
         .process(() -> new RatingWindowGate(pairing, RATING_COUNTS, metrics), Named.as("gate-ratings"), RATING_COUNTS);
     checked
@@ -148,9 +154,10 @@ public final class IngestTopology {
         .to(config.topics().preferencePairs(), toPairs.withName("write-rating-pairs"));
   }
 
-  private static void deadLetters(KStream<String, Admitted> invalid, IngestConfig config, String kind) {
-    invalid.process(() -> new DeadLetterRecords(config.maxRequestBytes()), Named.as("dead-letter-" + kind))
-        .to(config.topics().dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-" + kind));
+  /** The kind's dead letters to the DLQ; admission forwards only those to this node. */
+  private static void deadLetters(KStream<String, Admitted> admitted, IngestConfig config, Admission.Kind<?> kind) {
+    admitted.process(() -> new DeadLetterRecords(config.maxRequestBytes()), Named.as(kind.deadLetterNode()))
+        .to(config.topics().dlq(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("write-dlq-" + kind.name()));
   }
 
   /** A dead letter as the DLQ record: original key and bytes (cut to fit a request), the reason and source in headers. */

@@ -26,29 +26,68 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
    * small record. Writers are thread-safe; Kafka Streams may share a serializer between its threads.
    */
   private final Map<Schema, SpecificDatumWriter<T>> writers = new ConcurrentHashMap<>();
+  /**
+   * Registered ids by topic and schema, when auto-registering: naming the subject and asking the
+   * registry (even its cache) per record cost a tenth of writing one.
+   */
+  private final Map<Target, Integer> ids = new ConcurrentHashMap<>();
+  /** Each thread's output buffer and encoder, reused: a fresh encoder allocates 2 KiB per record. */
+  private final ThreadLocal<Output> outputs = new ThreadLocal<>();
+
+  private record Target(String topic, Schema schema) {}
+
+  /** A growable buffer and the Avro encoder writing into it, for one thread at a time. */
+  private static final class Output extends ByteArrayOutputStream {
+    /** A buffer grown past this by a large record is not kept. */
+    static final int KEPT_BYTES = 1 << 20;
+    final BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(this, null);
+
+    boolean worthKeeping() {
+      return buf.length <= KEPT_BYTES;
+    }
+  }
 
   @Override
   public void configure(Map<String, ?> configs, boolean isKey) {
     this.config = SerdeConfig.parse(configs);
     this.registry = null;
     this.isKey = isKey;
+    ids.clear();
   }
 
   @Override
   public byte[] serialize(String topic, T record) {
     if (record == null) return null;
     Schema schema = record.getSchema();
-    String subject = (isKey ? config.keySubjectStrategy() : config.valueSubjectStrategy()).subject(topic, isKey, schema);
-    int id = schemaId(subject, schema);
+    int id = idFor(topic, schema);
+    Output out = outputs.get();
+    if (out == null) {
+      out = new Output();
+      outputs.set(out);
+    }
     try {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-      writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, encoder);
-      encoder.flush();
-      return WireFormat.frame(id, out.toByteArray());
+      out.reset();
+      WireFormat.writeHeader(out, id);
+      writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, out.encoder);
+      out.encoder.flush();
+      byte[] bytes = out.toByteArray();
+      if (!out.worthKeeping()) outputs.remove();
+      return bytes;
     } catch (IOException | RuntimeException e) {
+      outputs.remove(); // a write that failed midway may have left bytes in the encoder's buffer
       throw new SerializationException("cannot write " + schema.getName() + " for topic " + topic + ": " + e.getMessage(), e);
     }
+  }
+
+  private int idFor(String topic, Schema schema) {
+    if (config.autoRegisterSchemas() && !config.useLatestVersion()) {
+      return ids.computeIfAbsent(new Target(topic, schema), t -> schemaId(subject(topic, schema), schema));
+    }
+    return schemaId(subject(topic, schema), schema);
+  }
+
+  private String subject(String topic, Schema schema) {
+    return (isKey ? config.keySubjectStrategy() : config.valueSubjectStrategy()).subject(topic, isKey, schema);
   }
 
   private int schemaId(String subject, Schema schema) {

@@ -1,5 +1,6 @@
 package io.prefstream.schemas.serde;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
 
@@ -16,6 +17,15 @@ public final class WireFormat {
 
   public static byte[] frame(int schemaId, byte[] avro) {
     return ByteBuffer.allocate(HEADER_LENGTH + avro.length).put(MAGIC_BYTE).putInt(schemaId).put(avro).array();
+  }
+
+  /** Writes the magic byte and the schema id: what goes before the Avro bytes. */
+  public static void writeHeader(ByteArrayOutputStream out, int schemaId) {
+    out.write(MAGIC_BYTE);
+    out.write(schemaId >>> 24);
+    out.write(schemaId >>> 16);
+    out.write(schemaId >>> 8);
+    out.write(schemaId);
   }
 
   /** Whether the bytes start like a framed Avro value. */

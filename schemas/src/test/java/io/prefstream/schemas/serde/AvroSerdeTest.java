@@ -43,6 +43,20 @@ class AvroSerdeTest {
   }
 
   @Test
+  void serialize_reusesItsBuffer_yetWritesEachRecordAsAFreshSerializerWould() {
+    AvroSerializer<PreferencePair> reused = configured(new AvroSerializer<>(), "reuse");
+    PreferencePair small = Records.pair("small");
+    PreferencePair large = PreferencePair.newBuilder(Records.pair("large")).setPrompt("x".repeat(3 << 20)).build(); // grows the buffer past what is kept
+    PreferencePair broken = Records.pair("broken");
+    broken.setMetadata(null); // the writer fails at the last field, after it has written the others
+
+    assertThat(reused.serialize("t", small)).isEqualTo(configured(new AvroSerializer<PreferencePair>(), "reuse").serialize("t", small));
+    assertThat(reused.serialize("t", large)).isEqualTo(configured(new AvroSerializer<PreferencePair>(), "reuse").serialize("t", large));
+    assertThatThrownBy(() -> reused.serialize("t", broken)).isInstanceOf(SerializationException.class);
+    assertThat(reused.serialize("t", small)).isEqualTo(configured(new AvroSerializer<PreferencePair>(), "reuse").serialize("t", small));
+  }
+
+  @Test
   void serialize_registersUnderTopicNameStrategySubject() {
     configured(new AvroSerializer<PreferencePair>(), "subjects").serialize("feedback.pairs", Records.pair("e1"));
     SchemaRegistry registry = SchemaRegistry.of(SerdeConfig.parse(scope("subjects")));
