@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Times one DPO step shape on both sides, each at its best thread count on this 2-core machine
-# (prefstream 2; Debian's PyTorch 1, whose OpenBLAS then uses both cores), and prints both RESULT
-# lines and the ratios. Used by step.sh and real-size.sh.
+# Times one DPO step shape on both sides, each at its best on this 2-core machine (prefstream as the
+# trainer runs it: two workers of one PyTorch thread each on small models, one worker of PyTorch's
+# default threads otherwise; Debian's PyTorch 1 thread, whose OpenBLAS then uses both cores), and
+# prints both RESULT lines and the ratios. Used by step.sh and real-size.sh.
 # Usage: bench/compare.sh NAME MODEL_DIR PAIRS_FILE STEPS WARMUP [anchor.py]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="$1" model="$2" pairs="$3" steps="$4" warmup="$5"
 anchor="${6:-../shared/anchors/torch_dpo_step.py}"
-ours=$(bin/prefstream bench step --model "$model" --pairs "$pairs" --batch 8 --steps "$steps" --warmup "$warmup" --threads 2 2>/dev/null | grep '^RESULT')
-echo "[$name] prefstream (DJL), threads=2: $ours"
+ours=$(bin/prefstream bench step --model "$model" --pairs "$pairs" --batch 8 --steps "$steps" --warmup "$warmup" 2>/dev/null | grep '^RESULT')
+echo "[$name] prefstream (DJL): $ours"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "[$name] anchor skipped: /usr/bin/python3 has no torch (apt-get install -y python3-torch libopenblas0-pthread)"
   exit 0

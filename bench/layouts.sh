@@ -15,7 +15,7 @@ for shape in "gpt2-padding-heavy gpt2-260 padding-heavy" "llama-long-prompts lla
     continue
   fi
   for layout in padded shared packed; do
-    result=$(bin/prefstream bench step --model "$out/$model" --pairs "$out/$pairs.jsonl" --batch 8 --steps "$steps" --warmup 2 --threads 2 --layout "$layout" 2>/dev/null | grep '^RESULT')
+    result=$(bin/prefstream bench step --model "$out/$model" --pairs "$out/$pairs.jsonl" --batch 8 --steps "$steps" --warmup 2 --layout "$layout" 2>/dev/null | grep '^RESULT')
     echo "[$name] $result"
   done
 done

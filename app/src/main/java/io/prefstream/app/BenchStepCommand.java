@@ -9,6 +9,7 @@ import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.PreferenceBatch;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.dpo.StepMetrics;
+import io.prefstream.trainer.dpo.StepWorkers;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.LoraConfig;
 import io.prefstream.trainer.model.LoraModel;
@@ -57,8 +58,12 @@ final class BenchStepCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--threads", defaultValue = "2", description = "PyTorch intra-op threads (default: ${DEFAULT-VALUE}).")
-  int threads;
+  @Option(names = "--threads", description = "PyTorch intra-op threads per worker (default: the trainer's choice: cores / workers with several workers, else PyTorch's default).")
+  Integer threads;
+
+  @Option(names = "--workers", defaultValue = "2",
+      description = "Micro-batches (or parts of one) computed at once, each on its own thread, as the trainer's compute.workers, which also decides when one is used (default: ${DEFAULT-VALUE}).")
+  int workers;
 
   @Option(names = "--layout", defaultValue = "PACKED",
       description = "How a micro-batch's tokens sit in rows: PADDED (each response after its own prompt copy, as PyTorch's anchor), SHARED (one row per example, the prompt once), PACKED (shared, several examples a row) (default: ${DEFAULT-VALUE}).")
@@ -76,7 +81,7 @@ final class BenchStepCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     // read by DJL's PyTorch engine when it loads, which is below
-    System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
+    if (threads != null) System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     List<PreferenceExample> all = PairsFile.read(pairs, () -> {
       throw new IllegalArgumentException("bench step takes token ids, not text");
@@ -87,13 +92,16 @@ final class BenchStepCommand implements Callable<Integer> {
     double weightCopies;
     long trainable;
     long loadedRss;
+    int stepWorkers;
     try (NDManager manager = NDManager.newBaseManager();
         CausalLm policy = lora
             ? LoraModel.attach(ModelFolder.load(model, manager), new LoraConfig(loraR, 2.0 * loraR, 0, List.of(LoraConfig.ATTENTION)), 0)
             : ModelFolder.load(model, manager);
         CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
-        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout)) {
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout,
+            workers(policy, manager))) {
       loadedRss = rssMib("VmRSS:");
+      stepWorkers = step.workers();
       weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
       trainable = elements(policy.parameters().values());
       for (int s = 0; s < warmup + steps; s++) {
@@ -117,9 +125,16 @@ final class BenchStepCommand implements Callable<Integer> {
     }
     double median = median(times);
     double total = times.stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f cpu_ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d%n",
-        median * 1000, median(cpuTimes) * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), threads);
+    System.out.printf(Locale.ROOT, "RESULT ms_per_step=%.2f cpu_ms_per_step=%.2f pairs_per_s=%.2f tokens_per_s=%.1f peak_rss_mib=%d loaded_rss_mib=%d mode=%s layout=%s trainable_params=%d weight_copies=%.3f djl=%s threads=%d workers=%d%n",
+        median * 1000, median(cpuTimes) * 1000, batch / median, tokens / total, rssMib("VmHWM:"), loadedRss, lora ? "lora" : "full", layout.name().toLowerCase(Locale.ROOT), trainable, weightCopies, Engine.getDjlVersion(), JniUtils.getNumThreads(), stepWorkers);
     return 0;
+  }
+
+  /** The trainer's choice of workers for this model ({@link StepWorkers}), with its threads unless --threads says. */
+  private int workers(CausalLm policy, NDManager manager) {
+    StepWorkers chosen = StepWorkers.of(workers, manager.getDevice(), policy, Runtime.getRuntime().availableProcessors());
+    if (threads == null) chosen.applyThreads();
+    return chosen.workers();
   }
 
   private static double median(List<Double> values) {

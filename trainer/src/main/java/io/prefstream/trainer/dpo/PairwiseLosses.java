@@ -3,8 +3,8 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The pairwise members of the family, each on one column pair (chosen w, rejected l) of a batch,
@@ -54,7 +54,7 @@ final class PairwiseLosses {
 
   private final DpoConfig config;
   private final NDManager constants;
-  private final Map<Double, NDArray> scalars = new HashMap<>();
+  private final Map<Double, NDArray> scalars = new ConcurrentHashMap<>(); // a step's workers share it
 
   PairwiseLosses(DpoConfig config, NDManager constants) {
     this.config = config;

@@ -33,6 +33,11 @@ public record PreferenceExample(String id, int[] prompt, List<int[]> responses, 
     return responses.stream().mapToInt(r -> prompt.length + r.length).max().orElseThrow();
   }
 
+  /** Tokens of the example's row in a shared layout: the prompt once, then every response. */
+  public int rowTokens() {
+    return prompt.length + responses.stream().mapToInt(r -> r.length).sum();
+  }
+
   /** Tokens of all K sequences together. */
   public int tokens() {
     return responses.stream().mapToInt(r -> prompt.length + r.length).sum();

@@ -71,6 +71,16 @@ public interface CausalLm extends AutoCloseable {
    */
   Map<String, NDArray> parameters();
 
+  /**
+   * This model for another thread of a data-parallel step, computing at the same time as this one:
+   * the same weights, read in place, but gradients that accumulate apart, in arrays of the view's
+   * own, until {@link WorkerModel#addGradientsToBase} adds them into this model's. Empty when two
+   * passes of this model cannot run at once (LoRA switches its adapters per model).
+   */
+  default Optional<WorkerModel> forWorker() {
+    return Optional.empty();
+  }
+
   /** The hyper-parameters, as in the model's {@code config.json}. */
   ModelConfig config();
 

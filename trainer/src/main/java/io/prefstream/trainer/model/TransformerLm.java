@@ -28,13 +28,18 @@ final class TransformerLm implements CausalLm {
 
   @Override
   public NDArray hiddenStates(TokenLayout layout, boolean training) {
+    return hiddenStates(layout, liveParameters());
+  }
+
+  /** {@link #hiddenStates(TokenLayout, boolean)} with the weights {@code ps} hands out. */
+  NDArray hiddenStates(TokenLayout layout, ParameterStore ps) {
     block.checkSpan(layout.span());
     TokenLayout here = layout.on(manager.getDevice());
     TokenLayout.Occupied occupied = here.occupied().orElseGet(() -> everySlot(here.tokenIds()));
     NDList inputs = new NDList(here.tokenIds(), here.positionIds(), here.visible(), occupied.tokenSlots(), occupied.slotTokens());
     here.outputs().ifPresent(slots -> inputs.add(occupied.slotTokens().get(slots))); // the output slots' tokens
     // DJL's training flag would make the blocks initialize themselves; they have no dropout to switch on
-    return block.forward(liveParameters(), inputs, false).head();
+    return block.forward(ps, inputs, false).head();
   }
 
   /** Every slot holds a token: slot i is token i. */
@@ -45,13 +50,26 @@ final class TransformerLm implements CausalLm {
 
   @Override
   public NDArray head(NDArray hidden) {
-    return block.head(liveParameters(), hidden, HeadLogits.plain());
+    return head(hidden, liveParameters());
+  }
+
+  NDArray head(NDArray hidden, ParameterStore ps) {
+    return block.head(ps, hidden, HeadLogits.plain());
   }
 
   @Override
   public HeadLogits trainingHead(NDArray hidden) {
+    return trainingHead(hidden, liveParameters());
+  }
+
+  HeadLogits trainingHead(NDArray hidden, ParameterStore ps) {
     HeadLogits head = HeadLogits.cutting(HeadLogits.SLICE_ROWS);
-    return head.withLogits(block.head(liveParameters(), hidden, head));
+    return head.withLogits(block.head(ps, hidden, head));
+  }
+
+  @Override
+  public Optional<WorkerModel> forWorker() {
+    return Optional.of(new WorkerModel(this));
   }
 
   /** copy = false: the store hands out the live parameter arrays, so gradients reach them. */

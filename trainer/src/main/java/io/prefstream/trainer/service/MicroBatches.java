@@ -26,15 +26,10 @@ final class MicroBatches {
     batch.forEach(e -> byResponses.computeIfAbsent(e.responses().size(), k -> new ArrayList<>()).add(e));
     List<List<PreferenceExample>> out = new ArrayList<>();
     for (List<PreferenceExample> group : byResponses.values()) {
-      group.sort(Comparator.comparingInt(MicroBatches::rowLength).reversed());
-      out.addAll(packed(group, MicroBatches::rowLength, tokenBudget));
+      group.sort(Comparator.comparingInt(PreferenceExample::rowTokens).reversed());
+      out.addAll(packed(group, PreferenceExample::rowTokens, tokenBudget));
     }
     return out;
-  }
-
-  /** The prompt once, then every response. */
-  private static int rowLength(PreferenceExample e) {
-    return e.prompt().length + e.responses().stream().mapToInt(r -> r.length).sum();
   }
 
   /** Labelled responses, one sequence each. */

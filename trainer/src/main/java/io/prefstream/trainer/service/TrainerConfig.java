@@ -55,6 +55,7 @@ public record TrainerConfig(
     Optional<LoraConfig> lora,
     long seed,
     String device,
+    int computeWorkers,
     Map<String, Object> passThrough) {
 
   public static final String MODEL_NAME = "model.name";
@@ -107,6 +108,7 @@ public record TrainerConfig(
   public static final String LORA_TARGET_MODULES = "lora.target.modules";
   public static final String SEED = "seed";
   public static final String DEVICE = "device";
+  public static final String COMPUTE_WORKERS = "compute.workers";
 
   static final ConfigDef DEF = new ConfigDef()
       .define(MODEL_NAME, Type.STRING, Importance.HIGH, "Name of the model: the model topic's key and the transactional id's base.")
@@ -170,7 +172,10 @@ public record TrainerConfig(
           "Modules that get adapters, as PEFT's target_modules: names or suffixes (q_proj, c_attn, attn.c_proj), or 'attention' and 'mlp' for all of the architecture's attention / feed-forward projections.")
       .define(SEED, Type.LONG, 0L, Importance.LOW, "Seeds the adapters' random init.")
       .define(DEVICE, Type.STRING, "auto", ConfigDef.ValidString.in("auto", "cpu", "gpu"), Importance.MEDIUM,
-          "auto: the first GPU PyTorch sees, else the CPU; gpu fails at start when there is none. Training runs in float32 on either.");
+          "auto: the first GPU PyTorch sees, else the CPU; gpu fails at start when there is none. Training runs in float32 on either.")
+      .define(COMPUTE_WORKERS, Type.INT, 2, Range.atLeast(1), Importance.LOW,
+          "Micro-batches a step computes at once on the CPU, each on its own thread with cores / workers PyTorch threads (a micro-batch is split when a step has fewer); "
+              + "each gets micro.batch.tokens / workers. One on a GPU, with LoRA, and above 50M trainable parameters (each further worker holds a copy of the gradients).");
 
   private static DpoConfig dpo(AbstractConfig c) {
     try {
@@ -213,6 +218,6 @@ public record TrainerConfig(
         c.getDouble(LR), c.getInt(WARMUP_STEPS), c.getDouble(WEIGHT_DECAY), c.getDouble(MAX_GRAD_NORM), c.getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(c.getLong(CHECKPOINT_INTERVAL_MS)), c.getString(SIGNING_KEY).isEmpty() ? Optional.empty() : Optional.of(Path.of(c.getString(SIGNING_KEY))),
         c.getDouble(EVAL_FRACTION), c.getInt(LOG_STEPS),
-        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), c.getString(METRICS_HOST), lora, c.getLong(SEED), c.getString(DEVICE), passThrough);
+        c.getString(TRAINER_ID).isEmpty() ? "prefstream-trainer-" + name : c.getString(TRAINER_ID), c.getInt(METRICS_PORT), c.getString(METRICS_HOST), lora, c.getLong(SEED), c.getString(DEVICE), c.getInt(COMPUTE_WORKERS), passThrough);
   }
 }

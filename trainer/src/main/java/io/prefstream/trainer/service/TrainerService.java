@@ -18,7 +18,9 @@ import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import io.prefstream.trainer.dpo.DpoStep;
 import io.prefstream.trainer.dpo.LabelledExample;
+import io.prefstream.trainer.dpo.PreferenceBatch;
 import io.prefstream.trainer.dpo.PreferenceExample;
+import io.prefstream.trainer.dpo.StepWorkers;
 import io.prefstream.trainer.dpo.TrainingExample;
 import io.prefstream.trainer.dpo.StepMetrics;
 import io.prefstream.trainer.optim.LinearWarmup;
@@ -76,6 +78,7 @@ public final class TrainerService implements AutoCloseable {
   private final TrainerMetrics metrics;
   private TrainedModels models;
   private DpoStep step;
+  private StepWorkers workers;
   private volatile long steps;
   private volatile long version;
   private long lastCheckpointMillis;
@@ -109,7 +112,11 @@ public final class TrainerService implements AutoCloseable {
       transactions.init();
       Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, signingKeys.map(KeyPair::getPublic));
       models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
-      step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(), config.weightDecay());
+      workers = StepWorkers.of(config.computeWorkers(), manager.getDevice(), models.policy(), Runtime.getRuntime().availableProcessors());
+      workers.applyThreads();
+      log.info("a step computes {} micro-batch(es) at once{}", workers.workers(), workers.threads().map(t -> ", " + t + " PyTorch thread(s) each").orElse(""));
+      step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(),
+          config.weightDecay(), PreferenceBatch.Layout.PACKED, workers.workers());
       restored.ifPresent(this::resumeFrom);
       lastCheckpointMillis = clock.millis();
       ModelLimits limits = ModelLimits.of(models.policy().config(), config.maxResponses());
@@ -206,7 +213,7 @@ public final class TrainerService implements AutoCloseable {
     try {
       long stepNumber = steps + 1;
       m = busy.run(() -> {
-        StepMetrics stepped = step.step(MicroBatches.of(preferences, config.microBatchTokens()), MicroBatches.ofLabelled(labelled, config.microBatchTokens()));
+        StepMetrics stepped = step.step(MicroBatches.of(preferences, microBatchTokens()), MicroBatches.ofLabelled(labelled, microBatchTokens()));
         config.referenceSync().ifPresent(sync -> {
           if (sync.mixIfDue(stepNumber, models.policy(), models.reference())) log.info("step {}: TR-DPO mixed the policy into the reference (α = {})", stepNumber, sync.mixupAlpha());
         });
@@ -224,6 +231,11 @@ public final class TrainerService implements AutoCloseable {
   }
 
   /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
+  /** A micro-batch's share of the token budget: the workers' micro-batches are in memory at once. */
+  private int microBatchTokens() {
+    return Math.max(1, config.microBatchTokens() / workers.workers());
+  }
+
   private void logStep(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
     Map<String, Double> values = stepLog.log(steps, lastMetrics, lag(consumer));
     metrics.logged(values);

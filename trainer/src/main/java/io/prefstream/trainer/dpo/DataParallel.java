@@ -1,0 +1,159 @@
+package io.prefstream.trainer.dpo;
+
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
+import io.prefstream.trainer.model.CausalLm;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.ToIntFunction;
+
+/**
+ * Runs a step's micro-batches on several workers at once, each computing on its own model view
+ * ({@link CausalLm#forWorker}) with PyTorch's ops on its own thread: on a CPU with a few cores,
+ * several single-threaded passes at once use the cores better than one pass whose small matrix
+ * products are split between threads.
+ *
+ * <p>Worker 0 is the calling thread, the others are this object's threads. Which micro-batch runs
+ * where depends on the micro-batches alone (heaviest first, each to the least loaded worker), and
+ * each worker runs its share in a fixed order, so every worker's gradient is the same sum from run
+ * to run. When there are fewer micro-batches than workers, each is split into as many parts as
+ * there are workers, unless the loss compares examples within a micro-batch (then a split would
+ * change the loss).
+ */
+final class DataParallel implements AutoCloseable {
+  /** One worker's job on one part of the step. */
+  @FunctionalInterface
+  interface Work<T> {
+    void run(CausalLm model, List<T> part, int worker);
+  }
+
+  private final int workers;
+  private final ExecutorService threads;
+
+  /** @param workers how many passes may run at once, at least 1 */
+  DataParallel(int workers) {
+    if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+    this.workers = workers;
+    this.threads = workers == 1 ? null : Executors.newFixedThreadPool(workers - 1, task -> {
+      Thread thread = new Thread(task, "dpo-worker");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  int workers() {
+    return workers;
+  }
+
+  /**
+   * Runs {@code work} on every part of {@code microBatches}, worker w on {@code models.get(w)}, and
+   * returns when all are done. The first failure is thrown once every worker has stopped (the
+   * others' suppressed in it), so no worker still computes on arrays the caller frees.
+   *
+   * @param models one per worker in use: the policy itself first, then its worker views
+   * @param tokens the tokens an example computes, to balance the workers
+   * @param splittable whether a micro-batch may be split in parts
+   */
+  <T> void run(List<List<T>> microBatches, List<CausalLm> models, ToIntFunction<T> tokens, boolean splittable, Work<T> work) {
+    List<List<List<T>>> shares = shares(microBatches, models.size(), tokens, splittable);
+    if (shares.isEmpty()) return;
+    List<Future<?>> others = new ArrayList<>();
+    for (int w = 1; w < shares.size(); w++) {
+      int worker = w;
+      others.add(threads.submit(() -> {
+        JniUtils.setGradMode(false); // PyTorch's grad mode is per thread, and on in a new one
+        try (NDScope scope = new NDScope()) {
+          for (List<T> part : shares.get(worker)) work.run(models.get(worker), part, worker);
+        }
+      }));
+    }
+    Throwable failure = null;
+    try {
+      for (List<T> part : shares.get(0)) work.run(models.get(0), part, 0);
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    for (Future<?> other : others) failure = joined(other, failure);
+    if (failure instanceof RuntimeException e) throw e;
+    if (failure instanceof Error e) throw e;
+    if (failure != null) throw new IllegalStateException("a step's worker failed", failure);
+  }
+
+  /** Waits for {@code other} however long it takes, interrupted or not; returns the first failure. */
+  private static Throwable joined(Future<?> other, Throwable failure) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          other.get();
+          return failure;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (failure == null) return e.getCause();
+          failure.addSuppressed(e.getCause());
+          return failure;
+        }
+      }
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Each worker's parts: the micro-batches (split when fewer than the workers), heaviest first to the least loaded. */
+  static <T> List<List<List<T>>> shares(List<List<T>> microBatches, int workers, ToIntFunction<T> tokens, boolean splittable) {
+    List<List<T>> parts = new ArrayList<>();
+    for (List<T> micro : microBatches) {
+      if (splittable && microBatches.size() < workers) parts.addAll(balanced(micro, workers, tokens));
+      else parts.add(micro);
+    }
+    List<List<T>> heaviestFirst = new ArrayList<>(parts);
+    heaviestFirst.sort(Comparator.comparingLong((List<T> part) -> weight(part, tokens)).reversed());
+    List<List<List<T>>> shares = new ArrayList<>();
+    long[] load = new long[workers];
+    for (int w = 0; w < workers; w++) shares.add(new ArrayList<>());
+    for (List<T> part : heaviestFirst) {
+      int lightest = lightest(load);
+      shares.get(lightest).add(part);
+      load[lightest] += weight(part, tokens);
+    }
+    shares.removeIf(List::isEmpty);
+    return shares;
+  }
+
+  /** {@code micro} in up to n parts of similar weight: heaviest example first, each to the lightest part, in its order. */
+  private static <T> List<List<T>> balanced(List<T> micro, int n, ToIntFunction<T> tokens) {
+    List<T> heaviestFirst = new ArrayList<>(micro);
+    heaviestFirst.sort(Comparator.comparingInt(tokens).reversed());
+    List<List<T>> parts = new ArrayList<>();
+    long[] load = new long[n];
+    for (int i = 0; i < n; i++) parts.add(new ArrayList<>());
+    for (T example : heaviestFirst) {
+      int lightest = lightest(load);
+      parts.get(lightest).add(example);
+      load[lightest] += tokens.applyAsInt(example);
+    }
+    parts.removeIf(List::isEmpty);
+    return parts;
+  }
+
+  private static int lightest(long[] load) {
+    int lightest = 0;
+    for (int i = 1; i < load.length; i++) if (load[i] < load[lightest]) lightest = i;
+    return lightest;
+  }
+
+  private static <T> long weight(List<T> part, ToIntFunction<T> tokens) {
+    return part.stream().mapToLong(tokens::applyAsInt).sum();
+  }
+
+  @Override
+  public void close() {
+    if (threads != null) threads.shutdownNow();
+  }
+}

@@ -1,0 +1,107 @@
+package io.prefstream.trainer.dpo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraConfig;
+import io.prefstream.trainer.model.LoraModel;
+import io.prefstream.trainer.optim.LinearWarmup;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongFunction;
+import org.junit.jupiter.api.Test;
+
+/** A step on two workers makes the update one worker makes, the same bit for bit from run to run; when it runs two. */
+class DataParallelStepTest {
+
+  /** Pairs, a micro-batch of rankings and one of labelled responses, two steps. */
+  private static Map<String, float[]> trained(LongFunction<CausalLm> model, int workers) {
+    List<PreferenceExample> pairs = TinyPolicies.pairs(5, 4);
+    List<PreferenceExample> rankings = TinyPolicies.pairs(3, 5).stream()
+        .map(p -> new PreferenceExample(p.id(), p.prompt(), List.of(p.responses().get(0), new int[] {7, 9}, p.responses().get(1)), 1.5))
+        .toList();
+    List<LabelledExample> labelled = TinyPolicies.pairs(3, 6).stream()
+        .flatMap(p -> List.of(new LabelledExample(p.id() + "+", p.prompt(), p.responses().get(0), true, 1),
+            new LabelledExample(p.id() + "-", p.prompt(), p.responses().get(1), false, 1)).stream())
+        .toList();
+    try (CausalLm policy = model.apply(3); CausalLm reference = model.apply(4);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-2, 0), 1.0, 0.0, PreferenceBatch.Layout.PACKED, workers)) {
+      step.step(List.of(pairs), List.of()); // one micro-batch: split between the workers
+      step.step(List.of(pairs, rankings), List.of(labelled));
+      Map<String, float[]> weights = new LinkedHashMap<>();
+      for (Map.Entry<String, NDArray> e : policy.parameters().entrySet()) weights.put(e.getKey(), e.getValue().toFloatArray());
+      return weights;
+    }
+  }
+
+  private static void assertSameUpdate(LongFunction<CausalLm> model) {
+    Map<String, float[]> one = trained(model, 1);
+    Map<String, float[]> two = trained(model, 2);
+    Map<String, float[]> again = trained(model, 2);
+    assertThat(two.keySet()).isEqualTo(one.keySet());
+    one.forEach((name, expected) -> {
+      float[] actual = two.get(name);
+      for (int i = 0; i < expected.length; i++) assertThat(actual[i]).as(name + "[" + i + "]").isCloseTo(expected[i], within(1e-5f));
+      assertThat(again.get(name)).as(name + ", a second run").isEqualTo(actual);
+    });
+  }
+
+  @Test
+  void twoWorkers_updateAsOne_tiedHead() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertSameUpdate(seed -> TinyPolicies.gpt2(seed, manager));
+    }
+  }
+
+  @Test
+  void twoWorkers_updateAsOne_untiedHeadAndGroupedQueries() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      assertSameUpdate(seed -> TinyPolicies.llama(seed, manager));
+    }
+  }
+
+  @Test
+  void aWorkersFailure_isTheStepsException_andTheNextStepRuns() {
+    int[] longPrompt = new int[30];
+    Arrays.fill(longPrompt, 3);
+    // the heavier micro-batch runs on the calling thread, the one too long for GPT-2 on the other worker
+    List<PreferenceExample> tooLong = List.of(PreferenceExample.pair("too-long", longPrompt, new int[] {7, 7, 7}, new int[] {9, 9, 9}));
+    List<PreferenceExample> fine = TinyPolicies.pairs(8, 1);
+    try (NDManager manager = NDManager.newBaseManager(); CausalLm policy = TinyPolicies.gpt2(5, manager); CausalLm reference = TinyPolicies.gpt2(5, manager);
+        DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(1e-2, 0), 1.0, 0.0, PreferenceBatch.Layout.PACKED, 2)) {
+      assertThat(fine.stream().mapToInt(PreferenceExample::rowTokens).sum()).isGreaterThan(tooLong.get(0).rowTokens());
+      assertThatThrownBy(() -> step.step(List.of(fine, tooLong))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n_positions");
+      assertThat(step.step(List.of(fine)).loss()).isCloseTo(Math.log(2), within(1e-4));
+    }
+  }
+
+  @Test
+  void onTheCpu_workersShareTheCores() {
+    try (NDManager manager = NDManager.newBaseManager(); CausalLm policy = TinyPolicies.gpt2(1, manager)) {
+      assertThat(StepWorkers.of(2, Device.cpu(), policy, 2)).isEqualTo(new StepWorkers(2, Optional.of(1)));
+      assertThat(StepWorkers.of(2, Device.cpu(), policy, 8)).isEqualTo(new StepWorkers(2, Optional.of(4)));
+      assertThat(StepWorkers.of(4, Device.cpu(), policy, 2)).as("no more workers than cores").isEqualTo(new StepWorkers(2, Optional.of(1)));
+      assertThat(StepWorkers.of(1, Device.cpu(), policy, 2)).as("PyTorch's threads as they are").isEqualTo(new StepWorkers(1, Optional.empty()));
+    }
+  }
+
+  @Test
+  void oneWorker_onAGpu_andWithLora() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      try (CausalLm policy = TinyPolicies.gpt2(1, manager)) {
+        assertThat(StepWorkers.of(2, Device.gpu(), policy, 2).workers()).isEqualTo(1);
+      }
+      try (LoraModel lora = LoraModel.attach(TinyPolicies.gpt2(1, manager), new LoraConfig(2, 4, 0, List.of(LoraConfig.ATTENTION)), 0)) {
+        assertThat(StepWorkers.of(2, Device.cpu(), lora, 2).workers()).isEqualTo(1);
+      }
+    }
+  }
+}
