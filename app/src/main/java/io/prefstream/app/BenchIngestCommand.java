@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
  *
  * <ul>
  *   <li><b>copy</b>: each side copies a backlog of {@code --records} pairs already in its input
- *       topic, timed from the moment it is ready (Kafka Streams RUNNING; the raw clients connected)
- *       until the last record is readable {@code read_committed} on its output; raw is a plain
+ *       topic, timed from the moment the backlog becomes readable (it is written in a transaction
+ *       that commits once the side runs) until the last record is readable {@code read_committed}
+ *       on its output; raw is a plain
  *       consumer and producer ({@link RawPipe}) copying topic to topic;
  *   <li><b>pipeline</b>: each side is timed from its first send of {@code --records} pairs until the
  *       last of them is readable {@code read_committed}: raw reads its input topic itself (produce
@@ -77,6 +78,10 @@ final class BenchIngestCommand implements Callable<Integer> {
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "An ingest setting for the topology, as in its properties file (repeatable), e.g. --set commit.interval.ms=100.")
   Map<String, String> settings = new HashMap<>();
 
+  @Option(names = "--partitions", defaultValue = "1",
+      description = "Partitions of every topic the bench uses (default: ${DEFAULT-VALUE}; ingest's own default is 3); more than one stream thread takes --set num.stream.threads=N.")
+  int partitions;
+
   @Option(names = "--rounds", defaultValue = "3", description = "Back-to-back measurements of each side, alternating (default: ${DEFAULT-VALUE}); the medians are reported.")
   int rounds;
 
@@ -91,10 +96,10 @@ final class BenchIngestCommand implements Callable<Integer> {
     System.out.println("logs (Kafka, Kafka Streams, prefstream): " + logFile.toAbsolutePath());
     try (LogsToFile logs = LogsToFile.open(logFile); LocalBroker broker = LocalBroker.start(0, dir.resolve("kafka"))) {
       String bootstrap = broker.bootstrapServers();
-      new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), 1, (short) 1);
+      new TopicCreator(bootstrap, Map.of(), TopicCreator.DEFAULT_TIMEOUT).create(TopicCatalog.all(), partitions, (short) 1);
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
         admin.createTopics(List.of(RAW_IN, RAW_OUT, RAW_PIPELINE, PASS_IN, PASS_OUT, STORED_IN, STORED_OUT).stream()
-            .map(name -> new NewTopic(name, 1, (short) 1)).toList()).all().get();
+            .map(name -> new NewTopic(name, partitions, (short) 1)).toList()).all().get();
       }
       IngestConfig config = ingestConfig(bootstrap, dir.resolve("state"), settings);
       try (BenchSide raw = new BenchSide(bootstrap, RAW_IN, RAW_OUT, () -> RawPipe.start(bootstrap, RAW_IN, RAW_OUT, LIMIT), BenchIngestCommand::pairs, PROBES, LIMIT);
@@ -138,7 +143,7 @@ final class BenchIngestCommand implements Callable<Integer> {
                 + "streams_passthrough_pairs_per_s=%.0f streams_stored_pairs_per_s=%.0f passthrough_cpu_us_per_pair=%.1f stored_cpu_us_per_pair=%.1f "
                 + "ratio_to_passthrough=%.3f ratio_to_stored=%.3f passthrough_ratio=%.3f stored_ratio=%.3f "
                 + "pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f pipeline_passthrough_pairs_per_s=%.0f pipeline_passthrough_ratio=%.3f "
-                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f passthrough_p50_ms=%.0f passthrough_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d%n",
+                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f passthrough_p50_ms=%.0f passthrough_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d partitions=%d%n",
             median(copy.ingest), median(copy.raw), copy.medianRatio(copy.ingest, copy.raw), median(cpu.ingest), median(cpu.raw),
             median(copy.passThrough), median(copy.stored), median(cpu.passThrough), median(cpu.stored),
             copy.medianRatio(copy.ingest, copy.passThrough), copy.medianRatio(copy.ingest, copy.stored),
@@ -146,7 +151,7 @@ final class BenchIngestCommand implements Callable<Integer> {
             median(pipeline.ingest), median(pipeline.raw), pipeline.medianRatio(pipeline.ingest, pipeline.raw),
             median(pipeline.passThrough), pipeline.medianRatio(pipeline.passThrough, pipeline.raw),
             percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(passMs, 0.50), percentile(passMs, 0.99),
-            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds);
+            percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds, partitions);
       }
     } finally {
       Folders.deleteTree(dir);

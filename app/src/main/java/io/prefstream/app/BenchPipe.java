@@ -12,11 +12,6 @@ interface BenchPipe extends AutoCloseable {
   /** No pipe: what is produced to a topic is read from that same topic. */
   BenchPipe NONE = new BenchPipe() {
     @Override
-    public long readyNanos() {
-      return System.nanoTime();
-    }
-
-    @Override
     public long cpuNanos() {
       return 0;
     }
@@ -25,12 +20,10 @@ interface BenchPipe extends AutoCloseable {
     public void close() {}
   };
 
-  /** {@link System#nanoTime()} when it was ready to take its first record: connected, assigned, restored. */
-  long readyNanos();
-
   /**
    * CPU time its own threads (those doing its work, with their producer's network thread) have used
-   * so far, in nanoseconds: unlike its rate, it barely moves with the load of other processes.
+   * so far, in nanoseconds: it moves less than its rate with the load of other processes (on a
+   * shared machine still up to 2x between runs).
    */
   long cpuNanos();
 

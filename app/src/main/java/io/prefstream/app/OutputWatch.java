@@ -12,7 +12,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads partition 0 of a benchmark's output topic from its start, {@code read_committed} (what a
+ * Reads every partition of a benchmark's output topic from its start, {@code read_committed} (what a
  * downstream consumer sees), counting the records and noting when each latency probe (a record
  * keyed {@code probe-<i>}) arrives.
  */
@@ -29,9 +29,9 @@ final class OutputWatch implements AutoCloseable {
     this.probeArrivalNanos = new long[probes];
     consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    TopicPartition partition = new TopicPartition(topic, 0);
-    consumer.assign(List.of(partition));
-    consumer.seekToBeginning(List.of(partition));
+    List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
   }
 
   /** Reads until {@code target} records have arrived; returns {@link System#nanoTime()} then. */

@@ -16,8 +16,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The floor {@code bench ingest} compares the topology with: a plain consumer and producer copying
- * partition 0 of one topic to another, with the clients' default settings: at least once (offsets
+ * The floor {@code bench ingest} compares the topology with: a plain consumer and producer, on one
+ * thread, copying every partition of one topic to the same partition of another, with the clients' default settings: at least once (offsets
  * committed automatically, so a restart goes on where the last copy stopped), no transactions, no
  * reading of the values. The same Kafka work as the topology's, none of its own.
  */
@@ -26,7 +26,6 @@ final class RawPipe implements BenchPipe {
   private static final String CLIENT_ID = "bench-raw-pipe";
   private final Thread thread;
   private final CountDownLatch ready = new CountDownLatch(1);
-  private volatile long readyNanos;
   private volatile boolean stopped;
   private volatile RuntimeException failure;
 
@@ -48,29 +47,23 @@ final class RawPipe implements BenchPipe {
   private void copy(String bootstrap, String from, String to) {
     Map<String, Object> consumerProps = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.GROUP_ID_CONFIG, "bench-raw-pipe",
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    TopicPartition input = new TopicPartition(from, 0);
     try (var consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.CLIENT_ID_CONFIG, CLIENT_ID),
             new ByteArraySerializer(), new ByteArraySerializer())) {
-      consumer.assign(List.of(input));
-      consumer.position(input); // connected and the committed offset found, as a started topology is
+      List<TopicPartition> inputs = consumer.partitionsFor(from).stream().map(p -> new TopicPartition(from, p.partition())).toList();
+      consumer.assign(inputs);
+      inputs.forEach(consumer::position); // connected and the committed offsets found, as a started topology is
       producer.partitionsFor(to);
-      readyNanos = System.nanoTime();
       ready.countDown();
       while (!stopped) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-          producer.send(new ProducerRecord<>(to, r.key(), r.value()));
+          producer.send(new ProducerRecord<>(to, r.partition(), r.key(), r.value()));
         }
       }
     } catch (RuntimeException e) {
       failure = e;
       ready.countDown();
     }
-  }
-
-  @Override
-  public long readyNanos() {
-    return readyNanos;
   }
 
   @Override

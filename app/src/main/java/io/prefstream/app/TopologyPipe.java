@@ -29,7 +29,6 @@ final class TopologyPipe implements BenchPipe {
   private final KafkaStreams streams;
   private final String applicationId;
   private final CountDownLatch running = new CountDownLatch(1);
-  private volatile long readyNanos;
 
   private TopologyPipe(Topology topology, Map<String, Object> streamsProperties) {
     Properties props = new Properties();
@@ -37,10 +36,7 @@ final class TopologyPipe implements BenchPipe {
     applicationId = props.getProperty(StreamsConfig.APPLICATION_ID_CONFIG);
     streams = new KafkaStreams(topology, props);
     streams.setStateListener((now, before) -> {
-      if (now == KafkaStreams.State.RUNNING && running.getCount() > 0) {
-        readyNanos = System.nanoTime();
-        running.countDown();
-      }
+      if (now == KafkaStreams.State.RUNNING) running.countDown();
     });
   }
 
@@ -73,11 +69,6 @@ final class TopologyPipe implements BenchPipe {
       }
     });
     return out.toString().trim();
-  }
-
-  @Override
-  public long readyNanos() {
-    return readyNanos;
   }
 
   /** Kafka Streams names its threads, and its producers' network threads, after the application id. */
