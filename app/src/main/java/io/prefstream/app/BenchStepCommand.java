@@ -99,7 +99,7 @@ final class BenchStepCommand implements Callable<Integer> {
             : ModelFolder.load(model, manager);
         CausalLm reference = lora ? ((LoraModel) policy).reference() : ModelFolder.load(model, manager);
         DpoStep step = new DpoStep(policy, reference, DpoConfig.defaults(), new LinearWarmup(lora ? 1e-4 : 1e-5, 0), 1.0, 0.0, layout,
-            workers(policy, manager))) {
+            chosenWorkers(policy, manager))) {
       loadedRss = rssMib("VmRSS:");
       stepWorkers = step.workers();
       weightCopies = (double) residentElements(policy, reference) / elements(reference.parameters().values());
@@ -131,8 +131,8 @@ final class BenchStepCommand implements Callable<Integer> {
   }
 
   /** The trainer's choice of workers for this model ({@link StepWorkers}), with its threads unless --threads says. */
-  private int workers(CausalLm policy, NDManager manager) {
-    StepWorkers chosen = StepWorkers.of(workers, manager.getDevice(), policy, Runtime.getRuntime().availableProcessors());
+  private int chosenWorkers(CausalLm policy, NDManager manager) {
+    StepWorkers chosen = StepWorkers.of(workers, manager.getDevice(), policy, DpoConfig.defaults(), Runtime.getRuntime().availableProcessors());
     if (threads == null) chosen.applyThreads();
     return chosen.workers();
   }

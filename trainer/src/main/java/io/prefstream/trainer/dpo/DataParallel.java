@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToIntFunction;
 
 /**
@@ -39,8 +40,9 @@ final class DataParallel implements AutoCloseable {
   DataParallel(int workers) {
     if (workers < 1) throw new IllegalArgumentException("workers must be at least 1, got " + workers);
     this.workers = workers;
+    AtomicInteger made = new AtomicInteger();
     this.threads = workers == 1 ? null : Executors.newFixedThreadPool(workers - 1, task -> {
-      Thread thread = new Thread(task, "dpo-worker");
+      Thread thread = new Thread(task, "dpo-worker-" + made.incrementAndGet());
       thread.setDaemon(true);
       return thread;
     });
@@ -62,6 +64,7 @@ final class DataParallel implements AutoCloseable {
   <T> void run(List<List<T>> microBatches, List<CausalLm> models, ToIntFunction<T> tokens, boolean splittable, Work<T> work) {
     List<List<List<T>>> shares = shares(microBatches, models.size(), tokens, splittable);
     if (shares.isEmpty()) return;
+    if (shares.size() > 1 && threads.isShutdown()) throw new IllegalStateException("the step's workers are closed");
     List<Future<?>> others = new ArrayList<>();
     for (int w = 1; w < shares.size(); w++) {
       int worker = w;
@@ -73,10 +76,14 @@ final class DataParallel implements AutoCloseable {
       }));
     }
     Throwable failure = null;
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false); // as on the other workers: a graph only inside a work's gradient collector
     try {
       for (List<T> part : shares.get(0)) work.run(models.get(0), part, 0);
     } catch (RuntimeException | Error e) {
       failure = e;
+    } finally {
+      JniUtils.setGradMode(recording);
     }
     for (Future<?> other : others) failure = joined(other, failure);
     if (failure instanceof RuntimeException e) throw e;

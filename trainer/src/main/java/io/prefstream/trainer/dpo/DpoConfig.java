@@ -64,6 +64,12 @@ public record DpoConfig(
     }
   }
 
+  /** Whether a term sorts the batch (aot, aot_unpaired): the loss then depends on which examples share a micro-batch. */
+  public boolean sortsTheBatch() {
+    return losses.stream().anyMatch(t -> t.type().sortsTheBatch());
+  }
+
+
   /** Sigmoid DPO with β = 0.1 on summed log-probs: the paper's setting and TRL's defaults. */
   public static DpoConfig defaults() {
     return of(LossType.SIGMOID);

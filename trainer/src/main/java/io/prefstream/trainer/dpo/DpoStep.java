@@ -66,7 +66,7 @@ public final class DpoStep implements AutoCloseable {
     this.layout = layout;
     this.parallel = new DataParallel(workers);
     // a loss that compares a micro-batch's examples with each other would change if one were split
-    this.splittable = config.losses().stream().noneMatch(term -> term.type().sortsTheBatch());
+    this.splittable = !config.sortsTheBatch();
   }
 
   /** How many micro-batches (or parts of one) compute at once. */
@@ -117,6 +117,9 @@ public final class DpoStep implements AutoCloseable {
       sums.kl = z;
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
+    } catch (RuntimeException | Error e) {
+      update.discard(); // a worker may have added its part of the gradient before another failed
+      throw e;
     } finally {
       views.forEach(WorkerModel::close);
     }

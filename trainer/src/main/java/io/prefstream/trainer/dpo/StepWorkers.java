@@ -17,6 +17,8 @@ import java.util.Optional;
  * <ul>
  *   <li>on a GPU: the passes would queue on the same device;
  *   <li>LoRA: its adapters are switched on and off per model, one pass at a time;
+ *   <li>a loss that sorts the batch (aot, aot_unpaired): the workers' share of the token budget
+ *       would make smaller micro-batches, and so a different loss;
  *   <li>more than {@link #MAX_PARAMETERS} trainable parameters: every other worker accumulates its
  *       gradients in a copy of the trainable weights' size (747 MiB at 196M parameters, the
  *       Qwen-vocabulary shape, whose peak resident set must not grow), and such a model's large
@@ -30,11 +32,11 @@ public record StepWorkers(int workers, Optional<Integer> threads) {
   /** Trainable parameters above which a step runs one worker (see the class comment). */
   public static final long MAX_PARAMETERS = 50_000_000;
 
-  public static StepWorkers of(int setting, Device device, CausalLm policy, int cores) {
+  public static StepWorkers of(int setting, Device device, CausalLm policy, DpoConfig loss, int cores) {
     if (setting < 1) throw new IllegalArgumentException("workers must be at least 1, got " + setting);
     long trainable = policy.parameters().values().stream().mapToLong(a -> a.size()).sum();
     int workers = Math.min(setting, cores);
-    if (workers == 1 || device.isGpu() || trainable > MAX_PARAMETERS || !hasWorkerViews(policy)) return new StepWorkers(1, Optional.empty());
+    if (workers == 1 || device.isGpu() || loss.sortsTheBatch() || trainable > MAX_PARAMETERS || !hasWorkerViews(policy)) return new StepWorkers(1, Optional.empty());
     return new StepWorkers(workers, Optional.of(Math.max(1, cores / workers)));
   }
 

@@ -49,11 +49,26 @@ public final class ClippedUpdate implements AutoCloseable {
       double norm = clipping.clip(gradients.values(), scratch);
       boolean finite = Double.isFinite(loss) && Double.isFinite(norm);
       if (finite) optimizer.update(parameters, gradients, lr, scratch);
-      gradients.values().forEach(g -> g.set(new NDIndex("..."), 0)); // backward adds to .grad; AdamW used it as scratch
+      zero(gradients); // backward adds to .grad; AdamW used it as scratch
       return new Applied(norm, lr, !finite);
     } finally {
       gradients.values().forEach(NDArray::close); // getGradient() hands out a new handle each call
     }
+  }
+
+  /** Drops what backward accumulated so far, for a step that failed before its update: the next starts from zero. */
+  public void discard() {
+    Map<String, NDArray> gradients = new LinkedHashMap<>();
+    try {
+      parameters.forEach((name, p) -> gradients.put(name, p.getGradient()));
+      zero(gradients);
+    } finally {
+      gradients.values().forEach(NDArray::close);
+    }
+  }
+
+  private static void zero(Map<String, NDArray> gradients) {
+    gradients.values().forEach(g -> g.set(new NDIndex("..."), 0));
   }
 
   @Override

@@ -112,7 +112,7 @@ public final class TrainerService implements AutoCloseable {
       transactions.init();
       Optional<Checkpoint> restored = CheckpointRestore.newest(config, clientProps(), workDir, signingKeys.map(KeyPair::getPublic));
       models = TrainedModels.load(config, restored.map(Checkpoint::serving).orElse(config.modelDir()), manager);
-      workers = StepWorkers.of(config.computeWorkers(), manager.getDevice(), models.policy(), Runtime.getRuntime().availableProcessors());
+      workers = StepWorkers.of(config.computeWorkers(), manager.getDevice(), models.policy(), config.dpo(), Runtime.getRuntime().availableProcessors());
       workers.applyThreads();
       log.info("a step computes {} micro-batch(es) at once{}", workers.workers(), workers.threads().map(t -> ", " + t + " PyTorch thread(s) each").orElse(""));
       step = new DpoStep(models.policy(), models.reference(), config.dpo(), new LinearWarmup(config.learningRate(), config.warmupSteps()), config.maxGradNorm(),
@@ -230,12 +230,12 @@ public final class TrainerService implements AutoCloseable {
     stepLog.stepped(steps, m, (System.nanoTime() - started) / 1e9);
   }
 
-  /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
   /** A micro-batch's share of the token budget: the workers' micro-batches are in memory at once. */
   private int microBatchTokens() {
     return Math.max(1, config.microBatchTokens() / workers.workers());
   }
 
+  /** Every log.steps steps: one compact log line, the Prometheus gauges and a TrainingMetrics record. */
   private void logStep(TrainerTransactions transactions, KafkaConsumer<byte[], byte[]> consumer) {
     Map<String, Double> values = stepLog.log(steps, lastMetrics, lag(consumer));
     metrics.logged(values);
