@@ -175,7 +175,7 @@ public record TrainerConfig(
           "auto: the first GPU PyTorch sees, else the CPU; gpu fails at start when there is none. Training runs in float32 on either.")
       .define(COMPUTE_WORKERS, Type.INT, 2, Range.atLeast(1), Importance.LOW,
           "Micro-batches a step computes at once on the CPU, each on its own thread with cores / workers PyTorch threads (a micro-batch is split when a step has fewer); "
-              + "each gets micro.batch.tokens / workers. One on a GPU, with LoRA, and above 50M trainable parameters (each further worker holds a copy of the gradients).");
+              + "each gets micro.batch.tokens / workers. One on a GPU, with LoRA, with aot / aot_unpaired, and above 50M trainable parameters (each further worker holds a copy of the gradients).");
 
   private static DpoConfig dpo(AbstractConfig c) {
     try {
