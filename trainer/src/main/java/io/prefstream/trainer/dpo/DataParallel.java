@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * Runs a step's micro-batches on several workers at once, each computing on its own model view
@@ -116,37 +117,26 @@ final class DataParallel implements AutoCloseable {
   static <T> List<List<List<T>>> shares(List<List<T>> microBatches, int workers, ToIntFunction<T> tokens, boolean splittable) {
     List<List<T>> parts = new ArrayList<>();
     for (List<T> micro : microBatches) {
-      if (splittable && microBatches.size() < workers) parts.addAll(balanced(micro, workers, tokens));
+      if (splittable && microBatches.size() < workers) parts.addAll(spread(micro, workers, tokens::applyAsInt));
       else parts.add(micro);
     }
-    List<List<T>> heaviestFirst = new ArrayList<>(parts);
-    heaviestFirst.sort(Comparator.comparingLong((List<T> part) -> weight(part, tokens)).reversed());
-    List<List<List<T>>> shares = new ArrayList<>();
-    long[] load = new long[workers];
-    for (int w = 0; w < workers; w++) shares.add(new ArrayList<>());
-    for (List<T> part : heaviestFirst) {
-      int lightest = lightest(load);
-      shares.get(lightest).add(part);
-      load[lightest] += weight(part, tokens);
-    }
-    shares.removeIf(List::isEmpty);
-    return shares;
+    return spread(parts, workers, part -> weight(part, tokens));
   }
 
-  /** {@code micro} in up to n parts of similar weight: heaviest example first, each to the lightest part, in its order. */
-  private static <T> List<List<T>> balanced(List<T> micro, int n, ToIntFunction<T> tokens) {
-    List<T> heaviestFirst = new ArrayList<>(micro);
-    heaviestFirst.sort(Comparator.comparingInt(tokens).reversed());
-    List<List<T>> parts = new ArrayList<>();
+  /** {@code items} in up to n groups of similar weight: heaviest first, each to the lightest group so far. */
+  private static <T> List<List<T>> spread(List<T> items, int n, ToLongFunction<T> weight) {
+    List<T> heaviestFirst = new ArrayList<>(items);
+    heaviestFirst.sort(Comparator.comparingLong(weight).reversed());
+    List<List<T>> groups = new ArrayList<>();
     long[] load = new long[n];
-    for (int i = 0; i < n; i++) parts.add(new ArrayList<>());
-    for (T example : heaviestFirst) {
+    for (int i = 0; i < n; i++) groups.add(new ArrayList<>());
+    for (T item : heaviestFirst) {
       int lightest = lightest(load);
-      parts.get(lightest).add(example);
-      load[lightest] += tokens.applyAsInt(example);
+      groups.get(lightest).add(item);
+      load[lightest] += weight.applyAsLong(item);
     }
-    parts.removeIf(List::isEmpty);
-    return parts;
+    groups.removeIf(List::isEmpty);
+    return groups;
   }
 
   private static int lightest(long[] load) {
