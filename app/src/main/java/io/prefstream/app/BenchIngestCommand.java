@@ -91,8 +91,8 @@ final class BenchIngestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path dir = Files.createTempDirectory("prefstream-bench-ingest");
     Files.createDirectories(logFile.toAbsolutePath().getParent());
+    Path dir = Files.createTempDirectory("prefstream-bench-ingest");
     System.out.println("logs (Kafka, Kafka Streams, prefstream): " + logFile.toAbsolutePath());
     try (LogsToFile logs = LogsToFile.open(logFile); LocalBroker broker = LocalBroker.start(0, dir.resolve("kafka"))) {
       String bootstrap = broker.bootstrapServers();

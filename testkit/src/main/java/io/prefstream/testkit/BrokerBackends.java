@@ -65,20 +65,25 @@ final class BrokerBackends {
               .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
               .setConfigProp("share.coordinator.state.topic.min.isr", "1")
               .build();
-      cluster.format();
-      cluster.startup();
-      cluster.waitForReadyBrokers();
-      String bootstrap = cluster.bootstrapServers();
-      return new RunningBroker() {
-        @Override public String bootstrapServers() { return bootstrap; }
+      RunningBroker running = new RunningBroker() {
+        @Override public String bootstrapServers() { return cluster.bootstrapServers(); }
         @Override public void close() {
           try {
-            cluster.close();
+            cluster.close(); // also deletes its folder
           } catch (Exception e) {
             log.warn("in-JVM broker did not stop cleanly", e);
           }
         }
       };
+      try {
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+      } catch (Exception | Error e) {
+        running.close();
+        throw e;
+      }
+      return running;
     } catch (Exception e) {
       throw new IllegalStateException("could not start the in-JVM Kafka broker: " + e.getMessage(), e);
     }

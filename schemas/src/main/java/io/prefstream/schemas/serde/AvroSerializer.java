@@ -65,17 +65,20 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
       out = new Output();
       outputs.set(out);
     }
+    boolean written = false;
     try {
       out.reset();
       WireFormat.writeHeader(out, id);
       writers.computeIfAbsent(schema, SpecificDatumWriter::new).write(record, out.encoder);
       out.encoder.flush();
       byte[] bytes = out.toByteArray();
-      if (!out.worthKeeping()) outputs.remove();
+      written = true;
       return bytes;
     } catch (IOException | RuntimeException e) {
-      outputs.remove(); // a write that failed midway may have left bytes in the encoder's buffer
       throw new SerializationException("cannot write " + schema.getName() + " for topic " + topic + ": " + e.getMessage(), e);
+    } finally {
+      // a write that failed midway (an Error too) may have left bytes in the encoder's buffer
+      if (!written || !out.worthKeeping()) outputs.remove();
     }
   }
 

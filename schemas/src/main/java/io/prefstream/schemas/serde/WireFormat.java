@@ -16,7 +16,10 @@ public final class WireFormat {
   private WireFormat() {}
 
   public static byte[] frame(int schemaId, byte[] avro) {
-    return ByteBuffer.allocate(HEADER_LENGTH + avro.length).put(MAGIC_BYTE).putInt(schemaId).put(avro).array();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(HEADER_LENGTH + avro.length);
+    writeHeader(out, schemaId);
+    out.writeBytes(avro);
+    return out.toByteArray();
   }
 
   /** Writes the magic byte and the schema id: what goes before the Avro bytes. */

@@ -46,7 +46,7 @@ public record StepWorkers(int workers, Optional<Integer> threads) {
     return view.isPresent();
   }
 
-  /** Sets PyTorch's intra-op threads, if this says how many: every thread takes the setting when it next computes. */
+  /** Sets PyTorch's intra-op threads, if this says how many, for this thread and every thread that has not computed yet (a thread keeps the count it first computed with): call it before the workers start. */
   public void applyThreads() {
     threads.ifPresent(JniUtils::setNumThreads);
   }
