@@ -2,10 +2,10 @@ package io.prefstream.ingest;
 
 import java.time.Duration;
 import java.util.function.Function;
+import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -36,7 +36,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
    * that takes it, {@link #acceptedNode} or {@link #deadLetterNode}, rather than through a branch
    * node and an unwrapping node: every node a record passes costs Kafka Streams' per-node work.
    */
-  record Kind<T>(String name, Deserializer<T> deserializer, Check<T> check, Function<T, String> eventId,
+  record Kind<T extends SpecificRecord>(String name, RecordDeserializer<T> deserializer, Check<T> check, Function<T, String> eventId,
       Function<T, String> promptId, Function<T, Long> eventTime, String dedupStore, java.util.function.BiFunction<T, RecordMetadata, T> stamp) {
     /** The name of the node after admission that takes the accepted records. */
     String acceptedNode() {
@@ -81,10 +81,10 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
           + " (" + IngestConfig.MAX_RECORD_BYTES + ")"));
       return;
     }
-    T record;
+    RecordDeserializer.Read<T> read;
     try {
-      record = kind.deserializer().deserialize(topic(), in.headers(), in.value());
-      if (record == null) throw new SerializationException("topic " + topic() + ": the value is empty (a tombstone)");
+      if (in.value() == null) throw new SerializationException("topic " + topic() + ": the value is empty (a tombstone)");
+      read = kind.deserializer().read(topic(), in.value());
     } catch (SchemaRegistryException e) {
       if (e.unavailable()) throw e;
       reject(in, new Rejection(Reason.UNDESERIALIZABLE, e.getMessage()));
@@ -94,7 +94,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       return;
     }
     long now = context.currentSystemTimeMs();
-    FeedbackRules.Checked<T> checked = kind.check().apply(record, in.timestamp(), now);
+    FeedbackRules.Checked<T> checked = kind.check().apply(read.record(), in.timestamp(), now);
     if (!checked.passed()) {
       reject(in, checked.rejection());
       return;
@@ -106,7 +106,9 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       return;
     }
     metrics.accepted(kind.name());
-    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid), timestamp), kind.acceptedNode());
+    // the input's bytes still encode the record unless normalising changed it or stamping copied it
+    byte[] encoded = read.asWritten() && !checked.changed() && valid == read.record() ? in.value() : null;
+    context.forward(new Record<String, Admitted>(kind.promptId().apply(valid), new Admitted.Accepted(valid, encoded), timestamp), kind.acceptedNode());
   }
 
   private static long length(byte[] bytes) {
