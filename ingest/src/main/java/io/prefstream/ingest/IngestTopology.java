@@ -56,6 +56,8 @@ public final class IngestTopology {
   }
 
   private static final String RATING_COUNTS = "rating-counts";
+  /** De-duplication buckets kept behind the newest, each a horizon long (see Admission.isRepeat). */
+  static final int DEDUP_BUCKETS_KEPT = 3;
 
   static void add(StreamsBuilder builder, IngestConfig config, IngestMetrics metrics) {
     IngestTopics topics = config.topics();
@@ -75,9 +77,9 @@ public final class IngestTopology {
     Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
 
     for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
-      // event ids by horizon-long bucket (see Admission.isRepeat); three buckets kept behind the newest
+      // event ids by horizon-long bucket (see Admission.isRepeat)
       builder.addStateStore(Stores.windowStoreBuilder(
-          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(3), config.dedupHorizon(), false),
+          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(DEDUP_BUCKETS_KEPT), config.dedupHorizon(), false),
           Serdes.String(), Serdes.Long()));
     }
     RatingPairing pairing = config.pairing();
