@@ -89,7 +89,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     return data == null ? null : read(topic, data).record();
   }
 
-  /** Reads a value, as {@link #deserialize(String, byte[])} does, saying whether its bytes are the record's own encoding. */
+  /** Reads a value (not null), as {@link #deserialize(String, byte[])} does, saying whether its bytes are the record's own encoding. */
   public Read<T> read(String topic, byte[] data) {
     if (WireFormat.isFramed(data)) return fromAvro(topic, data);
     if (startsLikeJson(data) && readerSchemasByName.isEmpty()) {
