@@ -42,9 +42,9 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
   private record Reading<T>(SpecificDatumReader<T> reader, boolean inReaderSchema) {}
 
   /**
-   * A value read. {@code asWritten}: it was Confluent-wire Avro in the record's own schema, so its
-   * bytes are an encoding of this record in that schema as long as the record is not changed, and
-   * a writer may pass them on rather than encode the record again.
+   * A value read. {@code asWritten}: it was Confluent-wire Avro in the record's own schema, its
+   * strings valid UTF-8, so its bytes are an encoding of this record in that schema as long as the
+   * record is not changed, and a writer may pass them on rather than encode the record again.
    */
   public record Read<T>(T record, boolean asWritten) {}
 
@@ -126,9 +126,10 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
       int length = data.length - WireFormat.HEADER_LENGTH;
       var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, length, null);
       Reading<T> reading = readers.computeIfAbsent(writerSchema, w -> new Reading<>(new SpecificDatumReader<>(w, reader), w.equals(reader)));
-      T record = reading.reader().read(null, new BoundedDecoder(decoder, config.limits(), length));
+      BoundedDecoder bounded = new BoundedDecoder(decoder, config.limits(), length);
+      T record = reading.reader().read(null, bounded);
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
-      return new Read<>(record, reading.inReaderSchema());
+      return new Read<>(record, reading.inReaderSchema() && bounded.textIsUtf8());
     } catch (IOException | RuntimeException e) {
       throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + reader.getName() + ": " + e, e);
     }

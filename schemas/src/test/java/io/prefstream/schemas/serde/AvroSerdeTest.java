@@ -98,6 +98,26 @@ class AvroSerdeTest {
   }
 
   @Test
+  void read_ofAStringThatIsNotUtf8_isNotAsWritten_itsTextReplacedAsBefore() {
+    RecordDeserializer<PreferencePair> reader = configured(new RecordDeserializer<>(PreferencePair.class), "not-utf8");
+    byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "not-utf8").serialize("t", Records.pair("e1"));
+    byte[] prompt = "Say hi".getBytes(StandardCharsets.UTF_8);
+    int at = indexOf(bytes, prompt);
+    bytes[at + 3] = (byte) 0xFF; // "Say\xFFhi": the same length, so still a well-formed Avro value
+
+    RecordDeserializer.Read<PreferencePair> read = reader.read("t", bytes);
+    assertThat(read.record().getPrompt()).isEqualTo("Say\uFFFDhi");
+    assertThat(read.asWritten()).as("the bytes do not say what was read").isFalse();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) return i;
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
   void serializeEncoded_writesWhatSerializeWrites_underTheTopicsSchemaId() {
     AvroSerializer<PreferencePair> serializer = configured(new AvroSerializer<>(), "encoded");
     PreferencePair pair = Records.pair("e1");
