@@ -146,7 +146,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
   /** Every id the store holds (restored by now), into the filters that spare reading it for new ids. */
   private void loadSeenIds() {
     long start = System.nanoTime();
-    seenIds.clear();
+    seenIds.clear(); // Kafka Streams calls init again on this processor after a suspend or a revive: start from the store
     long ids = 0;
     try (KeyValueIterator<Windowed<String>, Long> all = seen.all()) {
       while (all.hasNext()) {

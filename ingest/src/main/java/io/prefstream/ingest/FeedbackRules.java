@@ -62,9 +62,11 @@ final class FeedbackRules {
     if (sameMessages || sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
       return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
     }
-    boolean changed = p.getEventTime() == 0 || isBlank(p.getPromptId());
-    p.setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp));
-    p.setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds()));
+    long eventTime = effectiveEventTime(p.getEventTime(), recordTimestamp);
+    String promptId = promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds());
+    boolean changed = changes(p.getEventTime(), eventTime, p.getPromptId(), promptId);
+    p.setEventTime(eventTime);
+    p.setPromptId(promptId);
     return Checked.ok(p, changed);
   }
 
@@ -88,9 +90,11 @@ final class FeedbackRules {
     if (distinct.size() < 2) {
       return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
     }
-    boolean changed = r.getEventTime() == 0 || isBlank(r.getPromptId());
-    r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
-    r.setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds()));
+    long eventTime = effectiveEventTime(r.getEventTime(), recordTimestamp);
+    String promptId = promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds());
+    boolean changed = changes(r.getEventTime(), eventTime, r.getPromptId(), promptId);
+    r.setEventTime(eventTime);
+    r.setPromptId(promptId);
     return Checked.ok(r, changed);
   }
 
@@ -104,9 +108,8 @@ final class FeedbackRules {
         score(r),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
-    boolean changed = r.getEventTime() == 0;
     r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
-    return Checked.ok(r, changed);
+    return Checked.ok(r, true); // a rating is stamped into a labelled response: never passed on as it came
   }
 
   @SafeVarargs
@@ -184,6 +187,11 @@ final class FeedbackRules {
     boolean textsDiffer = a != null && b != null && !a.equals(b);
     boolean idsDiffer = aIds != null && bIds != null && !aIds.equals(bIds);
     return (textsSame || idsSame) && !textsDiffer && !idsDiffer;
+  }
+
+  /** Whether normalising set a field, read from what it gave: a record's input bytes then no longer encode it. */
+  private static boolean changes(long eventTime, long normalisedTime, String promptId, String normalisedPromptId) {
+    return eventTime != normalisedTime || !normalisedPromptId.equals(promptId);
   }
 
   private static long effectiveEventTime(long eventTime, long recordTimestamp) {

@@ -97,8 +97,9 @@ final class SeenIds {
   }
 
   /**
-   * A Bloom filter of 10 to 20 bits per id (a power of two in all, so a probe is a mask, not a
-   * division) and 7 probes: under 1% false positives when full.
+   * A Bloom filter of 16 bits per slot of its capacity (a power of two in all, so a probe is a mask,
+   * not a division; at least 32 KiB) and 7 probes: ~0.1% false positives when full. Capacity doubles
+   * as ids come, so an id costs 16-32 bits.
    */
   private static final class Filter {
     private static final int BITS_PER_ID = 10;

@@ -107,13 +107,14 @@ class IngestTopologyTest {
   @Test
   void avroInTheCurrentSchema_passesAsItsOwnBytes_unlessNormalisingChangedIt() throws Exception {
     var raw = fixture.driver.createOutputTopic("preference.pairs", new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    // metadata {"a": "1"} as one block that states its byte size, which Avro allows and a fresh encoding does not write:
+    // metadata {"a": "1", "b": "2"} as two one-item blocks, which Avro allows and a fresh encoding does not write:
     // it comes out as it went in only if the bytes pass through
-    byte[] emptyMetadata = avro("feedback.pairs", pair("e1").build());
-    byte[] sizedBlock = {0x01, 0x08, 0x02, 'a', 0x02, '1', 0x00}; // count -1 (zigzag), 4 bytes, "a", "1", end of map
-    byte[] unchanged = Arrays.copyOf(emptyMetadata, emptyMetadata.length - 1 + sizedBlock.length);
-    System.arraycopy(sizedBlock, 0, unchanged, emptyMetadata.length - 1, sizedBlock.length);
-    assertThat(unchanged).isNotEqualTo(avro("feedback.pairs", pair("e1").setMetadata(Map.of("a", "1")).build()));
+    byte[] unchanged = withMetadataBlocks(avro("feedback.pairs", pair("e1").build()),
+        new byte[] {0x02, 0x02, 'a', 0x02, '1', 0x02, 0x02, 'b', 0x02, '2', 0x00}); // 1 item "a" -> "1", 1 item "b" -> "2", end
+    assertThat(unchanged).isNotEqualTo(avro("feedback.pairs", pair("e1").setMetadata(Map.of("a", "1", "b", "2")).build()));
+    // the same map as a block that states its byte size: only skipping reads that size, so it is encoded again
+    byte[] sized = withMetadataBlocks(avro("feedback.pairs", pair("e5").build()),
+        new byte[] {0x03, 0x10, 0x02, 'a', 0x02, '1', 0x02, 'b', 0x02, '2', 0x00}); // count -2, 8 bytes, the two items, end
     RankedResponses ranking = RankedResponses.newBuilder().setEventId("r1").setPromptId("p1").setPrompt("Say hi")
         .setResponses(List.of("a", "b")).setEventTime(T0.toEpochMilli()).build();
     byte[] rankingBytes = avro("feedback.rankings", ranking);
@@ -133,11 +134,12 @@ class IngestTopologyTest {
     new GenericDatumWriter<GenericRecord>(older).write(old, encoder);
     encoder.flush();
     pairsIn.pipeInput(WireFormat.frame(fixture.registry().register("feedback.pairs-value", older), olderAvro.toByteArray()));
+    pairsIn.pipeInput(sized);
 
     List<byte[]> written = raw.readValuesToList();
-    assertThat(written).hasSize(5);
+    assertThat(written).hasSize(6);
     assertThat(written.get(0)).isEqualTo(unchanged); // one registry scope: the same schema has the same id under every subject
-    assertThat(fixture.read("preference.pairs", written.get(0))).isEqualTo(pair("e1").setMetadata(Map.of("a", "1")).build());
+    assertThat(fixture.read("preference.pairs", written.get(0))).isEqualTo(pair("e1").setMetadata(Map.of("a", "1", "b", "2")).build());
     assertThat(written.get(1)).isEqualTo(rankingBytes);
     PreferencePair timed = (PreferencePair) fixture.read("preference.pairs", written.get(2));
     assertThat(timed.getEventTime()).isEqualTo(T0.toEpochMilli());
@@ -147,6 +149,16 @@ class IngestTopologyTest {
     assertThat(written.get(3)).isEqualTo(avro("preference.pairs", hashed));
     assertThat(WireFormat.schemaId(written.get(4))).isEqualTo(WireFormat.schemaId(unchanged));
     assertThat(fixture.read("preference.pairs", written.get(4))).isEqualTo(pair("e4").build());
+    PreferencePair fromSized = pair("e5").setMetadata(Map.of("a", "1", "b", "2")).build();
+    assertThat(fixture.read("preference.pairs", written.get(5))).isEqualTo(fromSized);
+    assertThat(written.get(5)).isEqualTo(avro("preference.pairs", fromSized));
+  }
+
+  /** {@code framed} (a pair with empty metadata, its last field) with the metadata map's bytes replaced by {@code blocks}. */
+  private static byte[] withMetadataBlocks(byte[] framed, byte[] blocks) {
+    byte[] out = Arrays.copyOf(framed, framed.length - 1 + blocks.length);
+    System.arraycopy(blocks, 0, out, framed.length - 1, blocks.length);
+    return out;
   }
 
   static List<Object[]> badPairs() {

@@ -88,7 +88,9 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
    * changed since): those bytes under the schema id this serializer writes for the topic, without
    * encoding the record again. The Avro part is passed on as it came; it decodes to the same record
    * as a fresh encoding would, though not always byte for byte (Avro allows a writer to split a map
-   * into blocks, say).
+   * into blocks, say). "The same" as Avro's Java reader reads them: a reader that is stricter or
+   * looser where Java is lenient (an over-long varint; a map key repeated, where Java keeps the last)
+   * may read them otherwise.
    */
   public byte[] serializeEncoded(String topic, Schema schema, byte[] framed) {
     int id = idFor(topic, schema);

@@ -21,8 +21,11 @@ final class BoundedDecoder extends Decoder {
   private final long maxItems;
   /** Items counted so far in each collection being read, innermost last. */
   private final Deque<long[]> open = new ArrayDeque<>();
-  /** False once a string's bytes were not valid UTF-8 (decoded leniently: U+FFFD where they break). */
-  private boolean textIsUtf8 = true;
+  /**
+   * False once a string's bytes were not valid UTF-8 (decoded leniently: U+FFFD where they break)
+   * or a block stated its byte size (only skipping reads it: a wrong one breaks a reader that skips).
+   */
+  private boolean bytesSayWhatWasRead = true;
 
   /** @param valueBytes the size of the whole encoded value: no field can be longer */
   BoundedDecoder(Decoder in, DecodeLimits limits, int valueBytes) {
@@ -89,18 +92,29 @@ final class BoundedDecoder extends Decoder {
   }
 
   /**
-   * Whether every string read was valid UTF-8. Java decodes invalid bytes leniently, so a record
-   * read from bytes that are not is not what those bytes say: they must not be passed on as its
-   * encoding.
+   * Whether the bytes read say, to any reader, what was read from them: every string valid UTF-8
+   * (Java decodes invalid bytes leniently) and no block with a byte size (this reader ignores it, one
+   * that skips the field follows it). Otherwise they must not be passed on as the record's encoding.
    */
-  boolean textIsUtf8() {
-    return textIsUtf8;
+  boolean bytesSayWhatWasRead() {
+    return bytesSayWhatWasRead;
   }
 
   private byte[] text() throws IOException {
     byte[] bytes = content("a string");
-    if (textIsUtf8 && !isUtf8(bytes)) textIsUtf8 = false;
+    if (bytesSayWhatWasRead && !isUtf8(bytes)) bytesSayWhatWasRead = false;
     return bytes;
+  }
+
+  /** A block's item count, as Avro's decoder reads it: a negative count is followed by the block's byte size. */
+  private long blockCount() throws IOException {
+    long items = in.readLong();
+    if (items < 0) {
+      in.readLong();
+      bytesSayWhatWasRead = false;
+      items = -items;
+    }
+    return items;
   }
 
   private static boolean isUtf8(byte[] bytes) {
@@ -132,10 +146,10 @@ final class BoundedDecoder extends Decoder {
     in.skipFixed(length("a bytes field"));
   }
 
-  @Override public long readArrayStart() throws IOException { return opened(in.readArrayStart()); }
-  @Override public long arrayNext() throws IOException { return next(in.arrayNext()); }
-  @Override public long readMapStart() throws IOException { return opened(in.readMapStart()); }
-  @Override public long mapNext() throws IOException { return next(in.mapNext()); }
+  @Override public long readArrayStart() throws IOException { return opened(blockCount()); }
+  @Override public long arrayNext() throws IOException { return next(blockCount()); }
+  @Override public long readMapStart() throws IOException { return opened(blockCount()); }
+  @Override public long mapNext() throws IOException { return next(blockCount()); }
 
   /** Skipping is called once per block, each block's items then skipped one by one: its count is checked too. */
   @Override

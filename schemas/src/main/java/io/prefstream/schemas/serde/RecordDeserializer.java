@@ -43,8 +43,9 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
 
   /**
    * A value read. {@code asWritten}: it was Confluent-wire Avro in the record's own schema, its
-   * strings valid UTF-8, so its bytes are an encoding of this record in that schema as long as the
-   * record is not changed, and a writer may pass them on rather than encode the record again.
+   * strings valid UTF-8 and its blocks without byte sizes, so its bytes are an encoding of this
+   * record in that schema as long as the record is not changed, and a writer may pass them on rather
+   * than encode the record again.
    */
   public record Read<T>(T record, boolean asWritten) {}
 
@@ -129,7 +130,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
       BoundedDecoder bounded = new BoundedDecoder(decoder, config.limits(), length);
       T record = reading.reader().read(null, bounded);
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
-      return new Read<>(record, reading.inReaderSchema() && bounded.textIsUtf8());
+      return new Read<>(record, reading.inReaderSchema() && bounded.bytesSayWhatWasRead());
     } catch (IOException | RuntimeException e) {
       throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + reader.getName() + ": " + e, e);
     }
