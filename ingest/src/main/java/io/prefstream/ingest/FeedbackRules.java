@@ -34,14 +34,14 @@ final class FeedbackRules {
     this.chat = new ChatChecks(limits);
   }
 
-  /** A record that passed, normalised, or the rule it broke. */
-  record Checked<T>(T record, Rejection rejection) {
-    static <T> Checked<T> ok(T record) {
-      return new Checked<>(record, null);
+  /** A record that passed, normalised ({@code changed}: normalising set a field), or the rule it broke. */
+  record Checked<T>(T record, boolean changed, Rejection rejection) {
+    static <T> Checked<T> ok(T record, boolean changed) {
+      return new Checked<>(record, changed, null);
     }
 
     static <T> Checked<T> rejected(Reason reason, String detail) {
-      return new Checked<>(null, new Rejection(reason, detail));
+      return new Checked<>(null, false, new Rejection(reason, detail));
     }
 
     boolean passed() {
@@ -62,9 +62,10 @@ final class FeedbackRules {
     if (sameMessages || sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
       return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
     }
+    boolean changed = p.getEventTime() == 0 || isBlank(p.getPromptId());
     p.setEventTime(effectiveEventTime(p.getEventTime(), recordTimestamp));
     p.setPromptId(promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds()));
-    return Checked.ok(p);
+    return Checked.ok(p, changed);
   }
 
   Checked<RankedResponses> ranking(RankedResponses r, long recordTimestamp, long now) {
@@ -87,9 +88,10 @@ final class FeedbackRules {
     if (distinct.size() < 2) {
       return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
     }
+    boolean changed = r.getEventTime() == 0 || isBlank(r.getPromptId());
     r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
     r.setPromptId(promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds()));
-    return Checked.ok(r);
+    return Checked.ok(r, changed);
   }
 
   Checked<ResponseRating> rating(ResponseRating r, long recordTimestamp, long now) {
@@ -102,8 +104,9 @@ final class FeedbackRules {
         score(r),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
+    boolean changed = r.getEventTime() == 0;
     r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
-    return Checked.ok(r);
+    return Checked.ok(r, changed);
   }
 
   @SafeVarargs
@@ -119,7 +122,7 @@ final class FeedbackRules {
   }
 
   private static Optional<Rejection> required(String field, String value) {
-    return value == null || value.isBlank()
+    return isBlank(value)
         ? Optional.of(new Rejection(Reason.MISSING_FIELD, "'" + field + "' is required"))
         : Optional.empty();
   }
@@ -187,9 +190,13 @@ final class FeedbackRules {
     return eventTime == 0 ? recordTimestamp : eventTime;
   }
 
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+
   /** The given prompt id, else the first 16 hex digits of the prompt's SHA-256 (text, else messages, else token ids). */
   static String promptId(String promptId, String prompt, List<ChatMessage> messages, List<Integer> promptIds) {
-    if (promptId != null && !promptId.isBlank()) return promptId;
+    if (!isBlank(promptId)) return promptId;
     String basis = prompt != null ? prompt : messages != null ? messages.toString() : Objects.toString(promptIds);
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(basis.getBytes(StandardCharsets.UTF_8));

@@ -56,6 +56,8 @@ public final class IngestTopology {
   }
 
   private static final String RATING_COUNTS = "rating-counts";
+  /** De-duplication buckets kept behind the newest, each a horizon long (see Admission.isRepeat). */
+  static final int DEDUP_BUCKETS_KEPT = 3;
 
   static void add(StreamsBuilder builder, IngestConfig config, IngestMetrics metrics) {
     IngestTopics topics = config.topics();
@@ -69,13 +71,15 @@ public final class IngestTopology {
     Admission.Kind<ResponseRating> ratings = new Admission.Kind<>("ratings", deserializer(ResponseRating.class, serdeProps), rules::rating,
         ResponseRating::getEventId, ResponseRating::getPromptId, ResponseRating::getEventTime, "dedup-ratings", IngestTopology::stampSource);
 
-    Serde<SpecificRecord> preferenceSerde = preferenceSerde(serdeProps);
+    Map<String, Object> preferenceProps = preferenceProps(serdeProps);
+    AvroSerializer<SpecificRecord> preferenceSerializer = avroSerializer(preferenceProps);
+    Serde<SpecificRecord> preferenceSerde = Serdes.serdeFrom(preferenceSerializer, preferenceDeserializer(preferenceProps));
     Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
 
     for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
-      // event ids by horizon-long bucket (see Admission.isRepeat); three buckets kept behind the newest
+      // event ids by horizon-long bucket (see Admission.isRepeat)
       builder.addStateStore(Stores.windowStoreBuilder(
-          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(3), config.dedupHorizon(), false),
+          Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(DEDUP_BUCKETS_KEPT), config.dedupHorizon(), false),
           Serdes.String(), Serdes.Long()));
     }
     RatingPairing pairing = config.pairing();
@@ -83,7 +87,7 @@ public final class IngestTopology {
     builder.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(RATING_COUNTS, counted, pairing.window(), false), Serdes.String(), Serdes.Integer()));
 
-    Produced<String, Admitted> acceptedToPairs = Produced.with(Serdes.String(), accepted(preferenceSerde));
+    Produced<String, Admitted> acceptedToPairs = Produced.with(Serdes.String(), accepted(preferenceSerializer, preferenceSerde.deserializer()));
     passValid(admitted(builder, topics.feedbackPairs(), pairs, config, metrics), pairs, acceptedToPairs, config);
     passValid(admitted(builder, topics.feedbackRankings(), rankings, config, metrics), rankings, acceptedToPairs, config);
 
@@ -101,11 +105,18 @@ public final class IngestTopology {
 
   /**
    * The pairs topic's serde as a serde of accepted records: the sink writes what admission forwards,
-   * with no node in between to unwrap it.
+   * with no node in between to unwrap it. A record that came as Avro in its own schema and was not
+   * changed is written as the bytes it came in (under the pairs topic's schema id), not encoded
+   * again: encoding was a tenth of the stream thread's time in {@code bench ingest}.
    */
-  private static Serde<Admitted> accepted(Serde<SpecificRecord> serde) {
-    Serializer<Admitted> serializer = (topic, accepted) -> serde.serializer().serialize(topic, ((Admitted.Accepted) accepted).record());
-    Deserializer<Admitted> deserializer = (topic, bytes) -> new Admitted.Accepted(serde.deserializer().deserialize(topic, bytes));
+  private static Serde<Admitted> accepted(AvroSerializer<SpecificRecord> avro, Deserializer<SpecificRecord> read) {
+    Serializer<Admitted> serializer = (topic, admitted) -> {
+      Admitted.Accepted accepted = (Admitted.Accepted) admitted;
+      return accepted.encoded() != null
+          ? avro.serializeEncoded(topic, accepted.record().getSchema(), accepted.encoded())
+          : avro.serialize(topic, accepted.record());
+    };
+    Deserializer<Admitted> deserializer = (topic, bytes) -> new Admitted.Accepted(read.deserialize(topic, bytes));
     return Serdes.serdeFrom(serializer, deserializer);
   }
 
@@ -196,19 +207,25 @@ public final class IngestTopology {
   }
 
   private static <T extends SpecificRecord> Serde<T> avroSerde(Class<T> type, Map<String, Object> serdeProps) {
-    AvroSerializer<T> serializer = new AvroSerializer<>();
-    serializer.configure(serdeProps, false);
-    return Serdes.serdeFrom(serializer, deserializer(type, serdeProps));
+    return Serdes.serdeFrom(avroSerializer(serdeProps), deserializer(type, serdeProps));
   }
 
-  /** preference.pairs holds two record types: TopicRecordNameStrategy keeps their subjects apart. */
-  private static Serde<SpecificRecord> preferenceSerde(Map<String, Object> serdeProps) {
+  private static <T extends SpecificRecord> AvroSerializer<T> avroSerializer(Map<String, Object> serdeProps) {
+    AvroSerializer<T> serializer = new AvroSerializer<>();
+    serializer.configure(serdeProps, false);
+    return serializer;
+  }
+
+  /** preference.pairs holds several record types: TopicRecordNameStrategy keeps their subjects apart. */
+  private static Map<String, Object> preferenceProps(Map<String, Object> serdeProps) {
     Map<String, Object> props = new HashMap<>(serdeProps);
     props.put(SerdeConfig.VALUE_SUBJECT_NAME_STRATEGY, "TopicRecordNameStrategy");
-    AvroSerializer<SpecificRecord> serializer = new AvroSerializer<>();
-    serializer.configure(props, false);
+    return props;
+  }
+
+  private static RecordDeserializer<SpecificRecord> preferenceDeserializer(Map<String, Object> preferenceProps) {
     RecordDeserializer<SpecificRecord> deserializer = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, LabelledResponse.class);
-    deserializer.configure(props, false);
-    return Serdes.serdeFrom(serializer, deserializer);
+    deserializer.configure(preferenceProps, false);
+    return deserializer;
   }
 }

@@ -9,12 +9,22 @@ import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.ResponseRating;
 import io.prefstream.schemas.ScoreScale;
 import io.prefstream.schemas.serde.JsonSerializer;
+import io.prefstream.schemas.serde.WireFormat;
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -92,6 +102,51 @@ class IngestTopologyTest {
     assertThat(records.get(1).key()).startsWith("sha256:"); // a missing prompt id is a hash of the prompt
     assertThat(dlq.isEmpty()).isTrue();
     assertThat(metrics.count("prefstream.ingest.accepted", "kind", "pairs")).isEqualTo(2);
+  }
+
+  @Test
+  void avroInTheCurrentSchema_passesAsItsOwnBytes_unlessNormalisingChangedIt() throws Exception {
+    var raw = fixture.driver.createOutputTopic("preference.pairs", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    // metadata {"a": "1"} as one block that states its byte size, which Avro allows and a fresh encoding does not write:
+    // it comes out as it went in only if the bytes pass through
+    byte[] emptyMetadata = avro("feedback.pairs", pair("e1").build());
+    byte[] sizedBlock = {0x01, 0x08, 0x02, 'a', 0x02, '1', 0x00}; // count -1 (zigzag), 4 bytes, "a", "1", end of map
+    byte[] unchanged = Arrays.copyOf(emptyMetadata, emptyMetadata.length - 1 + sizedBlock.length);
+    System.arraycopy(sizedBlock, 0, unchanged, emptyMetadata.length - 1, sizedBlock.length);
+    assertThat(unchanged).isNotEqualTo(avro("feedback.pairs", pair("e1").setMetadata(Map.of("a", "1")).build()));
+    RankedResponses ranking = RankedResponses.newBuilder().setEventId("r1").setPromptId("p1").setPrompt("Say hi")
+        .setResponses(List.of("a", "b")).setEventTime(T0.toEpochMilli()).build();
+    byte[] rankingBytes = avro("feedback.rankings", ranking);
+    pairsIn.pipeInput(unchanged);
+    rankingsIn.pipeInput(rankingBytes);
+    pairsIn.pipeInput(avro("feedback.pairs", pair("e2").setEventTime(0).build())); // takes the record's timestamp
+    pairsIn.pipeInput(avro("feedback.pairs", pair("e3").setPromptId(null).build())); // takes a hash of the prompt
+
+    // an older producer's schema (before the chat message fields), read into the current class: written out in the current schema, not as it came
+    Schema current = PreferencePair.getClassSchema();
+    Schema older = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false,
+        current.getFields().stream().filter(f -> !f.name().endsWith("_messages")).map(f -> new Schema.Field(f, f.schema())).toList());
+    GenericRecord old = new GenericData.Record(older);
+    for (Schema.Field f : older.getFields()) old.put(f.name(), pair("e4").build().get(f.name()));
+    ByteArrayOutputStream olderAvro = new ByteArrayOutputStream();
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(olderAvro, null);
+    new GenericDatumWriter<GenericRecord>(older).write(old, encoder);
+    encoder.flush();
+    pairsIn.pipeInput(WireFormat.frame(fixture.registry().register("feedback.pairs-value", older), olderAvro.toByteArray()));
+
+    List<byte[]> written = raw.readValuesToList();
+    assertThat(written).hasSize(5);
+    assertThat(written.get(0)).isEqualTo(unchanged); // one registry scope: the same schema has the same id under every subject
+    assertThat(fixture.read("preference.pairs", written.get(0))).isEqualTo(pair("e1").setMetadata(Map.of("a", "1")).build());
+    assertThat(written.get(1)).isEqualTo(rankingBytes);
+    PreferencePair timed = (PreferencePair) fixture.read("preference.pairs", written.get(2));
+    assertThat(timed.getEventTime()).isEqualTo(T0.toEpochMilli());
+    assertThat(written.get(2)).isEqualTo(avro("preference.pairs", timed));
+    PreferencePair hashed = (PreferencePair) fixture.read("preference.pairs", written.get(3));
+    assertThat(hashed.getPromptId()).startsWith("sha256:");
+    assertThat(written.get(3)).isEqualTo(avro("preference.pairs", hashed));
+    assertThat(WireFormat.schemaId(written.get(4))).isEqualTo(WireFormat.schemaId(unchanged));
+    assertThat(fixture.read("preference.pairs", written.get(4))).isEqualTo(pair("e4").build());
   }
 
   static List<Object[]> badPairs() {

@@ -5,6 +5,7 @@ import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.schemas.serde.AvroSerializer;
 import io.prefstream.schemas.serde.RecordDeserializer;
+import io.prefstream.schemas.serde.SchemaRegistry;
 import io.prefstream.schemas.serde.SerdeConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,7 @@ final class TopologyFixture implements AutoCloseable {
   final TestOutputTopic<String, SpecificRecord> out;
   final TestOutputTopic<byte[], byte[]> dlq;
   private final Map<String, Object> serdeProps;
+  private final RecordDeserializer<SpecificRecord> preferences;
   private Instant clock;
 
   /** @param settings ingest settings over the defaults; a {@code schema.registry.url} there wins */
@@ -54,7 +56,7 @@ final class TopologyFixture implements AutoCloseable {
     pairsIn = driver.createInputTopic("feedback.pairs", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
     ratingsIn = driver.createInputTopic("feedback.ratings", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
     rankingsIn = driver.createInputTopic("feedback.rankings", new ByteArraySerializer(), new ByteArraySerializer(), start, Duration.ZERO);
-    var preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, io.prefstream.schemas.LabelledResponse.class);
+    preferences = RecordDeserializer.ofAny(PreferencePair.class, RankedResponses.class, io.prefstream.schemas.LabelledResponse.class);
     preferences.configure(serdeProps, false);
     out = driver.createOutputTopic("preference.pairs", new StringDeserializer(), preferences);
     dlq = driver.createOutputTopic("preference.dlq", new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -65,6 +67,16 @@ final class TopologyFixture implements AutoCloseable {
     AvroSerializer<T> s = new AvroSerializer<>();
     s.configure(serdeProps, false);
     return s.serialize(topic, record);
+  }
+
+  /** A value of the pairs topic, read with this fixture's registry. */
+  SpecificRecord read(String topic, byte[] value) {
+    return preferences.deserialize(topic, value);
+  }
+
+  /** This fixture's registry scope. */
+  SchemaRegistry registry() {
+    return SchemaRegistry.of(SerdeConfig.parse(serdeProps));
   }
 
   /** The ingest clock now. */

@@ -82,6 +82,19 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     }
   }
 
+  /**
+   * What {@link #serialize} writes for a record that is already encoded in its own {@code schema} as
+   * Confluent-wire bytes (a value read with {@link RecordDeserializer.Read#asWritten()} and not
+   * changed since): those bytes under the schema id this serializer writes for the topic, without
+   * encoding the record again. The Avro part is passed on as it came; it decodes to the same record
+   * as a fresh encoding would, though not always byte for byte (Avro allows a writer to split a map
+   * into blocks, say).
+   */
+  public byte[] serializeEncoded(String topic, Schema schema, byte[] framed) {
+    int id = idFor(topic, schema);
+    return WireFormat.schemaId(framed) == id ? framed : WireFormat.withSchemaId(framed, id);
+  }
+
   private int idFor(String topic, Schema schema) {
     if (config.autoRegisterSchemas() && !config.useLatestVersion()) {
       return ids.computeIfAbsent(new Target(topic, schema), t -> schemaId(subject(topic, schema), schema));

@@ -2,6 +2,7 @@ package io.prefstream.schemas.serde;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -20,6 +21,8 @@ final class BoundedDecoder extends Decoder {
   private final long maxItems;
   /** Items counted so far in each collection being read, innermost last. */
   private final Deque<long[]> open = new ArrayDeque<>();
+  /** False once a string's bytes were not valid UTF-8 (decoded leniently: U+FFFD where they break). */
+  private boolean textIsUtf8 = true;
 
   /** @param valueBytes the size of the whole encoded value: no field can be longer */
   BoundedDecoder(Decoder in, DecodeLimits limits, int valueBytes) {
@@ -77,12 +80,41 @@ final class BoundedDecoder extends Decoder {
 
   @Override
   public Utf8 readString(Utf8 old) throws IOException {
-    return new Utf8(content("a string"));
+    return new Utf8(text());
   }
 
   @Override
   public String readString() throws IOException {
-    return new String(content("a string"), StandardCharsets.UTF_8);
+    return new String(text(), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Whether every string read was valid UTF-8. Java decodes invalid bytes leniently, so a record
+   * read from bytes that are not is not what those bytes say: they must not be passed on as its
+   * encoding.
+   */
+  boolean textIsUtf8() {
+    return textIsUtf8;
+  }
+
+  private byte[] text() throws IOException {
+    byte[] bytes = content("a string");
+    if (textIsUtf8 && !isUtf8(bytes)) textIsUtf8 = false;
+    return bytes;
+  }
+
+  private static boolean isUtf8(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) { // not ASCII: decode strictly
+        try {
+          StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
+          return true;
+        } catch (CharacterCodingException e) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   @Override

@@ -36,7 +36,17 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
    * which costs more than reading a small record. Readers are thread-safe; Kafka Streams may share
    * a deserializer between its threads.
    */
-  private final Map<Schema, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+  private final Map<Schema, Reading<T>> readers = new ConcurrentHashMap<>();
+
+  /** How values of one writer schema are read; {@code inReaderSchema}: the writer's schema is the reader's own. */
+  private record Reading<T>(SpecificDatumReader<T> reader, boolean inReaderSchema) {}
+
+  /**
+   * A value read. {@code asWritten}: it was Confluent-wire Avro in the record's own schema, its
+   * strings valid UTF-8, so its bytes are an encoding of this record in that schema as long as the
+   * record is not changed, and a writer may pass them on rather than encode the record again.
+   */
+  public record Read<T>(T record, boolean asWritten) {}
 
   public RecordDeserializer(Class<T> type) {
     this(type, SpecificData.get().getSchema(type), Map.of());
@@ -76,11 +86,15 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
 
   @Override
   public T deserialize(String topic, byte[] data) {
-    if (data == null) return null;
+    return data == null ? null : read(topic, data).record();
+  }
+
+  /** Reads a value (not null), as {@link #deserialize(String, byte[])} does, saying whether its bytes are the record's own encoding. */
+  public Read<T> read(String topic, byte[] data) {
     if (WireFormat.isFramed(data)) return fromAvro(topic, data);
     if (startsLikeJson(data) && readerSchemasByName.isEmpty()) {
       try {
-        return JsonRecords.read(data, type, readerSchema, config.limits());
+        return new Read<>(JsonRecords.read(data, type, readerSchema, config.limits()), false);
       } catch (IllegalArgumentException e) {
         throw failure(topic, data, "JSON is not a valid " + readerSchema.getName() + ": " + e.getMessage(), e);
       }
@@ -92,7 +106,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     throw failure(topic, data, why, null);
   }
 
-  private T fromAvro(String topic, byte[] data) {
+  private Read<T> fromAvro(String topic, byte[] data) {
     int id = WireFormat.schemaId(data);
     Schema writerSchema;
     try {
@@ -111,9 +125,11 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     try {
       int length = data.length - WireFormat.HEADER_LENGTH;
       var decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH, length, null);
-      T record = readers.computeIfAbsent(writerSchema, w -> new SpecificDatumReader<>(w, reader)).read(null, new BoundedDecoder(decoder, config.limits(), length));
+      Reading<T> reading = readers.computeIfAbsent(writerSchema, w -> new Reading<>(new SpecificDatumReader<>(w, reader), w.equals(reader)));
+      BoundedDecoder bounded = new BoundedDecoder(decoder, config.limits(), length);
+      T record = reading.reader().read(null, bounded);
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
-      return record;
+      return new Read<>(record, reading.inReaderSchema() && bounded.textIsUtf8());
     } catch (IOException | RuntimeException e) {
       throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + reader.getName() + ": " + e, e);
     }

@@ -40,6 +40,13 @@ public final class WireFormat {
     return ByteBuffer.wrap(framed, 1, 4).getInt();
   }
 
+  /** A copy of a framed value with another schema id in its header. */
+  public static byte[] withSchemaId(byte[] framed, int schemaId) {
+    byte[] copy = framed.clone();
+    ByteBuffer.wrap(copy, 1, 4).putInt(schemaId);
+    return copy;
+  }
+
   /** The first bytes as hex, for error messages. */
   public static String preview(byte[] bytes) {
     if (bytes == null) return "(null)";

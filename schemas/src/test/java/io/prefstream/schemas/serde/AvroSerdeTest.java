@@ -11,6 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -68,6 +72,61 @@ class AvroSerdeTest {
     byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "rt").serialize("t", Records.pair("e1"));
     PreferencePair back = configured(new RecordDeserializer<>(PreferencePair.class), "rt").deserialize("t", bytes);
     assertThat(back).isEqualTo(Records.pair("e1"));
+  }
+
+  @Test
+  void read_saysWhetherTheBytesAreAvroInTheRecordsOwnSchema() throws Exception {
+    RecordDeserializer<PreferencePair> reader = configured(new RecordDeserializer<>(PreferencePair.class), "as-written");
+    byte[] own = configured(new AvroSerializer<PreferencePair>(), "as-written").serialize("t", Records.pair("e1"));
+    assertThat(reader.read("t", own)).isEqualTo(new RecordDeserializer.Read<>(Records.pair("e1"), true));
+
+    String json = "{\"event_id\":\"e1\",\"prompt\":\"hi\",\"chosen\":\"a\",\"rejected\":\"b\"}";
+    assertThat(reader.read("t", json.getBytes(StandardCharsets.UTF_8)).asWritten()).isFalse();
+
+    // an older writer's schema (without the chat message fields): read into the current class, but its bytes are not that record's encoding
+    Schema older = new Schema.Parser().parse(AvroSerdeTest.class.getResourceAsStream("/compat/v1/PreferencePair.avsc"));
+    GenericRecord old = new GenericData.Record(older);
+    for (Schema.Field f : older.getFields()) old.put(f.name(), Records.pair("e2").get(f.name()));
+    ByteArrayOutputStream avro = new ByteArrayOutputStream();
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(avro, null);
+    new GenericDatumWriter<GenericRecord>(older).write(old, encoder);
+    encoder.flush();
+    int olderId = SchemaRegistry.of(SerdeConfig.parse(scope("as-written"))).register("t-value", older);
+    RecordDeserializer.Read<PreferencePair> read = reader.read("t", WireFormat.frame(olderId, avro.toByteArray()));
+    assertThat(read.record().getEventId()).isEqualTo("e2");
+    assertThat(read.asWritten()).isFalse();
+  }
+
+  @Test
+  void read_ofAStringThatIsNotUtf8_isNotAsWritten_itsTextReplacedAsBefore() {
+    RecordDeserializer<PreferencePair> reader = configured(new RecordDeserializer<>(PreferencePair.class), "not-utf8");
+    byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "not-utf8").serialize("t", Records.pair("e1"));
+    byte[] prompt = "Say hi".getBytes(StandardCharsets.UTF_8);
+    int at = indexOf(bytes, prompt);
+    bytes[at + 3] = (byte) 0xFF; // "Say\xFFhi": the same length, so still a well-formed Avro value
+
+    RecordDeserializer.Read<PreferencePair> read = reader.read("t", bytes);
+    assertThat(read.record().getPrompt()).isEqualTo("Say\uFFFDhi");
+    assertThat(read.asWritten()).as("the bytes do not say what was read").isFalse();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) return i;
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
+  void serializeEncoded_writesWhatSerializeWrites_underTheTopicsSchemaId() {
+    AvroSerializer<PreferencePair> serializer = configured(new AvroSerializer<>(), "encoded");
+    PreferencePair pair = Records.pair("e1");
+    byte[] written = serializer.serialize("t", pair);
+    byte[] underAnotherId = WireFormat.withSchemaId(written, 99);
+
+    assertThat(WireFormat.schemaId(underAnotherId)).isEqualTo(99);
+    assertThat(serializer.serializeEncoded("t", pair.getSchema(), underAnotherId)).isEqualTo(written);
+    assertThat(serializer.serializeEncoded("t", pair.getSchema(), written)).isEqualTo(written);
   }
 
   @Test
