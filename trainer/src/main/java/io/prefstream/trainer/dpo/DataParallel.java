@@ -3,6 +3,7 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.jni.JniUtils;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.optim.Fanout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -11,6 +12,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.function.ToIntFunction;
 import java.util.function.ToLongFunction;
 
@@ -26,8 +29,11 @@ import java.util.function.ToLongFunction;
  * to run. When there are fewer micro-batches than workers, each is split into as many parts as
  * there are workers, unless the loss compares examples within a micro-batch (then a split would
  * change the loss).
+ *
+ * <p>The same workers share out the update's per-parameter work ({@link Fanout}), which on one
+ * thread would leave the other cores idle between steps.
  */
-final class DataParallel implements AutoCloseable {
+final class DataParallel implements Fanout, AutoCloseable {
   /** One worker's job on one part of the step. */
   @FunctionalInterface
   interface Work<T> {
@@ -55,8 +61,7 @@ final class DataParallel implements AutoCloseable {
 
   /**
    * Runs {@code work} on every part of {@code microBatches}, worker w on {@code models.get(w)}, and
-   * returns when all are done. The first failure is thrown once every worker has stopped (the
-   * others' suppressed in it), so no worker still computes on arrays the caller frees.
+   * returns when all are done (failures as {@link #onWorkers}).
    *
    * @param models one per worker in use: the policy itself first, then its worker views
    * @param tokens the tokens an example computes, to balance the workers
@@ -64,15 +69,33 @@ final class DataParallel implements AutoCloseable {
    */
   <T> void run(List<List<T>> microBatches, List<CausalLm> models, ToIntFunction<T> tokens, boolean splittable, Work<T> work) {
     List<List<List<T>>> shares = shares(microBatches, models.size(), tokens, splittable);
-    if (shares.isEmpty()) return;
-    if (shares.size() > 1 && threads.isShutdown()) throw new IllegalStateException("the step's workers are closed");
+    onWorkers(shares.size(), worker -> {
+      for (List<T> part : shares.get(worker)) work.run(models.get(worker), part, worker);
+    });
+  }
+
+  /** Runs {@code work} on the items shared out among the workers, heaviest first to the least loaded. */
+  @Override
+  public <T> void each(List<T> items, ToLongFunction<T> weight, Consumer<T> work) {
+    List<List<T>> shares = spread(items, workers, weight);
+    onWorkers(shares.size(), worker -> shares.get(worker).forEach(work));
+  }
+
+  /**
+   * Runs {@code job} for workers 0 to {@code count - 1} at once, worker 0 on the calling thread,
+   * and returns when all are done. The first failure is thrown once every worker has stopped (the
+   * others' suppressed in it), so no worker still computes on arrays the caller frees.
+   */
+  private void onWorkers(int count, IntConsumer job) {
+    if (count == 0) return;
+    if (count > 1 && threads.isShutdown()) throw new IllegalStateException("the step's workers are closed");
     List<Future<?>> others = new ArrayList<>();
-    for (int w = 1; w < shares.size(); w++) {
+    for (int w = 1; w < count; w++) {
       int worker = w;
       others.add(threads.submit(() -> {
         JniUtils.setGradMode(false); // PyTorch's grad mode is per thread, and on in a new one
         try (NDScope scope = new NDScope()) {
-          for (List<T> part : shares.get(worker)) work.run(models.get(worker), part, worker);
+          job.accept(worker);
         }
       }));
     }
@@ -80,7 +103,7 @@ final class DataParallel implements AutoCloseable {
     boolean recording = JniUtils.isGradMode();
     JniUtils.setGradMode(false); // as on the other workers: a graph only inside a work's gradient collector
     try {
-      for (List<T> part : shares.get(0)) work.run(models.get(0), part, 0);
+      job.accept(0);
     } catch (RuntimeException | Error e) {
       failure = e;
     } finally {

@@ -62,9 +62,9 @@ public final class DpoStep implements AutoCloseable {
     this.reference = reference;
     this.loss = new PreferenceLoss(config, policy.manager());
     this.kto = new KtoLoss(config, policy.manager());
-    this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager());
-    this.layout = layout;
     this.parallel = new DataParallel(workers);
+    this.update = new ClippedUpdate(policy.parameters(), schedule, maxGradNorm, weightDecay, policy.manager(), parallel);
+    this.layout = layout;
     // a loss that compares a micro-batch's examples with each other would change if one were split
     this.splittable = !config.sortsTheBatch();
   }

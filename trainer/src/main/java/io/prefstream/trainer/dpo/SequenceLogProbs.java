@@ -3,6 +3,8 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
@@ -24,9 +26,16 @@ import java.util.List;
  * <p>Training ({@link #backward}) keeps that bound with gradients. The trunk's hidden states h are
  * cut from the graph into a leaf; each chunk of whole examples runs head, log-softmax, its examples'
  * share of the loss and backward through the head alone, which accumulates ∂L/∂h and the head's
- * gradient (in place, a vocabulary slice at a time: {@link HeadLogits}) and frees the chunk; a last backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The
- * loss is a sum over examples, each depending only on its own responses, so by the chain rule these
- * are the gradients of the whole loss at once.
+ * gradient (in place, a vocabulary slice at a time: {@link HeadLogits}) and frees the chunk; a last
+ * backward of Σ h ⊙ ∂L/∂h carries ∂L/∂h through the trunk. The loss is a sum over examples, each
+ * depending only on its own responses, so by the chain rule these are the gradients of the whole
+ * loss at once.
+ *
+ * <p>Within a chunk autograd runs only from the loss to the responses' log-probabilities; the
+ * logits' gradient is the log-softmax's closed form, ∂L/∂z_t = w_t · (onehot(y_t) − softmax(z_t))
+ * with w_t = ∂L/∂log π(y_t), made in the softmax's own (positions × vocabulary) array. Autograd
+ * held four such arrays (the logits, the log-softmax, the gathered gradient spread back to full
+ * size and its own result); this holds two, and runs no log-softmax backward.
  *
  * <p>Two variants of the preference family change what a pass computes ({@link Options}): LD-DPO
  * (Liu et al. 2024, arXiv:2409.06411) counts the tokens past the shortest of an example's
@@ -35,7 +44,11 @@ import java.util.List;
  * Σ_v π(v)²), read from the same logits, without a gradient.
  */
 public final class SequenceLogProbs {
-  /** Logits one chunk may hold: 2^24 floats (64 MiB), ~110 positions at Qwen's vocabulary. */
+  /**
+   * Logits one chunk may hold: 2^24 floats (64 MiB), ~110 positions at Qwen's vocabulary. Twice
+   * that makes the Qwen-vocabulary step's head ~25% cheaper (longer products, half the passes over
+   * W) but raises its peak by ~290 MiB (bench/README.md); the peak may not grow.
+   */
   static final long CHUNK_LOGITS = 1L << 24;
 
   private SequenceLogProbs() {}
@@ -79,8 +92,15 @@ public final class SequenceLogProbs {
    */
   public record Scored(NDArray logProbs, NDArray wpoWeights) {}
 
-  /** Rows' log-probabilities and WPO's aligned mean log-probabilities (null unless asked for). */
-  private record Rows(NDArray logProbs, NDArray wpoAligned) {}
+  /**
+   * Rows' log-probabilities, WPO's aligned mean log-probabilities (null unless asked for), and what
+   * their gradient needs: the positions' softmax and targets, and how the rows weigh them.
+   *
+   * @param softmax (P, V)
+   * @param targets (P, 1) int64
+   * @param selection (rows, P)
+   */
+  private record Rows(NDArray logProbs, NDArray wpoAligned, NDArray softmax, NDArray targets, NDArray selection) {}
 
   /**
    * @return (B, K) float32 log-probabilities of each example's responses, best first, without a
@@ -156,10 +176,17 @@ public final class SequenceLogProbs {
       for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
         try (NDScope chunk = new NDScope()) {
           HeadLogits head = model.trainingHead(states(cut, scored, rows[0], rows[1]));
-          Rows r = rowLogProbs(head.logits(), scored, rows[0], rows[1], options, k);
+          Rows r;
+          try (NDArray logits = head.logits().stopGradient()) {                   // values; the head frees them in its backward
+            r = rowLogProbs(logits, scored, rows[0], rows[1], options, k);
+          }
           int examples = (rows[1] - rows[0]) / k;
           NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
-          head.backward(collector, loss.of(r.logProbs().reshape(examples, k), wpoWeights, rows[0] / k));
+          NDArray logProbs = r.logProbs().reshape(examples, k);                   // a leaf: the loss's graph starts here
+          logProbs.setRequiresGradient(true);
+          collector.backward(loss.of(logProbs, wpoWeights, rows[0] / k));
+          NDArray perPosition = r.selection().transpose().matMul(logProbs.getGradient().reshape(rows[1] - rows[0], 1)); // (P, 1): ∂L/∂log π(y_t)
+          head.backward(collector, logitsGradient(r.softmax(), r.targets(), perPosition));
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
@@ -190,27 +217,49 @@ public final class SequenceLogProbs {
     return hidden.get(hidden.getManager().create(Arrays.copyOfRange(scored.positions(), from, to)));
   }
 
-  /** Log-probabilities of rows [r0, r1), (r1 - r0), from the head's logits at their scored positions only; rows of k per example. */
+  /**
+   * Log-probabilities of rows [r0, r1), (r1 - r0), from the head's logits at their scored positions
+   * only (values, without a graph); rows of k per example.
+   *
+   * <p>log π(y_t) = z_t[y_t] − lse(z_t), with lse(z_t) = max z_t − log softmax(z_t)[argmax z_t]: the
+   * softmax at the largest logit is at least 1/V, so its log is exact to float rounding, and the
+   * softmax is what the gradient is made of ({@link #logitsGradient}); no log-softmax array.
+   */
   private static Rows rowLogProbs(NDArray logits, ScoredPositions scored, int r0, int r1, Options options, int k) {
     NDManager m = logits.getManager();
     int from = scored.rowStarts()[r0];
     int to = scored.rowStarts()[r1];
     int p = to - from;
-    NDArray logSoftmax = logits.logSoftmax(1);                                   // (P, V)
+    NDArray softmax = logits.softmax(1);                                         // (P, V)
+    NDArray top = logits.argMax(1).reshape(p, 1);                                // (P, 1)
+    NDArray logSumExp = logits.gather(top, 1).sub(softmax.gather(top, 1).log()); // (P, 1)
     NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
-    NDArray tokens = logSoftmax.gather(targets, 1);                              // (P, 1)
+    NDArray tokens = logits.gather(targets, 1).sub(logSumExp);                   // (P, 1): log π(y_t)
     NDArray wpoAligned = null;
     if (options.wpo()) {
-      NDArray z = logits.stopGradient();
       // log Σ_v π(v)² = lse(2z) − 2·lse(z)
-      NDArray logSumSquares = logSumExp(z.add(z)).sub(logSumExp(z).mul(2));      // (P, 1)
-      NDArray aligned = tokens.stopGradient().sub(logSumSquares);
+      NDArray logSumSquares = logSumExp(logits.add(logits)).sub(logSumExp.mul(2)); // (P, 1)
+      NDArray aligned = tokens.sub(logSumSquares);
       wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
     }
-    // the graph keeps what backward needs; closing the handle frees the rest now, not at the pass's end
-    logSoftmax.close();
-    NDArray logProbs = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m).matMul(tokens).reshape(r1 - r0); // (rows)
-    return new Rows(logProbs, wpoAligned);
+    NDArray selection = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m); // (rows, P)
+    NDArray logProbs = selection.matMul(tokens).reshape(r1 - r0);                // (rows)
+    return new Rows(logProbs, wpoAligned, softmax, targets, selection);
+  }
+
+  /**
+   * ∂L/∂z = w_t · (onehot(y_t) − softmax(z_t)) at each position t, given w_t = ∂L/∂log π(y_t): the
+   * gradient of Σ_t w_t · log softmax(z_t)[y_t]. Made in the softmax's storage.
+   *
+   * @param perPosition (P, 1) w
+   * @return (P, V), the softmax overwritten
+   */
+  private static NDArray logitsGradient(NDArray softmax, NDArray targets, NDArray perPosition) {
+    NDArray gradient = softmax.muli(perPosition.neg());                          // −w_t · softmax(z_t)
+    long p = targets.size();
+    NDIndex atTargets = new NDIndex("{}, {}", gradient.getManager().arange(0, (int) p, 1, DataType.INT64), targets.reshape(p));
+    gradient.set(atTargets, gradient.gather(targets, 1).add(perPosition).reshape(p)); // + w_t at y_t
+    return gradient;
   }
 
   private static NDArray logSumExp(NDArray x) {

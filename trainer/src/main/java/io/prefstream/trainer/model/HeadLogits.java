@@ -12,7 +12,7 @@ import ai.djl.training.GradientCollector;
  *
  * <p>Through autograd, the backward of z = h · Wᵀ makes ∂L/∂W = (∂L/∂z)ᵀ · h as a fresh (V × D)
  * array and then adds it into W's gradient: 545 MB at Qwen's vocabulary, per chunk. Here z is cut
- * from the graph into a leaf; after the loss's backward has given ∂L/∂z,
+ * from the graph into a leaf; given ∂L/∂z (the caller's, from the log-softmax's closed form),
  *
  * <pre>
  *   ∂L/∂h = ∂L/∂z · W                      carried on into h's graph
@@ -77,11 +77,22 @@ public final class HeadLogits {
     return logits;
   }
 
-  /** Accumulates the gradient of {@code loss} (a scalar of {@link #logits}) into the hidden states' graph and W. */
-  public void backward(GradientCollector collector, NDArray loss) {
-    collector.backward(loss);
-    if (product == null) return;
-    NDArray productGradient = product.getGradient();                            // ∂L/∂z, (..., V)
+  /**
+   * Accumulates, given ∂L/∂z for {@link #logits}, the gradient into the hidden states' graph and W.
+   *
+   * @param logitsGradient ∂L/∂z, shaped as the logits, without a graph; may be overwritten. When the
+   *     logits are the product itself, they are freed: close every other handle on them before.
+   */
+  public void backward(GradientCollector collector, NDArray logitsGradient) {
+    NDArray productGradient = logitsGradient;                                   // ∂L/∂(h · Wᵀ)
+    if (logits == product) {
+      product.close(); // its values are spent: no graph reads them, and the caller gave their gradient
+    } else {
+      // through what the architecture did after the product (Gemma's soft cap), or all of autograd
+      collector.backward(logits.mul(logitsGradient).sum());
+      if (product == null) return;
+      productGradient = product.getGradient();
+    }
     NDArray w = weight.stopGradient();                                          // (V, D)
     collector.backward(input.mul(productGradient.matMul(w)).sum());             // ∂L/∂h = ∂L/∂z · W
     long vocab = w.getShape().get(0);

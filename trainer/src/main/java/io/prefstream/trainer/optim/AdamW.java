@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -80,30 +81,55 @@ public final class AdamW implements AutoCloseable {
    * @param scratch where the step's scalars go; closed by the caller
    */
   public void update(Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate, NDManager scratch) {
-    step++;
-    NDArray decay = scratch.create((float) (1 - learningRate * weightDecay));
-    NDArray b1 = scratch.create((float) beta1);
-    NDArray oneMinusB1 = scratch.create((float) (1 - beta1));
-    NDArray b2 = scratch.create((float) beta2);
-    // ((1−β1)·g)² · (1−β2)/(1−β1)² = (1−β2)·g²
-    NDArray squareScale = scratch.create((float) ((1 - beta2) / ((1 - beta1) * (1 - beta1))));
-    NDArray stepSize = scratch.create((float) (learningRate / (1 - Math.pow(beta1, step))));
-    NDArray secondCorrection = scratch.create((float) Math.sqrt(1 - Math.pow(beta2, step)));
-    NDArray epsilon = scratch.create((float) eps);
-    for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
-      String name = entry.getKey();
-      // a detached view shares the weights' storage: in-place updates on it are allowed whatever
-      // the thread's autograd mode (PyTorch's grad mode is per thread)
-      NDArray theta = entry.getValue().stopGradient();
-      NDArray g = gradients.get(name);
-      NDArray m = firstMoments.get(name);
-      NDArray v = secondMoments.get(name);
-      if (m == null || v == null) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
-      m.muli(b1).addi(g.muli(oneMinusB1));                      // g holds (1−β1)·g
-      v.muli(b2).addi(g.muli(g).muli(squareScale));             // g holds (1−β2)·g²
-      if (decays(theta)) theta.muli(decay);
-      step(theta, m, v, stepSize, secondCorrection, epsilon);
+    update(parameters, gradients, learningRate, scratch, Fanout.SERIAL);
+  }
+
+  /**
+   * {@link #update(Map, Map, double, NDManager)} with the parameters shared out by {@code fanout}:
+   * each parameter's update is the same whichever thread makes it.
+   */
+  public void update(Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate, NDManager scratch, Fanout fanout) {
+    for (String name : parameters.keySet()) {
+      if (!firstMoments.containsKey(name)) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
     }
+    step++;
+    Scalars scalars = new Scalars(scratch, learningRate);
+    fanout.each(List.copyOf(parameters.keySet()), name -> parameters.get(name).size(),
+        name -> update(parameters.get(name), gradients.get(name), firstMoments.get(name), secondMoments.get(name), scalars));
+  }
+
+  /** The update's scalars, as arrays made once per update: mul(Number) on a graph array is unsafe on CPU. */
+  private final class Scalars {
+    final NDArray decay;
+    final NDArray b1;
+    final NDArray oneMinusB1;
+    final NDArray b2;
+    final NDArray squareScale;
+    final NDArray stepSize;
+    final NDArray secondCorrection;
+    final NDArray epsilon;
+
+    Scalars(NDManager scratch, double learningRate) {
+      decay = scratch.create((float) (1 - learningRate * weightDecay));
+      b1 = scratch.create((float) beta1);
+      oneMinusB1 = scratch.create((float) (1 - beta1));
+      b2 = scratch.create((float) beta2);
+      // ((1−β1)·g)² · (1−β2)/(1−β1)² = (1−β2)·g²
+      squareScale = scratch.create((float) ((1 - beta2) / ((1 - beta1) * (1 - beta1))));
+      stepSize = scratch.create((float) (learningRate / (1 - Math.pow(beta1, step))));
+      secondCorrection = scratch.create((float) Math.sqrt(1 - Math.pow(beta2, step)));
+      epsilon = scratch.create((float) eps);
+    }
+  }
+
+  private static void update(NDArray parameter, NDArray g, NDArray m, NDArray v, Scalars s) {
+    // a detached view shares the weights' storage: in-place updates on it are allowed whatever
+    // the thread's autograd mode (PyTorch's grad mode is per thread)
+    NDArray theta = parameter.stopGradient();
+    m.muli(s.b1).addi(g.muli(s.oneMinusB1));                    // g holds (1−β1)·g
+    v.muli(s.b2).addi(g.muli(g).muli(s.squareScale));           // g holds (1−β2)·g²
+    if (decays(theta)) theta.muli(s.decay);
+    step(theta, m, v, s.stepSize, s.secondCorrection, s.epsilon);
   }
 
   /**

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,10 +21,18 @@ public final class ClippedUpdate implements AutoCloseable {
   private final AdamW optimizer;
   private final LinearWarmup schedule;
   private final GlobalNormClipping clipping;
+  private final Fanout fanout;
 
   /** Marks the parameters as needing gradients and creates the optimizer's moments for them. */
   public ClippedUpdate(Map<String, NDArray> parameters, LinearWarmup schedule, double maxGradNorm, double weightDecay, NDManager manager) {
+    this(parameters, schedule, maxGradNorm, weightDecay, manager, Fanout.SERIAL);
+  }
+
+  /** @param fanout shares out the per-parameter work of the update and the zeroing of the gradients */
+  public ClippedUpdate(Map<String, NDArray> parameters, LinearWarmup schedule, double maxGradNorm, double weightDecay, NDManager manager,
+      Fanout fanout) {
     this.parameters = parameters;
+    this.fanout = fanout;
     this.optimizer = AdamW.withDefaults(weightDecay, manager);
     this.schedule = schedule;
     this.clipping = new GlobalNormClipping(maxGradNorm);
@@ -48,7 +57,7 @@ public final class ClippedUpdate implements AutoCloseable {
       parameters.forEach((name, p) -> gradients.put(name, p.getGradient()));
       double norm = clipping.clip(gradients.values(), scratch);
       boolean finite = Double.isFinite(loss) && Double.isFinite(norm);
-      if (finite) optimizer.update(parameters, gradients, lr, scratch);
+      if (finite) optimizer.update(parameters, gradients, lr, scratch, fanout);
       zero(gradients); // backward adds to .grad; AdamW used it as scratch
       return new Applied(norm, lr, !finite);
     } finally {
@@ -67,8 +76,8 @@ public final class ClippedUpdate implements AutoCloseable {
     }
   }
 
-  private static void zero(Map<String, NDArray> gradients) {
-    gradients.values().forEach(g -> g.set(new NDIndex("..."), 0));
+  private void zero(Map<String, NDArray> gradients) {
+    fanout.each(List.copyOf(gradients.values()), NDArray::size, g -> g.set(new NDIndex("..."), 0));
   }
 
   @Override

@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.LoraConfig;
 import io.prefstream.trainer.model.LoraModel;
+import io.prefstream.trainer.optim.AdamW;
+import io.prefstream.trainer.optim.Fanout;
 import io.prefstream.trainer.optim.LinearWarmup;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +90,35 @@ class DataParallelStepTest {
   void twoWorkers_updateAsOne_untiedHeadAndGroupedQueries() {
     try (NDManager manager = NDManager.newBaseManager()) {
       assertSameUpdate(seed -> TinyPolicies.llama(seed, manager));
+    }
+  }
+
+  @Test
+  void anUpdateSharedOutAmongTheWorkers_isTheSerialUpdate_bitForBit() {
+    try (NDManager manager = NDManager.newBaseManager(); DataParallel workers = new DataParallel(2)) {
+      List<Map<String, float[]>> results = new ArrayList<>();
+      for (Fanout fanout : List.of(Fanout.SERIAL, workers)) {
+        Engine.getInstance().setRandomSeed(7);
+        Map<String, NDArray> parameters = new LinkedHashMap<>();
+        for (long[] shape : List.of(new long[] {64, 32}, new long[] {32}, new long[] {300, 16}, new long[] {16}, new long[] {8, 8})) {
+          parameters.put("p" + parameters.size(), manager.randomNormal(new Shape(shape)));
+        }
+        try (AdamW adam = AdamW.withDefaults(0.1, manager)) {
+          adam.track(parameters);
+          for (int t = 0; t < 2; t++) {
+            try (NDManager step = manager.newSubManager()) {
+              Map<String, NDArray> gradients = new LinkedHashMap<>();
+              parameters.forEach((name, p) -> gradients.put(name, step.randomNormal(p.getShape())));
+              adam.update(parameters, gradients, 1e-2, step, fanout);
+            }
+          }
+        }
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        parameters.forEach((name, p) -> weights.put(name, p.toFloatArray()));
+        results.add(weights);
+      }
+      assertThat(results.get(1).keySet()).isEqualTo(results.get(0).keySet());
+      results.get(0).forEach((name, serial) -> assertThat(results.get(1).get(name)).as(name).isEqualTo(serial));
     }
   }
 
