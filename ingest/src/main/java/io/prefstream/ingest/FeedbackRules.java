@@ -62,12 +62,10 @@ final class FeedbackRules {
     if (sameMessages || sameResponse(p.getChosen(), p.getChosenIds(), p.getRejected(), p.getRejectedIds())) {
       return Checked.rejected(Reason.SAME_RESPONSES, "chosen and rejected are the same response");
     }
-    long eventTime = effectiveEventTime(p.getEventTime(), recordTimestamp);
-    String promptId = promptId(p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds());
-    boolean changed = changes(p.getEventTime(), eventTime, p.getPromptId(), promptId);
-    p.setEventTime(eventTime);
-    p.setPromptId(promptId);
-    return Checked.ok(p, changed);
+    Normalised n = normalised(p.getEventTime(), recordTimestamp, p.getPromptId(), p.getPrompt(), p.getPromptMessages(), p.getPromptIds());
+    p.setEventTime(n.eventTime());
+    p.setPromptId(n.promptId());
+    return Checked.ok(p, n.changed());
   }
 
   Checked<RankedResponses> ranking(RankedResponses r, long recordTimestamp, long now) {
@@ -90,12 +88,10 @@ final class FeedbackRules {
     if (distinct.size() < 2) {
       return Checked.rejected(Reason.TOO_FEW_RESPONSES, "a ranking needs at least two distinct responses, got " + distinct.size());
     }
-    long eventTime = effectiveEventTime(r.getEventTime(), recordTimestamp);
-    String promptId = promptId(r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds());
-    boolean changed = changes(r.getEventTime(), eventTime, r.getPromptId(), promptId);
-    r.setEventTime(eventTime);
-    r.setPromptId(promptId);
-    return Checked.ok(r, changed);
+    Normalised n = normalised(r.getEventTime(), recordTimestamp, r.getPromptId(), r.getPrompt(), r.getPromptMessages(), r.getPromptIds());
+    r.setEventTime(n.eventTime());
+    r.setPromptId(n.promptId());
+    return Checked.ok(r, n.changed());
   }
 
   Checked<ResponseRating> rating(ResponseRating r, long recordTimestamp, long now) {
@@ -189,9 +185,17 @@ final class FeedbackRules {
     return (textsSame || idsSame) && !textsDiffer && !idsDiffer;
   }
 
-  /** Whether normalising set a field, read from what it gave: a record's input bytes then no longer encode it. */
-  private static boolean changes(long eventTime, long normalisedTime, String promptId, String normalisedPromptId) {
-    return eventTime != normalisedTime || !normalisedPromptId.equals(promptId);
+  /**
+   * The event time and prompt id normalising gives a pair or ranking, and whether either differs
+   * from what it came with (read from what normalising gave: the record's input bytes then no
+   * longer encode it).
+   */
+  private record Normalised(long eventTime, String promptId, boolean changed) {}
+
+  private static Normalised normalised(long eventTime, long recordTimestamp, String promptId, String prompt, List<ChatMessage> messages, List<Integer> promptIds) {
+    long time = effectiveEventTime(eventTime, recordTimestamp);
+    String id = promptId(promptId, prompt, messages, promptIds);
+    return new Normalised(time, id, time != eventTime || !id.equals(promptId));
   }
 
   private static long effectiveEventTime(long eventTime, long recordTimestamp) {
