@@ -10,16 +10,11 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.WindowStore;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Admits one kind of feedback: refuses records over the size limit unread, reads the bytes (Avro or
  * JSON, within the decode limits), applies the rules, drops repeats of an event id seen within the
- * de-duplication horizon, and passes valid records on keyed by prompt id to the kind's accepted node. Bad input becomes a dead
+ * de-duplication horizon ({@link EventIdDedup}), and passes valid records on keyed by prompt id to the kind's accepted node. Bad input becomes a dead
  * letter with its original bytes; the application never stops on it.
  *
  * <p>The timestamp passed on is the event time, but never later than the ingest clock: an event
@@ -29,8 +24,6 @@ import org.slf4j.LoggerFactory;
  * after a restart) rather than dead-lettering valid input.
  */
 final class Admission<T extends SpecificRecord> implements Processor<byte[], byte[], String, Admitted> {
-  private static final Logger log = LoggerFactory.getLogger(Admission.class);
-
   /** The rule check of one kind: (record, record timestamp, now) -> checked record. */
   interface Check<T> {
     FeedbackRules.Checked<T> apply(T record, long recordTimestamp, long now);
@@ -56,27 +49,23 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
 
   private final Kind<T> kind;
   private final int maxRecordBytes;
-  private final Duration dedupHorizon;
+  private final EventIdDedup dedup;
   private final IngestMetrics metrics;
   private final IdleCommit idleCommit;
   private ProcessorContext<String, Admitted> context;
-  private WindowStore<String, Long> seen;
-  private final SeenIds seenIds;
 
   Admission(Kind<T> kind, int maxRecordBytes, Duration dedupHorizon, IdleCommit idleCommit, IngestMetrics metrics) {
     this.kind = kind;
     this.idleCommit = idleCommit;
     this.maxRecordBytes = maxRecordBytes;
-    this.dedupHorizon = dedupHorizon;
+    this.dedup = new EventIdDedup(dedupHorizon);
     this.metrics = metrics;
-    this.seenIds = new SeenIds(dedupHorizon.multipliedBy(IngestTopology.DEDUP_BUCKETS_KEPT).toMillis());
   }
 
   @Override
   public void init(ProcessorContext<String, Admitted> context) {
     this.context = context;
-    this.seen = context.getStateStore(kind.dedupStore());
-    loadSeenIds();
+    dedup.open(context.getStateStore(kind.dedupStore()), context.taskId() + " " + kind.dedupStore());
     idleCommit.start(context);
   }
 
@@ -109,7 +98,7 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
     }
     T valid = kind.stamp().apply(checked.record(), context.recordMetadata().orElseThrow());
     long timestamp = Math.min(kind.eventTime().apply(valid), now);
-    if (isRepeat(kind.eventId().apply(valid), timestamp)) {
+    if (dedup.isRepeat(kind.eventId().apply(valid), timestamp)) {
       metrics.duplicate(kind.name());
       return;
     }
@@ -121,45 +110,6 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
 
   private static long length(byte[] bytes) {
     return bytes == null ? 0 : bytes.length;
-  }
-
-  /**
-   * Whether an event id was accepted at an event time at most the horizon away. Each accepted id is
-   * kept under the horizon-long bucket of its event time, with that time as the value: the three
-   * buckets around this event time cover every time within the horizon, and three point look-ups
-   * cost less than a range scan (one RocksDB iterator per segment) of the window store. A bucket is
-   * read only if {@link SeenIds} says it may hold the id, so a new id is mostly not read at all.
-   */
-  private boolean isRepeat(String eventId, long eventTime) {
-    long horizon = dedupHorizon.toMillis();
-    long bucket = bucketOf(eventTime, horizon);
-    for (long b = Math.max(0, bucket - horizon); b <= bucket + horizon; b += horizon) {
-      if (!seenIds.mayHold(b, eventId)) continue;
-      Long earlier = seen.fetch(eventId, b);
-      if (earlier != null && Math.abs(eventTime - earlier) <= horizon) return true;
-    }
-    seen.put(eventId, eventTime, bucket);
-    seenIds.add(bucket, eventId);
-    return false;
-  }
-
-  /** Every id the store holds (restored by now), into the filters that spare reading it for new ids. */
-  private void loadSeenIds() {
-    long start = System.nanoTime();
-    seenIds.clear(); // Kafka Streams calls init again on this processor after a suspend or a revive: start from the store
-    long ids = 0;
-    try (KeyValueIterator<Windowed<String>, Long> all = seen.all()) {
-      while (all.hasNext()) {
-        Windowed<String> entry = all.next().key;
-        seenIds.add(entry.window().start(), entry.key());
-        ids++;
-      }
-    }
-    log.info("{}: {} event ids loaded from {} in {} ms", context.taskId(), ids, kind.dedupStore(), (System.nanoTime() - start) / 1_000_000);
-  }
-
-  static long bucketOf(long eventTime, long horizon) {
-    return Math.floorDiv(eventTime, horizon) * horizon;
   }
 
   private void reject(Record<byte[], byte[]> in, Rejection rejection) {

@@ -40,7 +40,7 @@ class AdmissionTest {
     store.init(context.getStateStoreContext(), store);
     context.addStateStore(store);
     long t = T0.toEpochMilli();
-    store.put("restored", t, Admission.bucketOf(t, HORIZON.toMillis())); // what a restored store holds from before a restart
+    store.put("restored", t, EventIdDedup.bucketOf(t, HORIZON.toMillis())); // what a restored store holds from before a restart
 
     RecordDeserializer<PreferencePair> deserializer = new RecordDeserializer<>(PreferencePair.class);
     deserializer.configure(REGISTRY, false);

@@ -59,16 +59,34 @@ public final class KafkaBroker implements BeforeAllCallback {
   /** Creates the topic with these topic configs (e.g. {@code max.message.bytes}) unless it exists already. */
   public void createTopic(String name, int partitions, Map<String, String> configs) {
     try (Admin admin = Admin.create(adminProps())) {
-      admin
-          .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
-          .all()
-          .get(ADMIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("could not create topic " + name, e.getCause());
+      try {
+        admin
+            .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+            .all()
+            .get(ADMIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("could not create topic " + name, e.getCause());
+        }
       }
+      awaitListed(admin, name);
+    } catch (IllegalStateException e) {
+      throw e;
     } catch (Exception e) {
       throw new IllegalStateException("could not create topic " + name, e);
+    }
+  }
+
+  /**
+   * Waits, at most {@link #ADMIN_TIMEOUT}, until the broker lists the topic: creation returns once
+   * the controller has committed it, a moment before the broker's own metadata serves it, and a
+   * client that lists topics in that moment (a service's start-up check) would not find it.
+   */
+  private static void awaitListed(Admin admin, String name) throws Exception {
+    long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
+    while (!admin.listTopics().names().get(ADMIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).contains(name)) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("topic " + name + " was created but is not listed after " + ADMIN_TIMEOUT);
+      Thread.sleep(10);
     }
   }
 
