@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="$1" model="$2" pairs="$3" steps="$4" warmup="$5" rounds="${6:-1}"
 anchor="${7:-../shared/anchors/torch_dpo_step.py}"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< " $2"; }
 measured=()
 for round in $(seq "$rounds"); do

@@ -118,7 +118,11 @@ public final class DpoStep implements AutoCloseable {
       ClippedUpdate.Applied applied = update.apply(sums.loss, stepManager);
       return sums.metrics(applied.gradNorm(), applied.learningRate(), applied.skipped());
     } catch (RuntimeException | Error e) {
-      update.discard(); // a worker may have added its part of the gradient before another failed
+      try {
+        update.discard(); // a worker may have added its part of the gradient before another failed
+      } catch (RuntimeException discarding) {
+        e.addSuppressed(discarding); // the step's own failure is the one to see
+      }
       throw e;
     } finally {
       views.forEach(WorkerModel::close);

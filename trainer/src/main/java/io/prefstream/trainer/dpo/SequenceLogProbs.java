@@ -158,7 +158,7 @@ public final class SequenceLogProbs {
     return backward(model, batch, options, collector, loss, CHUNK_LOGITS);
   }
 
-  private static Scored backward(
+  static Scored backward(
       CausalLm model,
       PreferenceBatch batch,
       Options options,
@@ -232,13 +232,15 @@ public final class SequenceLogProbs {
     int p = to - from;
     NDArray softmax = logits.softmax(1);                                         // (P, V)
     NDArray top = logits.argMax(1).reshape(p, 1);                                // (P, 1)
-    NDArray logSumExp = logits.gather(top, 1).sub(softmax.gather(top, 1).log()); // (P, 1)
+    NDArray topLogits = logits.gather(top, 1);                                   // (P, 1)
+    NDArray logTopProbability = softmax.gather(top, 1).log();                    // (P, 1): z_top − lse
     NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
-    NDArray tokens = logits.gather(targets, 1).sub(logSumExp);                   // (P, 1): log π(y_t)
+    // (z_y − z_top) + log π(top): rounded at the size of log π(y_t), not of the largest logit
+    NDArray tokens = logits.gather(targets, 1).sub(topLogits).add(logTopProbability); // (P, 1): log π(y_t)
     NDArray wpoAligned = null;
     if (options.wpo()) {
       // log Σ_v π(v)² = lse(2z) − 2·lse(z)
-      NDArray logSumSquares = logSumExp(logits.add(logits)).sub(logSumExp.mul(2)); // (P, 1)
+      NDArray logSumSquares = logSumExp(logits.add(logits)).sub(topLogits.sub(logTopProbability).mul(2)); // (P, 1)
       NDArray aligned = tokens.sub(logSumSquares);
       wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
     }

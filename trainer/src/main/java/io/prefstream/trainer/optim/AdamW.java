@@ -89,8 +89,9 @@ public final class AdamW implements AutoCloseable {
    * each parameter's update is the same whichever thread makes it.
    */
   public void update(Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate, NDManager scratch, Fanout fanout) {
-    for (String name : parameters.keySet()) {
+    for (String name : parameters.keySet()) { // before any update: a worker must not fail with others' shares done
       if (!firstMoments.containsKey(name)) throw new IllegalStateException("parameter " + name + " is not tracked: call track() first");
+      if (!gradients.containsKey(name)) throw new IllegalArgumentException("parameter " + name + " has no gradient");
     }
     step++;
     Scalars scalars = new Scalars(scratch, learningRate);

@@ -93,11 +93,51 @@ class SequenceLogProbsTest {
     }
   }
 
+  /** The chunked pass's hand-made head gradient weighs each token as the options do: MEAN's 1/|y|, LD-DPO's α; WPO's weights are computed beside. */
+  @ParameterizedTest
+  @CsvSource({"MEAN, 1, false", "SUM, 0.5, true", "MEAN, 0.25, false"})
+  void meanAndLdAlpha_inChunks_equalTheFullPaddedLogits_inValuesAndGradients(LogProbAggregation aggregation, double ldAlpha, boolean wpo) {
+    List<PreferenceExample> examples = List.of(
+        PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
+        PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}));
+    SequenceLogProbs.Options options = new SequenceLogProbs.Options(aggregation, ldAlpha, wpo);
+    try (NDManager m = NDManager.newBaseManager(); CausalLm model = TinyPolicies.gpt2(3, m)) {
+      model.parameters().values().forEach(p -> p.setRequiresGradient(true));
+      PreferenceBatch batch = PreferenceBatch.of(examples, PreferenceBatch.Layout.PACKED, m);
+      float[] full;
+      Map<String, float[]> fullGradients;
+      try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray logProbs = fullLogitsLogProbs(model, examples, m, options);
+        full = logProbs.toFloatArray();
+        collector.backward(nonlinearLoss(logProbs));
+        fullGradients = takeGradients(model);
+      }
+      float[] trained;
+      try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        SequenceLogProbs.Scored scored = SequenceLogProbs.backward(model, batch, options, collector,
+            (logProbs, wpoWeights, first) -> nonlinearLoss(logProbs), 6L * TinyPolicies.VOCAB);
+        trained = scored.logProbs().toFloatArray();
+        assertThat(scored.wpoWeights() != null).isEqualTo(wpo);
+      }
+      assertThat(trained).containsExactly(full, within(1e-5f));
+      Map<String, float[]> chunkedGradients = takeGradients(model);
+      fullGradients.forEach((name, g) -> {
+        float[] chunkedGradient = chunkedGradients.get(name);
+        for (int i = 0; i < g.length; i++) assertThat(chunkedGradient[i]).as("%s[%d]", name, i).isCloseTo(g[i], within(1e-4f * Math.max(1, Math.abs(g[i]))));
+      });
+    }
+  }
+
   /**
    * The textbook computation: every response a right-padded sequence of its own after its prompt,
    * log-softmax of the logits at every position, masked to the responses.
    */
   private static NDArray fullLogitsLogProbs(CausalLm model, List<PreferenceExample> examples, NDManager m) {
+    return fullLogitsLogProbs(model, examples, m, SequenceLogProbs.Options.of(LogProbAggregation.SUM));
+  }
+
+  /** As above, each token weighed as {@code options} say: 1/|y| for MEAN, α past the example's shortest response (LD-DPO). */
+  private static NDArray fullLogitsLogProbs(CausalLm model, List<PreferenceExample> examples, NDManager m, SequenceLogProbs.Options options) {
     int k = examples.get(0).responses().size();
     int n = examples.size() * k;
     int t = examples.stream().mapToInt(PreferenceExample::longestSequence).max().orElseThrow();
@@ -106,12 +146,14 @@ class SequenceLogProbsTest {
     float[] scored = new float[n * (t - 1)];
     int row = 0;
     for (PreferenceExample e : examples) {
+      int shortest = e.responses().stream().mapToInt(r -> r.length).min().orElseThrow();
       for (int[] response : e.responses()) {
         int p = e.prompt().length;
+        float weight = options.aggregation() == LogProbAggregation.MEAN ? 1f / response.length : 1f;
         for (int j = 0; j < p + response.length; j++) {
           ids[row * t + j] = j < p ? e.prompt()[j] : response[j - p];
           mask[row * t + j] = 1;
-          if (j >= p) scored[row * (t - 1) + j - 1] = 1;
+          if (j >= p) scored[row * (t - 1) + j - 1] = j - p < shortest ? weight : (float) (weight * options.ldAlpha());
         }
         row++;
       }
