@@ -240,7 +240,10 @@ public final class SequenceLogProbs {
     NDArray wpoAligned = null;
     if (options.wpo()) {
       // log Σ_v π(v)² = lse(2z) − 2·lse(z)
-      NDArray logSumSquares = logSumExp(logits.add(logits)).sub(topLogits.sub(logTopProbability).mul(2)); // (P, 1)
+      NDArray logSumSquares;                                                     // (P, 1)
+      try (NDArray doubled = logits.add(logits)) {
+        logSumSquares = logSumExp(doubled).sub(topLogits.sub(logTopProbability).mul(2));
+      }
       NDArray aligned = tokens.sub(logSumSquares);
       wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
     }
@@ -264,9 +267,12 @@ public final class SequenceLogProbs {
     return gradient;
   }
 
+  /** log Σ_v exp(x_v) per row, (P, V) -> (P, 1); its (P, V) temporaries freed before it returns. */
   private static NDArray logSumExp(NDArray x) {
     NDArray max = x.max(new int[] {1}, true);
-    return x.sub(max).exp().sum(new int[] {1}, true).log().add(max);
+    try (NDArray shifted = x.sub(max); NDArray exp = shifted.exp()) {
+      return exp.sum(new int[] {1}, true).log().add(max);
+    }
   }
 
   /**
