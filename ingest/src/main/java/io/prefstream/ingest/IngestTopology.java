@@ -56,7 +56,7 @@ public final class IngestTopology {
   }
 
   private static final String RATING_COUNTS = "rating-counts";
-  /** De-duplication buckets kept behind the newest, each a horizon long (see Admission.isRepeat). */
+  /** De-duplication buckets kept behind the newest, each a horizon long (see EventIdDedup). */
   static final int DEDUP_BUCKETS_KEPT = 3;
 
   static void add(StreamsBuilder builder, IngestConfig config, IngestMetrics metrics) {
@@ -77,7 +77,7 @@ public final class IngestTopology {
     Produced<String, SpecificRecord> toPairs = Produced.with(Serdes.String(), preferenceSerde);
 
     for (Admission.Kind<?> kind : new Admission.Kind<?>[] {pairs, rankings, ratings}) {
-      // event ids by horizon-long bucket (see Admission.isRepeat)
+      // event ids by horizon-long bucket (see EventIdDedup)
       builder.addStateStore(Stores.windowStoreBuilder(
           Stores.persistentWindowStore(kind.dedupStore(), config.dedupHorizon().multipliedBy(DEDUP_BUCKETS_KEPT), config.dedupHorizon(), false),
           Serdes.String(), Serdes.Long()));

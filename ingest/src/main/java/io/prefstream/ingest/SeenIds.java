@@ -7,14 +7,14 @@ import java.util.Map;
 
 /**
  * Which event ids the de-duplication store may hold under each bucket (see
- * {@link Admission#isRepeat}): a Bloom filter per bucket, in memory, so that an id the store cannot
+ * {@link EventIdDedup#isRepeat}): a Bloom filter per bucket, in memory, so that an id the store cannot
  * hold (nearly every id: repeats are rare) is known new without reading the store. A store read
  * that finds nothing is the dearest read there is: RocksJava's {@code get} throws a C++ exception
  * inside for every missing key and catches it again (rocksdb#13023), about 3 µs on this machine.
  *
  * <p>The filters never miss an id the store holds: admission loads every id of the store into them
  * when its task starts (the store is restored by then) and adds each id it puts. They may name ids
- * the store does not hold (a Bloom filter's false positives, about 1%; puts of an aborted
+ * the store does not hold (a Bloom filter's false positives, about 0.1%; puts of an aborted
  * transaction; entries the store has expired); those cost a read, never a repeat let through. They
  * cover the buckets within {@code kept} of the newest bucket added. For an older bucket the answer
  * is "may hold", so the store is read, as it was before the filters.
