@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.HeadLogits;
+import io.prefstream.trainer.model.VocabSlice;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,10 +18,12 @@ import java.util.List;
  * reference code: the hidden state at position t-1 scores token t; prompt and padding are never
  * scored.
  *
- * <p>The LM head and the log-softmax run only at the scored positions, a chunk of rows at a time
- * (at most {@link #CHUNK_LOGITS} logits), so no pass holds a (tokens × vocabulary) array for a
- * whole micro-batch: at Qwen's vocabulary of 151,936, one such array for 8 pairs of 64 tokens is
- * 622 MB, and a training pass used to hold several.
+ * <p>The LM head and the log-softmax run only at the scored positions, a chunk of rows at a time,
+ * and over the vocabulary a slice at a time ({@link Chunking}): no pass holds more than one slice's
+ * logits for a chunk's positions. At Qwen's vocabulary of 151,936, the (tokens × vocabulary) logits
+ * of 8 pairs of 64 tokens are 622 MB, and a training pass used to hold several such arrays. The
+ * softmax's normaliser is summed up slice by slice ({@link OnlineSoftmax}), so a chunk can hold
+ * many positions, and the head's products are long, at a small peak.
  *
  * <p>Training ({@link #backward}) keeps that bound with gradients. The trunk's hidden states h are
  * cut from the graph into a leaf; each chunk of whole examples runs head, log-softmax, its examples'
@@ -33,9 +35,12 @@ import java.util.List;
  *
  * <p>Within a chunk autograd runs only from the loss to the responses' log-probabilities; the
  * logits' gradient is the log-softmax's closed form, ∂L/∂z_t = w_t · (onehot(y_t) − softmax(z_t))
- * with w_t = ∂L/∂log π(y_t), made in the softmax's own (positions × vocabulary) array. Autograd
- * held four such arrays (the logits, the log-softmax, the gathered gradient spread back to full
- * size and its own result); this holds two, and runs no log-softmax backward.
+ * with w_t = ∂L/∂log π(y_t), made slice by slice in the softmax's own (positions × slice) array.
+ * With one slice its logits are kept from the first reading; with several, each slice's logits are
+ * made again once the loss has given w, one product more for a peak that does not grow with the
+ * vocabulary. Autograd held four (positions × vocabulary) arrays (the logits, the log-softmax, the
+ * gathered gradient spread back to full size and its own result); this holds two of a slice each,
+ * and runs no log-softmax backward.
  *
  * <p>Two variants of the preference family change what a pass computes ({@link Options}): LD-DPO
  * (Liu et al. 2024, arXiv:2409.06411) counts the tokens past the shortest of an example's
@@ -45,11 +50,21 @@ import java.util.List;
  */
 public final class SequenceLogProbs {
   /**
-   * Logits one chunk may hold: 2^24 floats (64 MiB), ~110 positions at Qwen's vocabulary. Twice
-   * that makes the Qwen-vocabulary step's head ~25% cheaper (longer products, half the passes over
-   * W) but raises its peak by ~290 MiB (bench/README.md); the peak may not grow.
+   * How a pass cuts its work: the vocabulary in near-equal slices of at most {@code sliceRows}, and
+   * the scored rows in chunks of whole examples with at most {@code logits} logits in a slice.
    */
-  static final long CHUNK_LOGITS = 1L << 24;
+  record Chunking(long logits, long sliceRows) {
+    /**
+     * 2^24 logits (64 MiB) and slices of up to 16,384 rows (56 MiB of a 896-wide head's weight and
+     * gradient): at Qwen's vocabulary, 10 slices and up to ~1,100 positions a chunk, so a micro-batch
+     * of 8 pairs of 40-token responses is one chunk; a small vocabulary is one slice.
+     */
+    static final Chunking DEFAULT = new Chunking(1L << 24, 16_384);
+
+    List<VocabSlice> slices(long vocab) {
+      return VocabSlice.of(vocab, sliceRows);
+    }
+  }
 
   private SequenceLogProbs() {}
 
@@ -93,42 +108,42 @@ public final class SequenceLogProbs {
   public record Scored(NDArray logProbs, NDArray wpoWeights) {}
 
   /**
-   * Rows' log-probabilities, WPO's aligned mean log-probabilities (null unless asked for), and what
-   * their gradient needs: the positions' softmax and targets, and how the rows weigh them.
+   * Rows' log-probabilities, WPO's aligned mean log-probabilities (null unless asked for), and how
+   * the rows weigh their positions, which their gradient needs.
    *
-   * @param softmax (P, V)
-   * @param targets (P, 1) int64
    * @param selection (rows, P)
    */
-  private record Rows(NDArray logProbs, NDArray wpoAligned, NDArray softmax, NDArray targets, NDArray selection) {}
+  private record Rows(NDArray logProbs, NDArray wpoAligned, NDArray selection) {}
 
   /**
    * @return (B, K) float32 log-probabilities of each example's responses, best first, without a
    *     graph, on the batch's manager
    */
   public static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation) {
-    return of(model, batch, Options.of(aggregation), CHUNK_LOGITS).logProbs();
+    return of(model, batch, Options.of(aggregation), Chunking.DEFAULT).logProbs();
   }
 
-  static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, long chunkLogits) {
-    return of(model, batch, Options.of(aggregation), chunkLogits).logProbs();
+  static NDArray of(CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, Chunking chunking) {
+    return of(model, batch, Options.of(aggregation), chunking).logProbs();
   }
 
   /** A pass without a graph that computes what {@code options} asks. */
   public static Scored of(CausalLm model, PreferenceBatch batch, Options options) {
-    return of(model, batch, options, CHUNK_LOGITS);
+    return of(model, batch, options, Chunking.DEFAULT);
   }
 
-  private static Scored of(CausalLm model, PreferenceBatch batch, Options options, long chunkLogits) {
+  private static Scored of(CausalLm model, PreferenceBatch batch, Options options, Chunking chunking) {
     ScoredPositions scored = batch.scored();
+    List<VocabSlice> slices = chunking.slices(model.config().vocabSize());
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
     try (NDScope pass = new NDScope()) {
       NDArray hidden = model.hiddenStates(batch.layout(), false);               // (P, D) at the scoring slots
-      for (int[] rows : chunks(scored, 1, model.config().vocabSize(), chunkLogits)) {
+      for (int[] rows : chunks(scored, 1, slices, chunking.logits())) {
         try (NDScope chunk = new NDScope()) {
-          NDArray logits = model.head(states(hidden, scored, rows[0], rows[1]));   // (P, V)
-          Rows r = rowLogProbs(logits, scored, rows[0], rows[1], options, batch.responsesPerExample());
+          NDArray states = states(hidden, scored, rows[0], rows[1]);
+          OnlineSoftmax softmax = softmax(model, states, targets(scored, rows[0], rows[1]), slices, options.wpo());
+          Rows r = rowLogProbs(softmax, scored, rows[0], rows[1], options, batch.responsesPerExample());
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
@@ -145,17 +160,17 @@ public final class SequenceLogProbs {
    */
   public static NDArray backward(
       CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss) {
-    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), CHUNK_LOGITS).logProbs();
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), Chunking.DEFAULT).logProbs();
   }
 
   static NDArray backward(
-      CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss, long chunkLogits) {
-    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), chunkLogits).logProbs();
+      CausalLm model, PreferenceBatch batch, LogProbAggregation aggregation, GradientCollector collector, ExampleLoss loss, Chunking chunking) {
+    return backward(model, batch, Options.of(aggregation), collector, (logProbs, wpo, first) -> loss.of(logProbs, first), chunking).logProbs();
   }
 
   /** A training pass that computes what {@code options} asks and hands the WPO weights to the loss. */
   public static Scored backward(CausalLm model, PreferenceBatch batch, Options options, GradientCollector collector, WeightedExampleLoss loss) {
-    return backward(model, batch, options, collector, loss, CHUNK_LOGITS);
+    return backward(model, batch, options, collector, loss, Chunking.DEFAULT);
   }
 
   static Scored backward(
@@ -164,8 +179,9 @@ public final class SequenceLogProbs {
       Options options,
       GradientCollector collector,
       WeightedExampleLoss loss,
-      long chunkLogits) {
+      Chunking chunking) {
     ScoredPositions scored = batch.scored();
+    List<VocabSlice> slices = chunking.slices(model.config().vocabSize());
     int k = batch.responsesPerExample();
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;
@@ -173,20 +189,36 @@ public final class SequenceLogProbs {
       NDArray hidden = model.hiddenStates(batch.layout(), true);                // (P, D) at the scoring slots, with the trunk's graph
       NDArray cut = hidden.stopGradient();                                        // the same states as a leaf
       cut.setRequiresGradient(true);
-      for (int[] rows : chunks(scored, k, model.config().vocabSize(), chunkLogits)) {
+      for (int[] rows : chunks(scored, k, slices, chunking.logits())) {
         try (NDScope chunk = new NDScope()) {
-          HeadLogits head = model.trainingHead(states(cut, scored, rows[0], rows[1]));
-          Rows r;
-          try (NDArray logits = head.logits().stopGradient()) {                   // values; the head frees them in its backward
-            r = rowLogProbs(logits, scored, rows[0], rows[1], options, k);
+          long[] targets = targets(scored, rows[0], rows[1]);
+          OnlineSoftmax softmax;
+          HeadLogits only = null;                                                  // the one slice's head, kept for the gradient
+          if (slices.size() == 1) {
+            only = model.trainingHead(states(cut, scored, rows[0], rows[1]), slices.get(0));
+            softmax = new OnlineSoftmax(targets, options.wpo(), cut.getManager());
+            softmax.add(only.logits(), slices.get(0));
+          } else {
+            softmax = softmax(model, states(cut.stopGradient(), scored, rows[0], rows[1]), targets, slices, options.wpo());
           }
+          Rows r = rowLogProbs(softmax, scored, rows[0], rows[1], options, k);
           int examples = (rows[1] - rows[0]) / k;
           NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
           NDArray logProbs = r.logProbs().reshape(examples, k);                   // a leaf: the loss's graph starts here
           logProbs.setRequiresGradient(true);
           collector.backward(loss.of(logProbs, wpoWeights, rows[0] / k));
           NDArray perPosition = r.selection().transpose().matMul(logProbs.getGradient().reshape(rows[1] - rows[0], 1)); // (P, 1): ∂L/∂log π(y_t)
-          head.backward(collector, logitsGradient(r.softmax(), r.targets(), perPosition));
+          for (VocabSlice slice : slices) {
+            try (NDScope perSlice = new NDScope()) {
+              // each head's backward runs through its own gather of the states: a graph is run once
+              HeadLogits head = only != null ? only : model.trainingHead(states(cut, scored, rows[0], rows[1]), slice);
+              NDArray gradient;
+              try (NDArray logits = head.logits().stopGradient()) {
+                gradient = logitsGradient(logits, softmax, perPosition, slice);
+              }
+              head.backward(collector, gradient);
+            }
+          }
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
         }
@@ -197,13 +229,25 @@ public final class SequenceLogProbs {
     return scored(perRow, wpoPerRow, batch);
   }
 
-  /** Rows [r0, r1) in groups of {@code unit} rows, as many groups a chunk as fit {@code chunkLogits}; at least one. */
-  private static List<int[]> chunks(ScoredPositions scored, int unit, long vocab, long chunkLogits) {
+  /** The softmax of the head's logits at {@code states}, read a slice at a time, each slice's logits freed before the next's. */
+  private static OnlineSoftmax softmax(CausalLm model, NDArray states, long[] targets, List<VocabSlice> slices, boolean squares) {
+    OnlineSoftmax softmax = new OnlineSoftmax(targets, squares, states.getManager());
+    for (VocabSlice slice : slices) {
+      try (NDScope perSlice = new NDScope()) {
+        softmax.add(model.head(states, slice), slice);                          // (P, |slice|)
+      }
+    }
+    return softmax;
+  }
+
+  /** Rows in groups of {@code unit} rows, as many groups a chunk as fit {@code chunkLogits} in the widest slice; at least one. */
+  private static List<int[]> chunks(ScoredPositions scored, int unit, List<VocabSlice> slices, long chunkLogits) {
+    long widest = slices.stream().mapToLong(VocabSlice::size).max().orElseThrow();
     List<int[]> chunks = new ArrayList<>();
     int start = 0;
     while (start < scored.rows()) {
       int end = start + unit;
-      while (end + unit <= scored.rows() && (long) scored.count(start, end + unit) * vocab <= chunkLogits) end += unit;
+      while (end + unit <= scored.rows() && (long) scored.count(start, end + unit) * widest <= chunkLogits) end += unit;
       chunks.add(new int[] {start, end});
       start = end;
     }
@@ -217,62 +261,44 @@ public final class SequenceLogProbs {
     return hidden.get(hidden.getManager().create(Arrays.copyOfRange(scored.positions(), from, to)));
   }
 
+  /** The target tokens of rows [r0, r1)'s scored positions. */
+  private static long[] targets(ScoredPositions scored, int r0, int r1) {
+    return Arrays.copyOfRange(scored.targets(), scored.rowStarts()[r0], scored.rowStarts()[r1]);
+  }
+
   /**
-   * Log-probabilities of rows [r0, r1), (r1 - r0), from the head's logits at their scored positions
-   * only (values, without a graph); rows of k per example.
-   *
-   * <p>log π(y_t) = z_t[y_t] − lse(z_t), with lse(z_t) = max z_t − log softmax(z_t)[argmax z_t]: the
-   * softmax at the largest logit is at least 1/V, so its log is exact to float rounding, and the
-   * softmax is what the gradient is made of ({@link #logitsGradient}); no log-softmax array.
+   * Log-probabilities of rows [r0, r1), (r1 - r0), from their scored positions' softmax, every slice
+   * in; rows of k per example.
    */
-  private static Rows rowLogProbs(NDArray logits, ScoredPositions scored, int r0, int r1, Options options, int k) {
-    NDManager m = logits.getManager();
-    int from = scored.rowStarts()[r0];
-    int to = scored.rowStarts()[r1];
-    int p = to - from;
-    NDArray softmax = logits.softmax(1);                                         // (P, V)
-    NDArray top = logits.argMax(1).reshape(p, 1);                                // (P, 1)
-    NDArray topLogits = logits.gather(top, 1);                                   // (P, 1)
-    NDArray logTopProbability = softmax.gather(top, 1).log();                    // (P, 1): z_top − lse
-    NDArray targets = m.create(Arrays.copyOfRange(scored.targets(), from, to), new Shape(p, 1));
-    // (z_y − z_top) + log π(top): rounded at the size of log π(y_t), not of the largest logit
-    NDArray tokens = logits.gather(targets, 1).sub(topLogits).add(logTopProbability); // (P, 1): log π(y_t)
+  private static Rows rowLogProbs(OnlineSoftmax softmax, ScoredPositions scored, int r0, int r1, Options options, int k) {
+    NDArray tokens = softmax.targetLogProbs();                                   // (P, 1): log π(y_t)
+    NDManager m = tokens.getManager();
     NDArray wpoAligned = null;
     if (options.wpo()) {
-      // log Σ_v π(v)² = lse(2z) − 2·lse(z)
-      NDArray logSumSquares;                                                     // (P, 1)
-      try (NDArray doubled = logits.add(logits)) {
-        logSumSquares = logSumExp(doubled).sub(topLogits.sub(logTopProbability).mul(2));
-      }
-      NDArray aligned = tokens.sub(logSumSquares);
+      NDArray aligned = tokens.sub(softmax.logSumOfSquares());
       wpoAligned = rowSelection(scored, r0, r1, LogProbAggregation.MEAN, 1, k, m).matMul(aligned).reshape(r1 - r0); // (rows)
     }
     NDArray selection = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m); // (rows, P)
     NDArray logProbs = selection.matMul(tokens).reshape(r1 - r0);                // (rows)
-    return new Rows(logProbs, wpoAligned, softmax, targets, selection);
+    return new Rows(logProbs, wpoAligned, selection);
   }
 
   /**
-   * ∂L/∂z = w_t · (onehot(y_t) − softmax(z_t)) at each position t, given w_t = ∂L/∂log π(y_t): the
-   * gradient of Σ_t w_t · log softmax(z_t)[y_t]. Made in the softmax's storage.
+   * ∂L/∂z over {@code slice}'s columns: w_t · (onehot(y_t) − softmax(z_t)) at each position t, given
+   * w_t = ∂L/∂log π(y_t), the gradient of Σ_t w_t · log softmax(z_t)[y_t]. Made in the slice's
+   * softmax, a new array.
    *
+   * @param logits (P, |slice|) values
    * @param perPosition (P, 1) w
-   * @return (P, V), the softmax overwritten
+   * @return (P, |slice|)
    */
-  private static NDArray logitsGradient(NDArray softmax, NDArray targets, NDArray perPosition) {
-    NDArray gradient = softmax.muli(perPosition.neg());                          // −w_t · softmax(z_t)
-    long p = targets.size();
-    NDIndex atTargets = new NDIndex("{}, {}", gradient.getManager().arange(0, (int) p, 1, DataType.INT64), targets.reshape(p));
-    gradient.set(atTargets, gradient.gather(targets, 1).add(perPosition).reshape(p)); // + w_t at y_t
+  private static NDArray logitsGradient(NDArray logits, OnlineSoftmax softmax, NDArray perPosition, VocabSlice slice) {
+    NDArray gradient = softmax.probabilitiesTimes(logits, perPosition.neg());     // −w_t · softmax(z_t)
+    softmax.targetsIn(slice).ifPresent(hits -> {
+      NDIndex atTargets = hits.cells();
+      gradient.set(atTargets, gradient.get(atTargets).add(perPosition.reshape(-1).get(hits.positions()))); // + w_t at y_t
+    });
     return gradient;
-  }
-
-  /** log Σ_v exp(x_v) per row, (P, V) -> (P, 1); its (P, V) temporaries freed before it returns. */
-  private static NDArray logSumExp(NDArray x) {
-    NDArray max = x.max(new int[] {1}, true);
-    try (NDArray shifted = x.sub(max); NDArray exp = shifted.exp()) {
-      return exp.sum(new int[] {1}, true).log().add(max);
-    }
   }
 
   /**

@@ -37,15 +37,23 @@ public interface CausalLm extends AutoCloseable {
    * The LM head: (..., D) hidden states from {@link #hiddenStates} to (..., V) float32 logits, on the
    * hidden states' manager and device.
    */
-  NDArray head(NDArray hidden);
+  default NDArray head(NDArray hidden) {
+    return head(hidden, VocabSlice.all(config().vocabSize()));
+  }
 
   /**
-   * {@link #head} for a chunk of a training pass: the logits with a backward that adds the head
-   * weight's gradient in place instead of through a (V × D) temporary ({@link HeadLogits}). Call
-   * its {@code backward} for the chunk's loss, inside the gradient collector.
+   * {@link #head} over the vocabulary entries of {@code slice} only: (..., D) to (..., |slice|), those
+   * columns of the full logits, made from the head weight's rows of the slice alone.
    */
-  default HeadLogits trainingHead(NDArray hidden) {
-    return HeadLogits.of(head(hidden));
+  NDArray head(NDArray hidden, VocabSlice slice);
+
+  /**
+   * {@link #head} over {@code slice} for a chunk of a training pass: the logits with a backward that
+   * adds the head weight's gradient in place instead of through a (V × D) temporary
+   * ({@link HeadLogits}). Call its {@code backward} for the chunk's loss, inside the gradient collector.
+   */
+  default HeadLogits trainingHead(NDArray hidden, VocabSlice slice) {
+    return HeadLogits.of(head(hidden, slice));
   }
 
   /**

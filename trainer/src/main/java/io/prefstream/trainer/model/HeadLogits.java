@@ -1,68 +1,70 @@
 package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 
 /**
- * The LM head's logits for a chunk of a training pass, with a backward that adds the head weight's
- * gradient in place, a vocabulary slice at a time.
+ * The LM head's logits over a slice of the vocabulary for a chunk of a training pass, with a
+ * backward that adds the head weight's gradient in place.
  *
  * <p>Through autograd, the backward of z = h · Wᵀ makes ∂L/∂W = (∂L/∂z)ᵀ · h as a fresh (V × D)
  * array and then adds it into W's gradient: 545 MB at Qwen's vocabulary, per chunk. Here z is cut
  * from the graph into a leaf; given ∂L/∂z (the caller's, from the log-softmax's closed form),
  *
  * <pre>
- *   ∂L/∂h = ∂L/∂z · W                      carried on into h's graph
- *   ∂L/∂W[v0:v1] += (∂L/∂z[:, v0:v1])ᵀ · h  in place, for slices of {@link #SLICE_ROWS} rows of W
+ *   ∂L/∂h = ∂L/∂z · W[v0:v1]                carried on into h's graph
+ *   ∂L/∂W[v0:v1] += (∂L/∂z)ᵀ · h              in place, for the slice's rows of W
  * </pre>
  *
- * which is the chain rule for a matrix product, so the gradients are the same. Only when W needs a
- * gradient and a graph is being recorded; otherwise (inference, LoRA's frozen base) z is plain
- * {@code h · Wᵀ}.
+ * which is the chain rule for a matrix product, so the gradients are the same; the temporary is
+ * (slice × D), so callers keep slices small. Only when W needs a gradient and a graph is being
+ * recorded; otherwise (inference, LoRA's frozen base) z is plain {@code h · W[v0:v1]ᵀ}.
  */
 public final class HeadLogits {
-  /** Rows of W per in-place slice: (16,384 × D) float32 temporaries, 56 MiB at D = 896. */
-  static final long SLICE_ROWS = 16_384;
-
   private final boolean cuts;
-  private final long sliceRows;
+  private final VocabSlice slice;
   private NDArray input;
   private NDArray weight;
   private NDArray product;
   private NDArray logits;
 
-  private HeadLogits(boolean cuts, long sliceRows) {
+  private HeadLogits(boolean cuts, VocabSlice slice) {
     this.cuts = cuts;
-    this.sliceRows = sliceRows;
+    this.slice = slice;
   }
 
   /** For {@link CausalLm#head}: a plain product, gradients through autograd. */
-  static HeadLogits plain() {
-    return new HeadLogits(false, SLICE_ROWS);
+  static HeadLogits plain(VocabSlice slice) {
+    return new HeadLogits(false, slice);
   }
 
   /** For {@link CausalLm#trainingHead}: the product cut from the graph when its weight needs a gradient. */
-  static HeadLogits cutting(long sliceRows) {
-    return new HeadLogits(true, sliceRows);
+  static HeadLogits cutting(VocabSlice slice) {
+    return new HeadLogits(true, slice);
   }
 
   /** Logits already made, their gradients through autograd ({@link CausalLm#trainingHead}'s default, LoRA's views). */
   public static HeadLogits of(NDArray logits) {
-    HeadLogits head = plain();
+    HeadLogits head = new HeadLogits(false, null);
     head.logits = logits;
     return head;
   }
 
-  /** h · Wᵀ: (..., D) × (V, D) -> (..., V); the architectures' head calls this once. */
+  /** The vocabulary entries this head scores. */
+  VocabSlice slice() {
+    return slice;
+  }
+
+  /** h · W[v0:v1]ᵀ: (..., D) × (V, D) -> (..., v1 - v0); the architectures' head calls this once. */
   NDArray project(NDArray hidden, NDArray w) {
-    if (!cuts || !w.hasGradient() || !JniUtils.isGradMode()) return Linear.linear(hidden, w).head();
+    NDArray rows = slice.rowsOf(w);
+    if (!cuts || !w.hasGradient() || !JniUtils.isGradMode()) return Linear.linear(hidden, rows).head();
     if (product != null) throw new IllegalStateException("a head makes one product");
     input = hidden;
     weight = w;
-    product = Linear.linear(hidden.stopGradient(), w.stopGradient()).head();
+    product = Linear.linear(hidden.stopGradient(), rows.stopGradient()).head();
     product.setRequiresGradient(true);
     return product;
   }
@@ -72,7 +74,7 @@ public final class HeadLogits {
     return this;
   }
 
-  /** (..., V) logits; their graph reaches the hidden states and, through {@link #backward}, W. */
+  /** (..., v1 - v0) logits; their graph reaches the hidden states and, through {@link #backward}, W. */
   public NDArray logits() {
     return logits;
   }
@@ -93,21 +95,14 @@ public final class HeadLogits {
       if (product == null) return;
       productGradient = product.getGradient();
     }
-    NDArray w = weight.stopGradient();                                          // (V, D)
-    collector.backward(input.mul(productGradient.matMul(w)).sum());             // ∂L/∂h = ∂L/∂z · W
-    long vocab = w.getShape().get(0);
-    NDArray states = input.stopGradient().reshape(-1, w.getShape().get(1));     // (P, D)
-    productGradient = productGradient.reshape(-1, vocab);                       // (P, V)
-    try (NDArray gradient = DenseGradient.of(weight)) {
-      for (long v0 = 0; v0 < vocab; v0 += sliceRows) {
-        long v1 = Math.min(vocab, v0 + sliceRows);
-        try (NDArray slice = gradient.get(new NDIndex("{}:{}", v0, v1));        // a view: addi writes into .grad
-            NDArray columns = productGradient.get(new NDIndex(":, {}:{}", v0, v1));
-            NDArray transposed = columns.transpose();
-            NDArray part = transposed.matMul(states)) {
-          slice.addi(part);
-        }
-      }
+    NDArray rows = slice.rowsOf(weight.stopGradient());                         // (v1 - v0, D)
+    collector.backward(input.mul(productGradient.matMul(rows)).sum());          // ∂L/∂h = ∂L/∂z · W[v0:v1]
+    NDArray states = input.stopGradient().reshape(-1, rows.getShape().get(1));  // (P, D)
+    try (NDArray gradient = DenseGradient.of(weight);
+        NDArray gradientRows = slice.rowsOf(gradient);                          // a view: addi writes into .grad
+        NDArray transposed = productGradient.reshape(-1, slice.size()).transpose();
+        NDArray part = transposed.matMul(states)) {                             // (v1 - v0, D)
+      gradientRows.addi(part);
     }
   }
 }

@@ -85,8 +85,8 @@ public final class LoraModel extends BaseView {
   }
 
   @Override
-  public NDArray head(NDArray hidden) {
-    return switches.forward(true, false, false, () -> base.head(hidden));
+  public NDArray head(NDArray hidden, VocabSlice slice) {
+    return switches.forward(true, false, false, () -> base.head(hidden, slice));
   }
 
   /** The adapters' A and B by PEFT tensor name, live: training updates them in place. */
@@ -206,9 +206,9 @@ public final class LoraModel extends BaseView {
     }
 
     @Override
-    public NDArray head(NDArray hidden) {
+    public NDArray head(NDArray hidden, VocabSlice slice) {
       boolean own = !referenceParameters.isEmpty();
-      return switches.forward(own, own, false, () -> base.head(hidden));
+      return switches.forward(own, own, false, () -> base.head(hidden, slice));
     }
 
     /** The base's weights; with a reference adapter, that adapter's A and B under the policy's names (what a TR-DPO sync mixes). */

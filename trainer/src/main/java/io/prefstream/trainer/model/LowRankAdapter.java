@@ -83,10 +83,15 @@ final class LowRankAdapter {
 
   /** (α/r)·B A x for x (..., in): (..., out); the input drops out in a training pass. */
   NDArray update(NDArray x) {
+    return update(x, VocabSlice.all(b.getShape().get(0)));
+  }
+
+  /** {@link #update(NDArray)}'s outputs {@code outputs} only: B's rows, for an LM head's vocabulary slice. */
+  NDArray update(NDArray x, VocabSlice outputs) {
     boolean reference = mode.referenceWeights();
     NDArray in = mode.training() && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
     NDArray down = Linear.linear(in, reference ? referenceA : a).head();          // (..., r)
-    return Linear.linear(down, reference ? referenceB : b).head().mul(scaling);   // (..., out)
+    return Linear.linear(down, outputs.rowsOf(reference ? referenceB : b)).head().mul(scaling); // (..., |outputs|)
   }
 
   /** (α/r)·B A: (out, in), a new array on A's manager. */

@@ -86,13 +86,14 @@ final class Projection extends AbstractBlock {
   }
 
   /**
-   * This projection as the LM head (OUT_IN, no bias): its product with W through {@code products},
-   * which may give it its own backward, the adapter's update, if enabled, on top.
+   * This projection as the LM head (OUT_IN, no bias): its product with W's rows of the head's
+   * vocabulary slice through {@code products}, which may give it its own backward, the adapter's
+   * update of those outputs, if enabled, on top.
    */
   NDArray asHead(ParameterStore ps, NDArray x, HeadLogits products) {
     if (layout != Layout.OUT_IN || bias.isPresent()) throw new IllegalStateException("an LM head is an OUT_IN projection without bias");
-    NDArray y = products.project(x, ps.getValue(weight, x.getDevice(), false)); // (..., out)
-    return adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y;
+    NDArray y = products.project(x, ps.getValue(weight, x.getDevice(), false)); // (..., |slice|)
+    return adapter != null && adapter.enabled() ? y.add(adapter.update(x, products.slice())) : y;
   }
 
   @Override

@@ -49,21 +49,21 @@ final class TransformerLm implements CausalLm {
   }
 
   @Override
-  public NDArray head(NDArray hidden) {
-    return head(hidden, liveParameters());
+  public NDArray head(NDArray hidden, VocabSlice slice) {
+    return head(hidden, slice, liveParameters());
   }
 
-  NDArray head(NDArray hidden, ParameterStore ps) {
-    return block.head(ps, hidden, HeadLogits.plain());
+  NDArray head(NDArray hidden, VocabSlice slice, ParameterStore ps) {
+    return block.head(ps, hidden, HeadLogits.plain(slice));
   }
 
   @Override
-  public HeadLogits trainingHead(NDArray hidden) {
-    return trainingHead(hidden, liveParameters());
+  public HeadLogits trainingHead(NDArray hidden, VocabSlice slice) {
+    return trainingHead(hidden, slice, liveParameters());
   }
 
-  HeadLogits trainingHead(NDArray hidden, ParameterStore ps) {
-    HeadLogits head = HeadLogits.cutting(HeadLogits.SLICE_ROWS);
+  HeadLogits trainingHead(NDArray hidden, VocabSlice slice, ParameterStore ps) {
+    HeadLogits head = HeadLogits.cutting(slice);
     return head.withLogits(block.head(ps, hidden, head));
   }
 

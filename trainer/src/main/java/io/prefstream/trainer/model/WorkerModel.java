@@ -51,13 +51,13 @@ public final class WorkerModel extends BaseView {
   }
 
   @Override
-  public NDArray head(NDArray hidden) {
-    return base.head(hidden, new AliasStore());
+  public NDArray head(NDArray hidden, VocabSlice slice) {
+    return base.head(hidden, slice, new AliasStore());
   }
 
   @Override
-  public HeadLogits trainingHead(NDArray hidden) {
-    return base.trainingHead(hidden, new AliasStore());
+  public HeadLogits trainingHead(NDArray hidden, VocabSlice slice) {
+    return base.trainingHead(hidden, slice, new AliasStore());
   }
 
   /** The aliases of the base's trainable weights, by name: their gradients are this worker's. */

@@ -11,9 +11,13 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
+import io.prefstream.trainer.model.LoraConfig;
+import io.prefstream.trainer.model.LoraModel;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,10 +48,15 @@ class SequenceLogProbsTest {
     }
   }
 
-  /** Packed: b (13 slots) fills a row, c (7) and a (4) share the second; Gemma's window must not reach across them. */
+  /**
+   * Packed: b (13 slots) fills a row, c (7) and a (4) share the second; Gemma's window must not reach
+   * across them. One example a chunk, the vocabulary of 32 whole or in slices of 7, 7, 6, 6 and 6.
+   */
   @ParameterizedTest
-  @CsvSource({"gpt2, PADDED", "gpt2, SHARED", "gpt2, PACKED", "llama, SHARED", "llama, PACKED", "gemma3, SHARED", "gemma3, PACKED"})
-  void everyLayoutWithHeadAtResponsePositionsInChunks_equalsTheFullPaddedLogits_inValuesAndGradients(String architecture, PreferenceBatch.Layout layout) {
+  @CsvSource({"gpt2, PADDED, 32", "gpt2, SHARED, 32", "gpt2, PACKED, 32", "gpt2, PACKED, 7", "llama, SHARED, 32", "llama, PACKED, 7",
+      "gemma3, SHARED, 32", "gemma3, PACKED, 7"})
+  void everyLayoutWithHeadAtResponsePositionsInChunks_equalsTheFullPaddedLogits_inValuesAndGradients(
+      String architecture, PreferenceBatch.Layout layout, long sliceRows) {
     List<PreferenceExample> examples = List.of(
         PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
         PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}),
@@ -73,7 +82,7 @@ class SequenceLogProbsTest {
         collector.backward(nonlinearLoss(logProbs));
         fullGradients = takeGradients(model);
       }
-      long oneExampleAChunk = 6L * TinyPolicies.VOCAB;
+      SequenceLogProbs.Chunking oneExampleAChunk = new SequenceLogProbs.Chunking(6L * sliceRows, sliceRows);
       float[] chunked = SequenceLogProbs.of(model, batch, LogProbAggregation.SUM, oneExampleAChunk).toFloatArray();
       assertThat(chunked).containsExactly(full, within(1e-5f));
       float[] trained;
@@ -93,10 +102,13 @@ class SequenceLogProbsTest {
     }
   }
 
-  /** The chunked pass's hand-made head gradient weighs each token as the options do: MEAN's 1/|y|, LD-DPO's α; WPO's weights are computed beside. */
+  /**
+   * The chunked pass's hand-made head gradient weighs each token as the options do: MEAN's 1/|y|,
+   * LD-DPO's α; WPO's weights are computed beside, with the vocabulary whole or in slices.
+   */
   @ParameterizedTest
-  @CsvSource({"MEAN, 1, false", "SUM, 0.5, true", "MEAN, 0.25, false"})
-  void meanAndLdAlpha_inChunks_equalTheFullPaddedLogits_inValuesAndGradients(LogProbAggregation aggregation, double ldAlpha, boolean wpo) {
+  @CsvSource({"MEAN, 1, false, 32", "SUM, 0.5, true, 32", "SUM, 0.5, true, 7", "MEAN, 0.25, false, 7"})
+  void meanAndLdAlpha_inChunks_equalTheFullPaddedLogits_inValuesAndGradients(LogProbAggregation aggregation, double ldAlpha, boolean wpo, long sliceRows) {
     List<PreferenceExample> examples = List.of(
         PreferenceExample.pair("a", new int[] {3}, new int[] {4, 5}, new int[] {6}),
         PreferenceExample.pair("b", new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13}));
@@ -107,7 +119,7 @@ class SequenceLogProbsTest {
       float[] full;
       Map<String, float[]> fullGradients;
       try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray logProbs = fullLogitsLogProbs(model, examples, m, options);
+        NDArray logProbs = fullLogitsLogProbs(model, examples, m, options, false);
         full = logProbs.toFloatArray();
         collector.backward(nonlinearLoss(logProbs));
         fullGradients = takeGradients(model);
@@ -115,9 +127,15 @@ class SequenceLogProbsTest {
       float[] trained;
       try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         SequenceLogProbs.Scored scored = SequenceLogProbs.backward(model, batch, options, collector,
-            (logProbs, wpoWeights, first) -> nonlinearLoss(logProbs), 6L * TinyPolicies.VOCAB);
+            (logProbs, wpoWeights, first) -> nonlinearLoss(logProbs), new SequenceLogProbs.Chunking(6L * sliceRows, sliceRows));
         trained = scored.logProbs().toFloatArray();
         assertThat(scored.wpoWeights() != null).isEqualTo(wpo);
+        if (wpo) {
+          float[] expected = fullLogitsLogProbs(model, examples, m, SequenceLogProbs.Options.of(LogProbAggregation.MEAN), true).exp().toFloatArray();
+          assertThat(scored.wpoWeights().toFloatArray()).containsExactly(expected, within(1e-5f));
+          SequenceLogProbs.Scored scoredWithoutGraph = SequenceLogProbs.of(model, batch, options);
+          assertThat(scoredWithoutGraph.wpoWeights().toFloatArray()).containsExactly(expected, within(1e-5f));
+        }
       }
       assertThat(trained).containsExactly(full, within(1e-5f));
       Map<String, float[]> chunkedGradients = takeGradients(model);
@@ -128,16 +146,55 @@ class SequenceLogProbsTest {
     }
   }
 
+  /** LoRA with an adapter on the untied LM head: a vocabulary slice's logits take B's rows of it, so slices give the whole head's values and gradients. */
+  @Test
+  void loraOnTheHead_inVocabularySlices_equalsTheWholeHead() {
+    List<PreferenceExample> examples = TinyPolicies.pairs(3, 5);
+    try (NDManager m = NDManager.newBaseManager();
+        LoraModel lora = LoraModel.attach(TinyPolicies.llama(3, m), new LoraConfig(2, 4, 0, List.of(LoraConfig.ATTENTION, "lm_head")), 1)) {
+      Random random = new Random(2);
+      lora.parameters().forEach((name, p) -> {
+        if (name.contains("lora_B")) { // a fresh B is 0, and the adapter would change nothing
+          float[] values = new float[(int) p.size()];
+          for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian() * 0.3f;
+          p.set(values);
+        }
+        p.setRequiresGradient(true);
+      });
+      PreferenceBatch batch = PreferenceBatch.of(examples, PreferenceBatch.Layout.PACKED, m);
+      float[][] logProbs = new float[2][];
+      List<Map<String, float[]>> gradients = new ArrayList<>();
+      List<SequenceLogProbs.Chunking> chunkings = List.of(new SequenceLogProbs.Chunking(1L << 24, TinyPolicies.VOCAB), new SequenceLogProbs.Chunking(42, 7));
+      for (int i = 0; i < 2; i++) {
+        try (NDScope scope = new NDScope(); GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          logProbs[i] = SequenceLogProbs.backward(lora, batch, LogProbAggregation.SUM, collector, (lp, first) -> nonlinearLoss(lp), chunkings.get(i)).toFloatArray();
+        }
+        gradients.add(takeGradients(lora));
+      }
+      assertThat(logProbs[1]).containsExactly(logProbs[0], within(1e-5f));
+      assertThat(gradients.get(0)).containsKey("base_model.model.lm_head.lora_B.weight");
+      gradients.get(0).forEach((name, g) -> {
+        assertThat(g).as(name + " has a gradient").isNotEqualTo(new float[g.length]);
+        float[] sliced = gradients.get(1).get(name);
+        for (int j = 0; j < g.length; j++) assertThat(sliced[j]).as("%s[%d]", name, j).isCloseTo(g[j], within(1e-4f * Math.max(1, Math.abs(g[j]))));
+      });
+    }
+  }
+
   /**
    * The textbook computation: every response a right-padded sequence of its own after its prompt,
    * log-softmax of the logits at every position, masked to the responses.
    */
   private static NDArray fullLogitsLogProbs(CausalLm model, List<PreferenceExample> examples, NDManager m) {
-    return fullLogitsLogProbs(model, examples, m, SequenceLogProbs.Options.of(LogProbAggregation.SUM));
+    return fullLogitsLogProbs(model, examples, m, SequenceLogProbs.Options.of(LogProbAggregation.SUM), false);
   }
 
-  /** As above, each token weighed as {@code options} say: 1/|y| for MEAN, α past the example's shortest response (LD-DPO). */
-  private static NDArray fullLogitsLogProbs(CausalLm model, List<PreferenceExample> examples, NDManager m, SequenceLogProbs.Options options) {
+  /**
+   * As above, each token weighed as {@code options} say: 1/|y| for MEAN, α past the example's
+   * shortest response (LD-DPO); with {@code wpoAligned}, each token's log π(y_t) − log Σ_v π(v)².
+   */
+  private static NDArray fullLogitsLogProbs(
+      CausalLm model, List<PreferenceExample> examples, NDManager m, SequenceLogProbs.Options options, boolean wpoAligned) {
     int k = examples.get(0).responses().size();
     int n = examples.size() * k;
     int t = examples.stream().mapToInt(PreferenceExample::longestSequence).max().orElseThrow();
@@ -162,6 +219,7 @@ class SequenceLogProbsTest {
     NDArray logits = model.logits(tokenIds, m.create(mask, new Shape(n, t))); // (N, T, V)
     NDArray logProbs = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2);
     NDArray tokens = logProbs.gather(tokenIds.get(new NDIndex(":, 1:")).expandDims(2), 2).squeeze(2);
+    if (wpoAligned) tokens = tokens.sub(logProbs.mul(2).exp().sum(new int[] {2}).log());
     return tokens.mul(m.create(scored, new Shape(n, t - 1))).sum(new int[] {1}).reshape(examples.size(), k);
   }
 

@@ -56,7 +56,7 @@ class HeadLogitsTest {
       w.setRequiresGradient(true);
       h.setRequiresGradient(true);
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        collector.backward(loss.apply(HeadLogits.plain().project(h, w)));
+        collector.backward(loss.apply(HeadLogits.plain(VocabSlice.all(40)).project(h, w)));
       }
       float[] expectedW = w.getGradient().toFloatArray();
       float[] expectedH = h.getGradient().toFloatArray();
@@ -64,9 +64,13 @@ class HeadLogitsTest {
       h.getGradient().subi(h.getGradient());
 
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        HeadLogits head = HeadLogits.cutting(7);                                  // 6 slices, the last of 5 rows
-        head.withLogits(head.project(h, w));
-        head.backward(collector, logitsGradient(collector, loss, head.logits()));
+        NDArray logitsGradient = logitsGradient(collector, loss, HeadLogits.plain(VocabSlice.all(40)).project(h, w)); // (6, 40)
+        for (VocabSlice slice : VocabSlice.of(40, 7)) {                          // 7, 7, 6, 7, 6 and 7 rows
+          HeadLogits head = HeadLogits.cutting(slice);
+          head.withLogits(head.project(h, w));
+          assertThat(head.logits().getShape()).isEqualTo(new Shape(6, slice.size()));
+          head.backward(collector, logitsGradient.get(new NDIndex(":, {}:{}", slice.from(), slice.to())));
+        }
       }
       assertClose(w.getGradient().toFloatArray(), expectedW, "∂L/∂W");
       assertClose(h.getGradient().toFloatArray(), expectedH, "∂L/∂h");
@@ -92,7 +96,7 @@ class HeadLogitsTest {
       });
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray hidden = model.hiddenStates(TokenLayout.padded(ids, mask), true).reshape(10, -1);
-        HeadLogits head = model.trainingHead(hidden);
+        HeadLogits head = model.trainingHead(hidden, VocabSlice.all(config.vocabSize()));
         head.backward(collector, logitsGradient(collector, logits -> logits.logSoftmax(1).gather(targets, 1).sum(), head.logits()));
       }
       model.parameters().forEach((name, p) -> assertClose(p.getGradient().toFloatArray(), expected.get(name), name));

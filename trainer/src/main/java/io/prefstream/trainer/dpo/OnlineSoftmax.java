@@ -1,0 +1,121 @@
+package io.prefstream.trainer.dpo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.prefstream.trainer.model.VocabSlice;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The softmax of each position's logits, read one vocabulary slice at a time, so that no array holds
+ * a position's logits over the whole vocabulary: the online normaliser (Milakov and Gimelshein 2018,
+ * arXiv:1805.02867). Per position it keeps the largest logit so far, m, and s = Σ_v exp(z_v − m) over
+ * the slices so far, rescaled whenever m grows; then
+ *
+ * <pre>
+ *   log π(v) = (z_v − m) − log s          m at least every z_v, so s ≥ 1: log s is exact to rounding
+ *   log Σ_v π(v)² = log s₂ − 2 log s      s₂ = Σ_v exp(2(z_v − m)), only when asked for (WPO)
+ * </pre>
+ *
+ * and log π(y) is rounded at its own size, not at the largest logit's.
+ *
+ * <p>A slice is read through its own softmax p, one new array and PyTorch's fused kernel: with
+ * m_s its largest logit, Σ_v exp(z_v − m_s) = 1/max p (the softmax peaks at the largest logit, at
+ * least 1/|slice|, so this is exact to rounding) and Σ_v exp(2(z_v − m_s)) = Σ_v p_v² / (max p)²;
+ * π over the slice is p · exp(lse_s − lse), lse_s = m_s − log max p being the slice's own
+ * log-normaliser. The running values are (P, 1) arrays on the manager given, updated in place, so
+ * slices can be made and freed in scopes of their own.
+ */
+final class OnlineSoftmax {
+  private final long[] targets;
+  private final NDArray max;
+  private final NDArray sum;
+  private final NDArray sumOfSquares;
+  private final NDArray targetLogits; // (P)
+
+  /**
+   * @param targets each position's target token y
+   * @param squares whether to keep s₂ for {@link #logSumOfSquares}
+   */
+  OnlineSoftmax(long[] targets, boolean squares, NDManager manager) {
+    Shape positions = new Shape(targets.length, 1);
+    this.targets = targets;
+    this.max = manager.full(positions, Float.NEGATIVE_INFINITY);
+    this.sum = manager.zeros(positions);
+    this.sumOfSquares = squares ? manager.zeros(positions) : null;
+    this.targetLogits = manager.zeros(new Shape(targets.length));
+  }
+
+  /** Takes in the logits of {@code slice}, (P, |slice|), each slice once; their values only, never their graph. */
+  void add(NDArray sliceLogits, VocabSlice slice) {
+    try (NDArray logits = sliceLogits.stopGradient(); NDArray p = logits.softmax(1)) {
+      NDArray sliceMax = logits.max(new int[] {1}, true);                        // m_s, (P, 1)
+      NDArray peak = p.max(new int[] {1}, true);                                 // max p = exp(m_s − lse_s)
+      NDArray grown = max.maximum(sliceMax);                                     // m'
+      NDArray rescale = max.sub(grown).exp();                                    // exp(m − m'): 0 at the first slice
+      NDArray sliceScale = sliceMax.sub(grown).exp().div(peak);                  // Σ_v exp(z_v − m') over the slice
+      sum.muli(rescale).addi(sliceScale);
+      if (sumOfSquares != null) {
+        NDArray squares = p.muli(p).sum(new int[] {1}, true);                    // Σ p², p spent
+        sumOfSquares.muli(rescale.square()).addi(squares.mul(sliceScale.square()));
+      }
+      max.set(new NDIndex("..."), grown);
+      targetsIn(slice).ifPresent(hits -> targetLogits.set(new NDIndex("{}", hits.positions()), logits.get(hits.cells())));
+    }
+  }
+
+  /** log π(y) at each position, (P, 1), once every slice is in. */
+  NDArray targetLogProbs() {
+    return targetLogits.reshape(targets.length, 1).sub(max).sub(sum.log());
+  }
+
+  /** log Σ_v π(v)², (P, 1), once every slice is in; only when made with squares. */
+  NDArray logSumOfSquares() {
+    return sumOfSquares.log().sub(sum.log().mul(2));
+  }
+
+  /**
+   * π(v) over {@code slice}'s columns times a per-position factor, (P, |slice|), a new array, once
+   * every slice is in.
+   *
+   * @param logits (P, |slice|) the slice's logits, values
+   * @param factor (P, 1)
+   */
+  NDArray probabilitiesTimes(NDArray logits, NDArray factor) {
+    NDArray p = logits.softmax(1);                                               // exp(z − lse_s)
+    NDArray sliceMax = logits.max(new int[] {1}, true);
+    NDArray peak = p.max(new int[] {1}, true);
+    // exp(lse_s − lse) = exp((m_s − m) − log max p − log s) = exp(m_s − m) / (max p · s)
+    return p.muli(sliceMax.sub(max).exp().div(peak.mul(sum)).mul(factor));
+  }
+  /** The positions whose target lies in {@code slice}; empty when none does. */
+  Optional<Hits> targetsIn(VocabSlice slice) {
+    long[] positions = new long[targets.length];
+    long[] columns = new long[targets.length];
+    int n = 0;
+    for (int p = 0; p < targets.length; p++) {
+      if (targets[p] >= slice.from() && targets[p] < slice.to()) {
+        positions[n] = p;
+        columns[n++] = targets[p] - slice.from();
+      }
+    }
+    if (n == 0) return Optional.empty();
+    NDManager m = max.getManager();
+    return Optional.of(new Hits(m.create(Arrays.copyOf(positions, n)), m.create(Arrays.copyOf(columns, n))));
+  }
+
+  /**
+   * Positions and their targets' columns in a slice's (P, |slice|) arrays.
+   *
+   * @param positions (n) int64
+   * @param columns (n) int64
+   */
+  record Hits(NDArray positions, NDArray columns) {
+    /** The targets' cells of a (P, |slice|) array. */
+    NDIndex cells() {
+      return new NDIndex("{}, {}", positions, columns);
+    }
+  }
+}
