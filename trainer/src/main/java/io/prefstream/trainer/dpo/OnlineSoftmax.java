@@ -19,7 +19,7 @@ import java.util.Optional;
  *   log Σ_v π(v)² = log s₂ − 2 log s      s₂ = Σ_v exp(2(z_v − m)), only when asked for (WPO)
  * </pre>
  *
- * and log π(y) is rounded at its own size, not at the largest logit's.
+ * and log π(y) is rounded at its own size, not at the largest logit's. Logits must be finite.
  *
  * <p>A slice is read through its own softmax p, one new array and PyTorch's fused kernel: with
  * m_s its largest logit, Σ_v exp(z_v − m_s) = 1/max p (the softmax peaks at the largest logit, at
@@ -77,21 +77,29 @@ final class OnlineSoftmax {
   }
 
   /**
-   * π(v) over {@code slice}'s columns times a per-position factor, (P, |slice|), a new array, once
-   * every slice is in.
+   * ∂L/∂z over {@code slice}'s columns, once every slice is in: w_t · (onehot(y_t) − π_t) at each
+   * position t, given w_t = ∂L/∂log π(y_t), the gradient of Σ_t w_t · log π_t(y_t). Made in the
+   * slice's softmax, a new array.
    *
    * @param logits (P, |slice|) the slice's logits, values
-   * @param factor (P, 1)
+   * @param perPosition (P, 1) w
+   * @return (P, |slice|)
    */
-  NDArray probabilitiesTimes(NDArray logits, NDArray factor) {
+  NDArray logitsGradient(NDArray logits, VocabSlice slice, NDArray perPosition) {
     NDArray p = logits.softmax(1);                                               // exp(z − lse_s)
     NDArray sliceMax = logits.max(new int[] {1}, true);
     NDArray peak = p.max(new int[] {1}, true);
-    // exp(lse_s − lse) = exp((m_s − m) − log max p − log s) = exp(m_s − m) / (max p · s)
-    return p.muli(sliceMax.sub(max).exp().div(peak.mul(sum)).mul(factor));
+    // π = p · exp(lse_s − lse), and exp(lse_s − lse) = exp((m_s − m) − log max p − log s) = exp(m_s − m) / (max p · s)
+    NDArray gradient = p.muli(sliceMax.sub(max).exp().div(peak.mul(sum)).mul(perPosition.neg())); // −w_t · π_t
+    targetsIn(slice).ifPresent(hits -> {
+      NDIndex atTargets = hits.cells();
+      gradient.set(atTargets, gradient.get(atTargets).add(perPosition.reshape(-1).get(hits.positions()))); // + w_t at y_t
+    });
+    return gradient;
   }
+
   /** The positions whose target lies in {@code slice}; empty when none does. */
-  Optional<Hits> targetsIn(VocabSlice slice) {
+  private Optional<Hits> targetsIn(VocabSlice slice) {
     long[] positions = new long[targets.length];
     long[] columns = new long[targets.length];
     int n = 0;
@@ -112,7 +120,7 @@ final class OnlineSoftmax {
    * @param positions (n) int64
    * @param columns (n) int64
    */
-  record Hits(NDArray positions, NDArray columns) {
+  private record Hits(NDArray positions, NDArray columns) {
     /** The targets' cells of a (P, |slice|) array. */
     NDIndex cells() {
       return new NDIndex("{}, {}", positions, columns);

@@ -3,8 +3,8 @@ package io.prefstream.trainer.dpo;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.HeadLogits;
@@ -12,6 +12,8 @@ import io.prefstream.trainer.model.VocabSlice;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * log π(y|x) = Σ_t log softmax(head(h_{t-1}))[y_t] over the response tokens, as in the DPO paper's
@@ -55,11 +57,15 @@ public final class SequenceLogProbs {
    */
   record Chunking(long logits, long sliceRows) {
     /**
-     * 2^24 logits (64 MiB) and slices of up to 16,384 rows (56 MiB of a 896-wide head's weight and
-     * gradient): at Qwen's vocabulary, 10 slices and up to ~1,100 positions a chunk, so a micro-batch
-     * of 8 pairs of 40-token responses is one chunk; a small vocabulary is one slice.
+     * 2^24 logits (64 MiB) and slices of up to 16,384 rows (a (slice × D) head-gradient temporary,
+     * 56 MiB at D = 896): at Qwen's vocabulary, 10 slices and up to ~1,100 positions a chunk, so a
+     * micro-batch of 8 pairs of 40-token responses is one chunk; a small vocabulary is one slice.
      */
     static final Chunking DEFAULT = new Chunking(1L << 24, 16_384);
+
+    Chunking {
+      if (logits < 1 || sliceRows < 1) throw new IllegalArgumentException("chunks need logits and slice rows >= 1, got " + logits + ", " + sliceRows);
+    }
 
     List<VocabSlice> slices(long vocab) {
       return VocabSlice.of(vocab, sliceRows);
@@ -132,7 +138,7 @@ public final class SequenceLogProbs {
     return of(model, batch, options, Chunking.DEFAULT);
   }
 
-  private static Scored of(CausalLm model, PreferenceBatch batch, Options options, Chunking chunking) {
+  static Scored of(CausalLm model, PreferenceBatch batch, Options options, Chunking chunking) {
     ScoredPositions scored = batch.scored();
     List<VocabSlice> slices = chunking.slices(model.config().vocabSize());
     float[] perRow = new float[scored.rows()];
@@ -142,7 +148,7 @@ public final class SequenceLogProbs {
       for (int[] rows : chunks(scored, 1, slices, chunking.logits())) {
         try (NDScope chunk = new NDScope()) {
           NDArray states = states(hidden, scored, rows[0], rows[1]);
-          OnlineSoftmax softmax = softmax(model, states, targets(scored, rows[0], rows[1]), slices, options.wpo());
+          OnlineSoftmax softmax = softmax(slices, slice -> model.head(states, slice), targets(scored, rows[0], rows[1]), options.wpo(), hidden.getManager());
           Rows r = rowLogProbs(softmax, scored, rows[0], rows[1], options, batch.responsesPerExample());
           copy(r.logProbs(), perRow, rows[0]);
           if (wpoPerRow != null) copy(r.wpoAligned(), wpoPerRow, rows[0]);
@@ -192,15 +198,12 @@ public final class SequenceLogProbs {
       for (int[] rows : chunks(scored, k, slices, chunking.logits())) {
         try (NDScope chunk = new NDScope()) {
           long[] targets = targets(scored, rows[0], rows[1]);
-          OnlineSoftmax softmax;
-          HeadLogits only = null;                                                  // the one slice's head, kept for the gradient
-          if (slices.size() == 1) {
-            only = model.trainingHead(states(cut, scored, rows[0], rows[1]), slices.get(0));
-            softmax = new OnlineSoftmax(targets, options.wpo(), cut.getManager());
-            softmax.add(only.logits(), slices.get(0));
-          } else {
-            softmax = softmax(model, states(cut.stopGradient(), scored, rows[0], rows[1]), targets, slices, options.wpo());
-          }
+          // one slice: its head is kept for the gradient; several: read without a graph, each made again below
+          HeadLogits only = slices.size() == 1 ? model.trainingHead(states(cut, scored, rows[0], rows[1]), slices.get(0)) : null;
+          NDArray values = states(cut.stopGradient(), scored, rows[0], rows[1]);
+          OnlineSoftmax softmax = only != null
+              ? softmax(slices, slice -> only.logits(), targets, options.wpo(), cut.getManager())
+              : withoutGraph(() -> softmax(slices, slice -> model.head(values, slice), targets, options.wpo(), cut.getManager()));
           Rows r = rowLogProbs(softmax, scored, rows[0], rows[1], options, k);
           int examples = (rows[1] - rows[0]) / k;
           NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);
@@ -214,7 +217,7 @@ public final class SequenceLogProbs {
               HeadLogits head = only != null ? only : model.trainingHead(states(cut, scored, rows[0], rows[1]), slice);
               NDArray gradient;
               try (NDArray logits = head.logits().stopGradient()) {
-                gradient = logitsGradient(logits, softmax, perPosition, slice);
+                gradient = softmax.logitsGradient(logits, slice, perPosition);
               }
               head.backward(collector, gradient);
             }
@@ -229,15 +232,27 @@ public final class SequenceLogProbs {
     return scored(perRow, wpoPerRow, batch);
   }
 
-  /** The softmax of the head's logits at {@code states}, read a slice at a time, each slice's logits freed before the next's. */
-  private static OnlineSoftmax softmax(CausalLm model, NDArray states, long[] targets, List<VocabSlice> slices, boolean squares) {
-    OnlineSoftmax softmax = new OnlineSoftmax(targets, squares, states.getManager());
+  /** The softmax of a chunk's logits, read a slice at a time, what each slice's logits make freed before the next's. */
+  private static OnlineSoftmax softmax(
+      List<VocabSlice> slices, Function<VocabSlice, NDArray> logitsOf, long[] targets, boolean squares, NDManager manager) {
+    OnlineSoftmax softmax = new OnlineSoftmax(targets, squares, manager);
     for (VocabSlice slice : slices) {
       try (NDScope perSlice = new NDScope()) {
-        softmax.add(model.head(states, slice), slice);                          // (P, |slice|)
+        softmax.add(logitsOf.apply(slice), slice);                               // (P, |slice|)
       }
     }
     return softmax;
+  }
+
+  /** {@code work} with autograd off on this thread: a pass that reads values records no graph. */
+  private static <T> T withoutGraph(Supplier<T> work) {
+    boolean recording = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      return work.get();
+    } finally {
+      JniUtils.setGradMode(recording);
+    }
   }
 
   /** Rows in groups of {@code unit} rows, as many groups a chunk as fit {@code chunkLogits} in the widest slice; at least one. */
@@ -281,24 +296,6 @@ public final class SequenceLogProbs {
     NDArray selection = rowSelection(scored, r0, r1, options.aggregation(), options.ldAlpha(), k, m); // (rows, P)
     NDArray logProbs = selection.matMul(tokens).reshape(r1 - r0);                // (rows)
     return new Rows(logProbs, wpoAligned, selection);
-  }
-
-  /**
-   * ∂L/∂z over {@code slice}'s columns: w_t · (onehot(y_t) − softmax(z_t)) at each position t, given
-   * w_t = ∂L/∂log π(y_t), the gradient of Σ_t w_t · log softmax(z_t)[y_t]. Made in the slice's
-   * softmax, a new array.
-   *
-   * @param logits (P, |slice|) values
-   * @param perPosition (P, 1) w
-   * @return (P, |slice|)
-   */
-  private static NDArray logitsGradient(NDArray logits, OnlineSoftmax softmax, NDArray perPosition, VocabSlice slice) {
-    NDArray gradient = softmax.probabilitiesTimes(logits, perPosition.neg());     // −w_t · softmax(z_t)
-    softmax.targetsIn(slice).ifPresent(hits -> {
-      NDIndex atTargets = hits.cells();
-      gradient.set(atTargets, gradient.get(atTargets).add(perPosition.reshape(-1).get(hits.positions()))); // + w_t at y_t
-    });
-    return gradient;
   }
 
   /**

@@ -45,14 +45,14 @@ public final class HeadLogits {
     return new HeadLogits(true, slice);
   }
 
-  /** Logits already made, their gradients through autograd ({@link CausalLm#trainingHead}'s default, LoRA's views). */
+  /** Logits already made, their gradients through autograd ({@link CausalLm#trainingHead}'s default, LoRA's views); it makes no product. */
   public static HeadLogits of(NDArray logits) {
     HeadLogits head = new HeadLogits(false, null);
     head.logits = logits;
     return head;
   }
 
-  /** The vocabulary entries this head scores. */
+  /** The vocabulary entries this head's product scores; null for logits made elsewhere ({@link #of}). */
   VocabSlice slice() {
     return slice;
   }
@@ -99,10 +99,11 @@ public final class HeadLogits {
     collector.backward(input.mul(productGradient.matMul(rows)).sum());          // ∂L/∂h = ∂L/∂z · W[v0:v1]
     NDArray states = input.stopGradient().reshape(-1, rows.getShape().get(1));  // (P, D)
     try (NDArray gradient = DenseGradient.of(weight);
-        NDArray gradientRows = slice.rowsOf(gradient);                          // a view: addi writes into .grad
         NDArray transposed = productGradient.reshape(-1, slice.size()).transpose();
         NDArray part = transposed.matMul(states)) {                             // (v1 - v0, D)
+      NDArray gradientRows = slice.rowsOf(gradient);                            // a view: addi writes into .grad
       gradientRows.addi(part);
+      if (gradientRows != gradient) gradientRows.close();
     }
   }
 }

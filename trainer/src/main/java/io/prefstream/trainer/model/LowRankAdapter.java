@@ -83,15 +83,27 @@ final class LowRankAdapter {
 
   /** (α/r)·B A x for x (..., in): (..., out); the input drops out in a training pass. */
   NDArray update(NDArray x) {
-    return update(x, VocabSlice.all(b.getShape().get(0)));
+    return Linear.linear(down(x), currentB()).head().mul(scaling);                // (..., out)
   }
 
-  /** {@link #update(NDArray)}'s outputs {@code outputs} only: B's rows, for an LM head's vocabulary slice. */
-  NDArray update(NDArray x, VocabSlice outputs) {
-    boolean reference = mode.referenceWeights();
+  /**
+   * {@link #update}'s outputs of an LM head's vocabulary slice only, from B's rows of it. A head's
+   * slices are made more than once a pass, so it must run without dropout (every slice the same A x):
+   * the models' heads do.
+   */
+  NDArray headUpdate(NDArray x, VocabSlice slice) {
+    if (mode.training() && dropout > 0) throw new IllegalStateException("an LM head's slices need the same A x: no dropout in the head");
+    return Linear.linear(down(x), slice.rowsOf(currentB())).head().mul(scaling); // (..., |slice|)
+  }
+
+  /** A x, (..., r), after dropout in a training pass. */
+  private NDArray down(NDArray x) {
     NDArray in = mode.training() && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
-    NDArray down = Linear.linear(in, reference ? referenceA : a).head();          // (..., r)
-    return Linear.linear(down, outputs.rowsOf(reference ? referenceB : b)).head().mul(scaling); // (..., |outputs|)
+    return Linear.linear(in, mode.referenceWeights() ? referenceA : a).head();
+  }
+
+  private NDArray currentB() {
+    return mode.referenceWeights() ? referenceB : b;
   }
 
   /** (α/r)·B A: (out, in), a new array on A's manager. */

@@ -93,7 +93,7 @@ final class Projection extends AbstractBlock {
   NDArray asHead(ParameterStore ps, NDArray x, HeadLogits products) {
     if (layout != Layout.OUT_IN || bias.isPresent()) throw new IllegalStateException("an LM head is an OUT_IN projection without bias");
     NDArray y = products.project(x, ps.getValue(weight, x.getDevice(), false)); // (..., |slice|)
-    return adapter != null && adapter.enabled() ? y.add(adapter.update(x, products.slice())) : y;
+    return adapter != null && adapter.enabled() ? y.add(adapter.headUpdate(x, products.slice())) : y;
   }
 
   @Override

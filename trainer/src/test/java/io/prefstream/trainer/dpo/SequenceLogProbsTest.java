@@ -50,7 +50,7 @@ class SequenceLogProbsTest {
 
   /**
    * Packed: b (13 slots) fills a row, c (7) and a (4) share the second; Gemma's window must not reach
-   * across them. One example a chunk, the vocabulary of 32 whole or in slices of 7, 7, 6, 6 and 6.
+   * across them. One example a chunk, the vocabulary of 32 whole or in slices of 6, 6, 7, 6 and 7 rows.
    */
   @ParameterizedTest
   @CsvSource({"gpt2, PADDED, 32", "gpt2, SHARED, 32", "gpt2, PACKED, 32", "gpt2, PACKED, 7", "llama, SHARED, 32", "llama, PACKED, 7",
@@ -133,7 +133,7 @@ class SequenceLogProbsTest {
         if (wpo) {
           float[] expected = fullLogitsLogProbs(model, examples, m, SequenceLogProbs.Options.of(LogProbAggregation.MEAN), true).exp().toFloatArray();
           assertThat(scored.wpoWeights().toFloatArray()).containsExactly(expected, within(1e-5f));
-          SequenceLogProbs.Scored scoredWithoutGraph = SequenceLogProbs.of(model, batch, options);
+          SequenceLogProbs.Scored scoredWithoutGraph = SequenceLogProbs.of(model, batch, options, new SequenceLogProbs.Chunking(6L * sliceRows, sliceRows));
           assertThat(scoredWithoutGraph.wpoWeights().toFloatArray()).containsExactly(expected, within(1e-5f));
         }
       }

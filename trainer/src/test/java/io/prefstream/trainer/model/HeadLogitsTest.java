@@ -65,7 +65,7 @@ class HeadLogitsTest {
 
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray logitsGradient = logitsGradient(collector, loss, HeadLogits.plain(VocabSlice.all(40)).project(h, w)); // (6, 40)
-        for (VocabSlice slice : VocabSlice.of(40, 7)) {                          // 7, 7, 6, 7, 6 and 7 rows
+        for (VocabSlice slice : VocabSlice.of(40, 7)) {                          // 6, 7, 7, 6, 7 and 7 rows
           HeadLogits head = HeadLogits.cutting(slice);
           head.withLogits(head.project(h, w));
           assertThat(head.logits().getShape()).isEqualTo(new Shape(6, slice.size()));
