@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * with w_t = ∂L/∂log π(y_t), made slice by slice in the softmax's own (positions × slice) array.
  * With one slice its logits are kept from the first reading; with several, each slice's logits are
  * made again once the loss has given w, one product more for a peak that does not grow with the
- * vocabulary. Autograd held four (positions × vocabulary) arrays (the logits, the log-softmax, the
+ * vocabulary, taken only when the head's weight learns ({@link Chunking#trainingSlices}). Autograd held four (positions × vocabulary) arrays (the logits, the log-softmax, the
  * gathered gradient spread back to full size and its own result); this holds two of a slice each,
  * and runs no log-softmax backward.
  *
@@ -69,6 +69,16 @@ public final class SequenceLogProbs {
 
     List<VocabSlice> slices(long vocab) {
       return VocabSlice.of(vocab, sliceRows);
+    }
+
+    /**
+     * A training pass's slices: with several, each slice's product is made twice, which pays when
+     * the head's weight learns (its gradient is then added once a pass, not once a chunk, and every
+     * product is long), not for a frozen head (LoRA), which takes the whole vocabulary in chunks.
+     */
+    List<VocabSlice> trainingSlices(CausalLm model) {
+      long vocab = model.config().vocabSize();
+      return model.headWeightLearns() ? slices(vocab) : List.of(VocabSlice.all(vocab));
     }
   }
 
@@ -187,7 +197,7 @@ public final class SequenceLogProbs {
       WeightedExampleLoss loss,
       Chunking chunking) {
     ScoredPositions scored = batch.scored();
-    List<VocabSlice> slices = chunking.slices(model.config().vocabSize());
+    List<VocabSlice> slices = chunking.trainingSlices(model);
     int k = batch.responsesPerExample();
     float[] perRow = new float[scored.rows()];
     float[] wpoPerRow = options.wpo() ? new float[scored.rows()] : null;

@@ -57,6 +57,15 @@ public interface CausalLm extends AutoCloseable {
   }
 
   /**
+   * Whether training accumulates a gradient for the head's (V × D) weight (full fine-tuning), not
+   * only for what lies before or beside it (LoRA's frozen base): what streaming the vocabulary in
+   * a training pass pays for.
+   */
+  default boolean headWeightLearns() {
+    return false;
+  }
+
+  /**
    * Logits at every position of a right-padded batch: {@link #head} of {@link #hiddenStates} of
    * {@link TokenLayout#padded}.
    *

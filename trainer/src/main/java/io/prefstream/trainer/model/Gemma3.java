@@ -140,6 +140,11 @@ final class Gemma3 extends AbstractBlock implements LmBlock {
   }
 
   @Override
+  public Parameter headWeight() {
+    return lmHead.map(Projection::weight).orElse(embedTokens);
+  }
+
+  @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     return new Shape[] {inputShapes[0].add(cfg.hiddenSize())};
   }

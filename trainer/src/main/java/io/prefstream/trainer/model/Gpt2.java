@@ -124,6 +124,11 @@ final class Gpt2 extends AbstractBlock implements LmBlock {
   }
 
   @Override
+  public Parameter headWeight() {
+    return lmHead.map(Projection::weight).orElse(wte);
+  }
+
+  @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     return new Shape[] {inputShapes[0].add(cfg.nEmbd())};
   }

@@ -2,6 +2,7 @@ package io.prefstream.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 
 /**
@@ -23,6 +24,9 @@ interface LmBlock extends Block {
    * product with the (V, D) weight goes through {@code products}, which may give it its own backward.
    */
   NDArray head(ParameterStore ps, NDArray hidden, HeadLogits products);
+
+  /** The (V, D) weight the head's product takes: the token embedding when tied, else lm_head's. */
+  Parameter headWeight();
 
   /** Every weight by checkpoint name; the arrays are set by loading or initializing the table. */
   WeightTable weights();

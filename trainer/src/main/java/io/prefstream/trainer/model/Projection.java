@@ -85,6 +85,11 @@ final class Projection extends AbstractBlock {
     return new NDList(adapter != null && adapter.enabled() ? y.add(adapter.update(x)) : y);
   }
 
+  /** W, (out, in) or (in, out) as the layout says. */
+  Parameter weight() {
+    return weight;
+  }
+
   /**
    * This projection as the LM head (OUT_IN, no bias): its product with W's rows of the head's
    * vocabulary slice through {@code products}, which may give it its own backward, the adapter's

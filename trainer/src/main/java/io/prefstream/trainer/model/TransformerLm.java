@@ -58,6 +58,11 @@ final class TransformerLm implements CausalLm {
   }
 
   @Override
+  public boolean headWeightLearns() {
+    return block.headWeight().getArray().hasGradient();
+  }
+
+  @Override
   public HeadLogits trainingHead(NDArray hidden, VocabSlice slice) {
     return trainingHead(hidden, slice, liveParameters());
   }

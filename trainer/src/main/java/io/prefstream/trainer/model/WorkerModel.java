@@ -56,6 +56,11 @@ public final class WorkerModel extends BaseView {
   }
 
   @Override
+  public boolean headWeightLearns() {
+    return base.headWeightLearns();
+  }
+
+  @Override
   public HeadLogits trainingHead(NDArray hidden, VocabSlice slice) {
     return base.trainingHead(hidden, slice, new AliasStore());
   }
