@@ -50,18 +50,19 @@ final class OnlineSoftmax {
 
   /** Takes in the logits of {@code slice}, (P, |slice|), each slice once; their values only, never their graph. */
   void add(NDArray sliceLogits, VocabSlice slice) {
-    try (NDArray logits = sliceLogits.stopGradient(); NDArray p = logits.softmax(1)) {
-      NDArray sliceMax = logits.max(new int[] {1}, true);                        // m_s, (P, 1)
-      NDArray peak = p.max(new int[] {1}, true);                                 // max p = exp(m_s − lse_s)
-      NDArray grown = max.maximum(sliceMax);                                     // m'
-      NDArray rescale = max.sub(grown).exp();                                    // exp(m − m'): 0 at the first slice
-      NDArray sliceScale = sliceMax.sub(grown).exp().div(peak);                  // Σ_v exp(z_v − m') over the slice
-      sum.muli(rescale).addi(sliceScale);
-      if (sumOfSquares != null) {
-        NDArray squares = p.muli(p).sum(new int[] {1}, true);                    // Σ p², p spent
-        sumOfSquares.muli(rescale.square()).addi(squares.mul(sliceScale.square()));
+    try (NDArray logits = sliceLogits.stopGradient()) {
+      SliceSoftmax own = SliceSoftmax.of(logits);
+      try (NDArray p = own.p()) {
+        NDArray grown = max.maximum(own.max());                                  // m'
+        NDArray rescale = max.sub(grown).exp();                                  // exp(m − m'): 0 at the first slice
+        NDArray sliceScale = own.max().sub(grown).exp().div(own.peak());         // Σ_v exp(z_v − m') over the slice
+        sum.muli(rescale).addi(sliceScale);
+        if (sumOfSquares != null) {
+          NDArray squares = p.muli(p).sum(new int[] {1}, true);                  // Σ p², p spent
+          sumOfSquares.muli(rescale.square()).addi(squares.mul(sliceScale.square()));
+        }
+        max.set(new NDIndex("..."), grown);
       }
-      max.set(new NDIndex("..."), grown);
       targetsIn(slice).ifPresent(hits -> targetLogits.set(new NDIndex("{}", hits.positions()), logits.get(hits.cells())));
     }
   }
@@ -86,16 +87,26 @@ final class OnlineSoftmax {
    * @return (P, |slice|)
    */
   NDArray logitsGradient(NDArray logits, VocabSlice slice, NDArray perPosition) {
-    NDArray p = logits.softmax(1);                                               // exp(z − lse_s)
-    NDArray sliceMax = logits.max(new int[] {1}, true);
-    NDArray peak = p.max(new int[] {1}, true);
+    SliceSoftmax own = SliceSoftmax.of(logits);
     // π = p · exp(lse_s − lse), and exp(lse_s − lse) = exp((m_s − m) − log max p − log s) = exp(m_s − m) / (max p · s)
-    NDArray gradient = p.muli(sliceMax.sub(max).exp().div(peak.mul(sum)).mul(perPosition.neg())); // −w_t · π_t
+    NDArray toWhole = own.max().sub(max).exp().div(own.peak().mul(sum));
+    NDArray gradient = own.p().muli(toWhole.mul(perPosition.neg()));             // −w_t · π_t
     targetsIn(slice).ifPresent(hits -> {
       NDIndex atTargets = hits.cells();
       gradient.set(atTargets, gradient.get(atTargets).add(perPosition.reshape(-1).get(hits.positions()))); // + w_t at y_t
     });
     return gradient;
+  }
+
+  /**
+   * A slice's own softmax p = exp(z − lse_s), (P, |slice|), its largest logits m_s and max p =
+   * exp(m_s − lse_s), (P, 1) each: the softmax peaks at the largest logit.
+   */
+  private record SliceSoftmax(NDArray p, NDArray max, NDArray peak) {
+    static SliceSoftmax of(NDArray logits) {
+      NDArray p = logits.softmax(1);
+      return new SliceSoftmax(p, logits.max(new int[] {1}, true), p.max(new int[] {1}, true));
+    }
   }
 
   /** The positions whose target lies in {@code slice}; empty when none does. */

@@ -40,9 +40,10 @@ import java.util.function.Supplier;
  * with w_t = ∂L/∂log π(y_t), made slice by slice in the softmax's own (positions × slice) array.
  * With one slice its logits are kept from the first reading; with several, each slice's logits are
  * made again once the loss has given w, one product more for a peak that does not grow with the
- * vocabulary, taken only when the head's weight learns ({@link Chunking#trainingSlices}). Autograd held four (positions × vocabulary) arrays (the logits, the log-softmax, the
- * gathered gradient spread back to full size and its own result); this holds two of a slice each,
- * and runs no log-softmax backward.
+ * vocabulary, taken only when the head's weight learns ({@link Chunking#trainingSlices}). Autograd
+ * held four (positions × vocabulary) arrays (the logits, the log-softmax, the gathered gradient
+ * spread back to full size and its own result); this holds two of a slice each, and runs no
+ * log-softmax backward.
  *
  * <p>Two variants of the preference family change what a pass computes ({@link Options}): LD-DPO
  * (Liu et al. 2024, arXiv:2409.06411) counts the tokens past the shortest of an example's
@@ -210,10 +211,12 @@ public final class SequenceLogProbs {
           long[] targets = targets(scored, rows[0], rows[1]);
           // one slice: its head is kept for the gradient; several: read without a graph, each made again below
           HeadLogits only = slices.size() == 1 ? model.trainingHead(states(cut, scored, rows[0], rows[1]), slices.get(0)) : null;
-          NDArray values = states(cut.stopGradient(), scored, rows[0], rows[1]);
           OnlineSoftmax softmax = only != null
               ? softmax(slices, slice -> only.logits(), targets, options.wpo(), cut.getManager())
-              : withoutGraph(() -> softmax(slices, slice -> model.head(values, slice), targets, options.wpo(), cut.getManager()));
+              : withoutGraph(() -> {
+                NDArray values = states(cut, scored, rows[0], rows[1]);             // no graph: autograd is off here
+                return softmax(slices, slice -> model.head(values, slice), targets, options.wpo(), cut.getManager());
+              });
           Rows r = rowLogProbs(softmax, scored, rows[0], rows[1], options, k);
           int examples = (rows[1] - rows[0]) / k;
           NDArray wpoWeights = r.wpoAligned() == null ? null : r.wpoAligned().exp().reshape(examples, k);

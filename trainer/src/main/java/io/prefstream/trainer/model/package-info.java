@@ -5,7 +5,9 @@
  * weights), {@link io.prefstream.trainer.model.ModelFolder} (load, save, random init),
  * {@link io.prefstream.trainer.model.ModelConfig} (the parsed {@code config.json}),
  * {@link io.prefstream.trainer.model.SafeTensors} and {@link io.prefstream.trainer.model.ModelRecipe}
- * (what {@code init-model} builds).
+ * (what {@code init-model} builds); for training passes, {@link io.prefstream.trainer.model.HeadLogits}
+ * (a head product with its own backward) over a {@link io.prefstream.trainer.model.VocabSlice},
+ * {@link io.prefstream.trainer.model.LoraModel} and {@link io.prefstream.trainer.model.WorkerModel}.
  *
  * <p>One file per architecture ({@code Gpt2}; {@code Llama}, which also covers Mistral, Qwen2 and
  * Qwen3; {@code Gemma3}), each with its Hugging Face weight-name table; shared pieces

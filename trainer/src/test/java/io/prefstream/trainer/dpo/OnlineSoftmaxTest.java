@@ -17,13 +17,14 @@ class OnlineSoftmaxTest {
   /**
    * Row 0: ordinary logits. Row 1: its largest logit in the last slice, far above the others, so the
    * running sum is rescaled by exp(-300) and the first slices underflow. Row 2: logits near 1e4,
-   * where log π must not be rounded at the logits' size. Row 3: one slice far below the others.
+   * where log π must not be rounded at the logits' size. Row 3: its second slice (entries 4-7) far
+   * below the first, so that slice's share underflows; its target lies there.
    */
   private static final double[][] LOGITS = {
       {0.5, -1.2, 2.0, 0.0, 3.1, -0.7, 1.4, 0.2, -2.5, 0.9, 1.1, -0.3},
       {1.0, 0.5, -0.5, 2.0, 0.0, 1.5, -1.0, 0.3, 0.1, 300.0, 299.0, 2.0},
       {10_000.0, 10_001.5, 9_999.25, 10_000.5, 10_002.0, 9_998.0, 10_000.0, 10_001.0, 9_997.5, 10_000.25, 10_001.75, 9_999.0},
-      {0.0, 1.0, 2.0, -200.0, -201.0, -199.0, 3.0, 0.5, 1.5, 2.5, -0.5, 1.0}};
+      {0.0, 1.0, 2.0, 3.0, -200.0, -201.0, -199.0, -198.5, 1.5, 2.5, -0.5, 1.0}};
   private static final long[] TARGETS = {4, 0, 3, 5};
 
   @Test

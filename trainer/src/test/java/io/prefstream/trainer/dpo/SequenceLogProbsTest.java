@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.LoraConfig;
 import io.prefstream.trainer.model.LoraModel;
+import io.prefstream.trainer.model.WorkerModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,9 @@ class SequenceLogProbsTest {
         }) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
       assertThat(model.headWeightLearns()).as("training streams the vocabulary").isTrue();
+      try (WorkerModel worker = model.forWorker().orElseThrow()) {
+        assertThat(worker.headWeightLearns()).as("so does a data-parallel worker's").isTrue();
+      }
       PreferenceBatch batch = PreferenceBatch.of(examples, layout, m);
       assertThat(batch.layout().tokenIds().getShape().get(0)).isEqualTo(switch (layout) {
         case PADDED -> 6L;
@@ -178,6 +182,22 @@ class SequenceLogProbsTest {
       assertThat(trained).containsExactly(whole, within(1e-5f));
       float[] headB = takeGradients(lora).get("base_model.model.lm_head.lora_B.weight");
       assertThat(headB).hasSize(TinyPolicies.VOCAB * 2).isNotEqualTo(new float[headB.length]);
+    }
+  }
+
+  /** The head runs without the adapters' dropout, which its slices (made twice in training) rely on. */
+  @Test
+  void loraOnTheHeadWithDropout_trainsWithTheHeadWithoutDropout() {
+    try (NDManager m = NDManager.newBaseManager();
+        LoraModel lora = LoraModel.attach(TinyPolicies.llama(3, m), new LoraConfig(2, 4, 0.1, List.of(LoraConfig.ATTENTION, "lm_head")), 1);
+        NDScope scope = new NDScope();
+        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      lora.parameters().values().forEach(p -> p.setRequiresGradient(true));
+      PreferenceBatch batch = PreferenceBatch.of(TinyPolicies.pairs(2, 5), PreferenceBatch.Layout.PACKED, m);
+      float[] trained = SequenceLogProbs.backward(lora, batch, LogProbAggregation.SUM, collector, (lp, first) -> nonlinearLoss(lp),
+          new SequenceLogProbs.Chunking(42, 7)).toFloatArray();
+      assertThat(trained).hasSize(4);
+      for (float lp : trained) assertThat(lp).isNegative();
     }
   }
 
