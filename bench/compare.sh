@@ -14,8 +14,11 @@ anchor="${7:-../shared/anchors/torch_dpo_step.py}"
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: ROUNDS must be a whole number >= 1, got '$rounds'" >&2; exit 2; }
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< " $2"; }
 measured=()
+mkdir -p bench-out/logs
 for round in $(seq "$rounds"); do
-  ours=$(bin/prefstream bench step --model "$model" --pairs "$pairs" --batch 8 --steps "$steps" --warmup "$warmup" 2>/dev/null | grep '^RESULT')
+  log="bench-out/logs/$name.round$round.log"   # the JVM's own lines, kept for a round that fails
+  ours=$(bin/prefstream bench step --model "$model" --pairs "$pairs" --batch 8 --steps "$steps" --warmup "$warmup" 2>"$log" | grep '^RESULT') \
+    || { echo "[$name] round $round/$rounds: prefstream printed no RESULT; see $log" >&2; exit 1; }
   echo "[$name] round $round/$rounds prefstream (DJL): $ours"
   if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "[$name] anchor skipped: /usr/bin/python3 has no torch (apt-get install -y python3-torch libopenblas0-pthread)"

@@ -95,6 +95,7 @@ final class FeedbackRules {
   }
 
   Checked<ResponseRating> rating(ResponseRating r, long recordTimestamp, long now) {
+    long eventTime = effectiveEventTime(r.getEventTime(), recordTimestamp);
     Optional<Rejection> broken = firstOf(
         eventId(r.getEventId()),
         required("prompt_id", r.getPromptId()),
@@ -102,9 +103,9 @@ final class FeedbackRules {
         prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()),
         response("response", r.getResponse(), r.getResponseIds(), r.getResponseMessages()),
         score(r),
-        eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
+        eventTime(eventTime, now));
     if (broken.isPresent()) return Checked.rejected(broken.get().reason(), broken.get().detail());
-    r.setEventTime(effectiveEventTime(r.getEventTime(), recordTimestamp));
+    r.setEventTime(eventTime);
     return Checked.ok(r, true); // a rating is stamped into a labelled response: never passed on as it came
   }
 

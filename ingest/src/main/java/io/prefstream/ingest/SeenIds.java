@@ -102,7 +102,7 @@ final class SeenIds {
    * as ids come, so an id costs 16-32 bits.
    */
   private static final class Filter {
-    private static final int BITS_PER_ID = 10;
+    private static final int BITS_PER_SLOT = 16;
     private static final int PROBES = 7;
     final int capacity;
     private final long[] words;
@@ -111,7 +111,8 @@ final class SeenIds {
 
     Filter(int capacity) {
       this.capacity = capacity;
-      long bits = Long.highestOneBit((long) capacity * BITS_PER_ID * 2 - 1);
+      if (Integer.bitCount(capacity) != 1) throw new IllegalArgumentException("a filter's capacity is a power of two, got " + capacity);
+      long bits = (long) capacity * BITS_PER_SLOT;
       this.words = new long[(int) (bits / 64)];
       this.mask = bits - 1;
     }

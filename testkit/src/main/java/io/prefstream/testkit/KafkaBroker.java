@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -70,9 +71,10 @@ public final class KafkaBroker implements BeforeAllCallback {
         }
       }
       awaitListed(admin, name);
-    } catch (IllegalStateException e) {
-      throw e;
-    } catch (Exception e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topic " + name, e);
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("could not create topic " + name, e);
     }
   }
@@ -82,7 +84,7 @@ public final class KafkaBroker implements BeforeAllCallback {
    * the controller has committed it, a moment before the broker's own metadata serves it, and a
    * client that lists topics in that moment (a service's start-up check) would not find it.
    */
-  private static void awaitListed(Admin admin, String name) throws Exception {
+  private static void awaitListed(Admin admin, String name) throws InterruptedException, ExecutionException, TimeoutException {
     long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
     while (!admin.listTopics().names().get(ADMIN_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).contains(name)) {
       if (System.nanoTime() > deadline) throw new IllegalStateException("topic " + name + " was created but is not listed after " + ADMIN_TIMEOUT);

@@ -88,7 +88,11 @@ final class BoundedDecoder extends Decoder {
 
   @Override
   public String readString() throws IOException {
-    return new String(text(), StandardCharsets.UTF_8);
+    byte[] bytes = content("a string");
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    // the lenient decoding put U+FFFD wherever the bytes were not UTF-8: only then look strictly, not twice for every string
+    if (bytesSayWhatWasRead && text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) bytesSayWhatWasRead = false;
+    return text;
   }
 
   /**

@@ -110,6 +110,18 @@ class AvroSerdeTest {
     assertThat(read.asWritten()).as("the bytes do not say what was read").isFalse();
   }
 
+  /** Valid text beyond ASCII, a written U+FFFD among it, says what was read: such records still pass through. */
+  @Test
+  void read_ofNonAsciiUtf8_isAsWritten() {
+    RecordDeserializer<PreferencePair> reader = configured(new RecordDeserializer<>(PreferencePair.class), "utf8");
+    PreferencePair pair = Records.pair("e1");
+    pair.setPrompt("Grüße 你好 \uFFFD 🙂");
+    byte[] bytes = configured(new AvroSerializer<PreferencePair>(), "utf8").serialize("t", pair);
+    RecordDeserializer.Read<PreferencePair> read = reader.read("t", bytes);
+    assertThat(read.record()).isEqualTo(pair);
+    assertThat(read.asWritten()).isTrue();
+  }
+
   private static int indexOf(byte[] haystack, byte[] needle) {
     for (int i = 0; i + needle.length <= haystack.length; i++) {
       if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) return i;
