@@ -57,7 +57,7 @@ import picocli.CommandLine.Option;
         + "RESULT ingest_pairs_per_s=.. raw_pairs_per_s=.. ratio=.. ingest_cpu_us_per_pair=.. raw_cpu_us_per_pair=.. streams_passthrough_pairs_per_s=.. "
         + "streams_stored_pairs_per_s=.. passthrough_cpu_us_per_pair=.. stored_cpu_us_per_pair=.. ratio_to_passthrough=.. ratio_to_stored=.. "
         + "passthrough_ratio=.. stored_ratio=.. pipeline_ingest_pairs_per_s=.. pipeline_raw_pairs_per_s=.. pipeline_ratio=.. "
-        + "pipeline_passthrough_pairs_per_s=.. pipeline_passthrough_ratio=.. ingest_p50_ms=.. ingest_p99_ms=.. passthrough_p50_ms=.. "
+        + "pipeline_passthrough_pairs_per_s=.. pipeline_passthrough_ratio=.. pipeline_ratio_to_passthrough=.. ingest_p50_ms=.. ingest_p99_ms=.. passthrough_p50_ms=.. "
         + "passthrough_p99_ms=.. raw_p50_ms=.. raw_p99_ms=..")
 final class BenchIngestCommand implements Callable<Integer> {
   private static final Duration LIMIT = Duration.ofMinutes(5);
@@ -130,10 +130,10 @@ final class BenchIngestCommand implements Callable<Integer> {
           pipeline.add(r, ingestPipeline, rawPipeline, passThrough.pipeline("pipeline-" + r, records), Double.NaN);
           System.out.printf(Locale.ROOT, "round %d: copy pairs/s (cpu us/pair): ingest %.0f (%.1f), raw %.0f (%.1f), streams pass-through %.0f (%.1f), "
                   + "streams + store %.0f (%.1f); ingest/raw %.3f, ingest/pass-through %.3f; pipeline pairs/s: ingest %.0f, raw %.0f, streams pass-through %.0f, "
-                  + "ingest/raw %.3f%n",
+                  + "ingest/raw %.3f, ingest/pass-through %.3f%n",
               r + 1, copy.ingest[r], cpu.ingest[r], copy.raw[r], cpu.raw[r], copy.passThrough[r], cpu.passThrough[r], copy.stored[r], cpu.stored[r],
               copy.ingest[r] / copy.raw[r], copy.ingest[r] / copy.passThrough[r], pipeline.ingest[r], pipeline.raw[r], pipeline.passThrough[r],
-              pipeline.ingest[r] / pipeline.raw[r]);
+              pipeline.ingest[r] / pipeline.raw[r], pipeline.ingest[r] / pipeline.passThrough[r]);
         }
         double[] rawMs = raw.latenciesMs(PROBES, PROBES_PER_SECOND);
         double[] passMs = passThrough.latenciesMs(PROBES, PROBES_PER_SECOND);
@@ -143,13 +143,14 @@ final class BenchIngestCommand implements Callable<Integer> {
                 + "streams_passthrough_pairs_per_s=%.0f streams_stored_pairs_per_s=%.0f passthrough_cpu_us_per_pair=%.1f stored_cpu_us_per_pair=%.1f "
                 + "ratio_to_passthrough=%.3f ratio_to_stored=%.3f passthrough_ratio=%.3f stored_ratio=%.3f "
                 + "pipeline_ingest_pairs_per_s=%.0f pipeline_raw_pairs_per_s=%.0f pipeline_ratio=%.3f pipeline_passthrough_pairs_per_s=%.0f pipeline_passthrough_ratio=%.3f "
-                + "ingest_p50_ms=%.0f ingest_p99_ms=%.0f passthrough_p50_ms=%.0f passthrough_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d partitions=%d%n",
+                + "pipeline_ratio_to_passthrough=%.3f ingest_p50_ms=%.0f ingest_p99_ms=%.0f passthrough_p50_ms=%.0f passthrough_p99_ms=%.0f raw_p50_ms=%.0f raw_p99_ms=%.0f records=%d rounds=%d partitions=%d%n",
             median(copy.ingest), median(copy.raw), copy.medianRatio(copy.ingest, copy.raw), median(cpu.ingest), median(cpu.raw),
             median(copy.passThrough), median(copy.stored), median(cpu.passThrough), median(cpu.stored),
             copy.medianRatio(copy.ingest, copy.passThrough), copy.medianRatio(copy.ingest, copy.stored),
             copy.medianRatio(copy.passThrough, copy.raw), copy.medianRatio(copy.stored, copy.raw),
             median(pipeline.ingest), median(pipeline.raw), pipeline.medianRatio(pipeline.ingest, pipeline.raw),
             median(pipeline.passThrough), pipeline.medianRatio(pipeline.passThrough, pipeline.raw),
+            pipeline.medianRatio(pipeline.ingest, pipeline.passThrough),
             percentile(ingestMs, 0.50), percentile(ingestMs, 0.99), percentile(passMs, 0.50), percentile(passMs, 0.99),
             percentile(rawMs, 0.50), percentile(rawMs, 0.99), records, rounds, partitions);
       }
