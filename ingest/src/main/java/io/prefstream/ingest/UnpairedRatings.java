@@ -53,6 +53,8 @@ record UnpairedRatings(boolean enabled, double desirableMinStars, double undesir
         .setResponse(r.getResponse())
         .setPromptIds(r.getPromptIds())
         .setResponseIds(r.getResponseIds())
+        .setPromptMessages(r.getPromptMessages())
+        .setResponseMessages(r.getResponseMessages())
         .setDesirable(desirable)
         .setSource(SOURCE)
         .setEventTime(r.getEventTime())

@@ -2,9 +2,11 @@ package io.prefstream.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.prefstream.schemas.ChatMessage;
 import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.ResponseRating;
 import io.prefstream.schemas.ScoreScale;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -42,6 +44,22 @@ class UnpairedRatingsTest {
       assertThat(up.getSource()).isEqualTo("ratings");
       assertThat(up.getMetadata()).containsEntry("response_id", "a").containsEntry("scale", "THUMBS");
       assertThat(out.get(0).key()).isEqualTo("p1");
+      assertThat(f.dlq.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void chatRating_keepsItsConversation() {
+    try (TopologyFixture f = new TopologyFixture(stateDir, T0, Map.of(IngestConfig.RATINGS_UNPAIRED, "true"))) {
+      String json = "{\"event_id\": \"chat-up\", \"prompt_id\": \"p1\", \"response_id\": \"a\", \"score\": 1, \"scale\": \"THUMBS\", "
+          + "\"event_time\": " + T0.toEpochMilli() + ", \"prompt\": [{\"role\": \"user\", \"content\": \"Say hi\"}], "
+          + "\"response\": [{\"role\": \"assistant\", \"content\": \"Hi!\"}]}";
+      f.ratingsIn.pipeInput(json.getBytes(StandardCharsets.UTF_8));
+
+      LabelledResponse up = (LabelledResponse) f.out.readValue();
+      assertThat(up.getPrompt()).isNull();
+      assertThat(up.getPromptMessages()).containsExactly(new ChatMessage("user", "Say hi"));
+      assertThat(up.getResponseMessages()).containsExactly(new ChatMessage("assistant", "Hi!"));
       assertThat(f.dlq.isEmpty()).isTrue();
     }
   }

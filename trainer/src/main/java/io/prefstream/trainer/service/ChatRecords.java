@@ -1,5 +1,6 @@
 package io.prefstream.trainer.service;
 
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
 import io.prefstream.trainer.tokenize.ChatMessage;
@@ -10,7 +11,7 @@ import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * The conversation in a chat-formatted pair or ranking (any {@code *_messages} field set). A part
+ * The conversation in a chat-formatted pair, ranking or labelled response (any {@code *_messages} field set). A part
  * sent as plain text joins it as one message: the prompt as the user's, a response as the
  * assistant's, so that one record may mix the two forms.
  */
@@ -31,6 +32,11 @@ public final class ChatRecords {
       if (p.getPromptMessages() == null && p.getChosenMessages() == null && p.getRejectedMessages() == null) return Optional.empty();
       return Optional.of(new Conversation(part("prompt", "user", p.getPromptMessages(), p.getPrompt()),
           List.of(part("chosen", "assistant", p.getChosenMessages(), p.getChosen()), part("rejected", "assistant", p.getRejectedMessages(), p.getRejected()))));
+    }
+    if (record instanceof LabelledResponse l) {
+      if (l.getPromptMessages() == null && l.getResponseMessages() == null) return Optional.empty();
+      return Optional.of(new Conversation(part("prompt", "user", l.getPromptMessages(), l.getPrompt()),
+          List.of(part("response", "assistant", l.getResponseMessages(), l.getResponse()))));
     }
     if (record instanceof RankedResponses r) {
       if (r.getPromptMessages() == null && r.getResponsesMessages() == null) return Optional.empty();

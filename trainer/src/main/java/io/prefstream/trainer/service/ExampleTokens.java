@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -58,14 +59,17 @@ final class ExampleTokens {
 
   /** @throws UnfitExampleException when the model cannot take the record */
   TrainingExample of(SpecificRecord record) {
+    Optional<EncodedChat> chat = chat(record);
     if (record instanceof LabelledResponse l) {
-      double weight = limits.weight(l.getEventId(), l.getWeight());
-      Fitted fitted = fit(tokens(l.getPromptIds(), l.getPrompt(), false), List.of(tokens(l.getResponseIds(), l.getResponse(), true)));
-      LabelledExample example = new LabelledExample(l.getEventId(), fitted.prompt(), fitted.responses().get(0), l.getDesirable(), weight);
+      String id = l.getEventId();
+      double weight = limits.weight(id, l.getWeight());
+      int[] prompt = chat.isPresent() ? chat.get().prompt() : tokens(id, "prompt", l.getPromptIds(), l.getPrompt(), false);
+      int[] response = chat.isPresent() ? chat.get().completions().get(0) : tokens(id, "response", l.getResponseIds(), l.getResponse(), true);
+      Fitted fitted = fit(prompt, List.of(response));
+      LabelledExample example = built(() -> new LabelledExample(id, fitted.prompt(), fitted.responses().get(0), l.getDesirable(), weight));
       limits.check(example);
       return example;
     }
-    Optional<EncodedChat> chat = chat(record);
     if (chat.isPresent()) {
       String id = eventId(record);
       if (record instanceof RankedResponses r) limits.checkResponses(id, chat.get().completions().size());
@@ -73,19 +77,22 @@ final class ExampleTokens {
       return fitted(id, chat.get().prompt(), chat.get().completions(), weight);
     }
     if (record instanceof PreferencePair p) {
-      double weight = limits.weight(p.getEventId(), p.getWeight());
-      return fitted(p.getEventId(), tokens(p.getPromptIds(), p.getPrompt(), false),
-          List.of(tokens(p.getChosenIds(), p.getChosen(), true), tokens(p.getRejectedIds(), p.getRejected(), true)), weight);
+      String id = p.getEventId();
+      double weight = limits.weight(id, p.getWeight());
+      return fitted(id, tokens(id, "prompt", p.getPromptIds(), p.getPrompt(), false),
+          List.of(tokens(id, "chosen", p.getChosenIds(), p.getChosen(), true), tokens(id, "rejected", p.getRejectedIds(), p.getRejected(), true)), weight);
     }
     RankedResponses r = (RankedResponses) record;
-    int k = r.getResponsesIds() != null ? r.getResponsesIds().size() : r.getResponses().size();
-    limits.checkResponses(r.getEventId(), k);
-    double weight = limits.weight(r.getEventId(), r.getWeight());
+    String id = r.getEventId();
+    int k = r.getResponsesIds() != null ? r.getResponsesIds().size() : r.getResponses() == null ? 0 : r.getResponses().size();
+    limits.checkResponses(id, k);
+    double weight = limits.weight(id, r.getWeight());
     List<int[]> responses = new ArrayList<>();
     for (int i = 0; i < k; i++) {
-      responses.add(tokens(r.getResponsesIds() == null ? null : r.getResponsesIds().get(i), r.getResponses() == null ? null : r.getResponses().get(i), true));
+      responses.add(tokens(id, "responses[" + i + "]", r.getResponsesIds() == null ? null : r.getResponsesIds().get(i),
+          r.getResponses() == null ? null : r.getResponses().get(i), true));
     }
-    return fitted(r.getEventId(), tokens(r.getPromptIds(), r.getPrompt(), false), responses, weight);
+    return fitted(id, tokens(id, "prompt", r.getPromptIds(), r.getPrompt(), false), responses, weight);
   }
 
   private Optional<EncodedChat> chat(SpecificRecord record) {
@@ -110,7 +117,16 @@ final class ExampleTokens {
 
   private PreferenceExample truncated(String id, int[] prompt, List<int[]> responses, double weight) {
     Fitted fitted = fit(prompt, responses);
-    return new PreferenceExample(id, fitted.prompt(), fitted.responses(), weight);
+    return built(() -> new PreferenceExample(id, fitted.prompt(), fitted.responses(), weight));
+  }
+
+  /** The example, or unfit where it lacks a part: an empty prompt or response, a ranking of fewer than two. */
+  private static <T extends TrainingExample> T built(Supplier<T> example) {
+    try {
+      return example.get();
+    } catch (IllegalArgumentException e) {
+      throw new UnfitExampleException(UnfitReason.NO_CONTENT, e.getMessage(), e);
+    }
   }
 
   private record Fitted(int[] prompt, List<int[]> responses) {}
@@ -126,8 +142,10 @@ final class ExampleTokens {
     return new Fitted(keptPrompt, keptResponses);
   }
 
-  private int[] tokens(List<Integer> ids, String text, boolean isResponse) {
+  /** The part's token ids: as given, else its text tokenized; a record that reached the pairs topic without ingest may have neither. */
+  private int[] tokens(String id, String part, List<Integer> ids, String text, boolean isResponse) {
     if (ids != null && !ids.isEmpty()) return ids.stream().mapToInt(Integer::intValue).toArray();
+    if (text == null) throw new UnfitExampleException(UnfitReason.NO_CONTENT, id + ": the " + part + " has no text, token ids or messages");
     return isResponse ? tokenizer.encodeResponse(text) : tokenizer.encode(text);
   }
 }

@@ -8,8 +8,10 @@ import java.util.Locale;
  * trainer can know, because they depend on its model.
  */
 public enum UnfitReason {
-  /** The bytes are not a PreferencePair or RankedResponses the trainer can read. */
+  /** The bytes are not a PreferencePair, RankedResponses or LabelledResponse the trainer can read. */
   UNDESERIALIZABLE,
+  /** A prompt or response with no tokens (no text, token ids or messages), or a ranking of fewer than two responses: a record sent to the pairs topic without ingest. */
+  NO_CONTENT,
   /** A token id is negative or not below the model's vocab_size. */
   TOKEN_OUT_OF_VOCAB,
   /** Prompt + response still exceeds the model's positions (GPT-2's n_positions) after truncation to max.length. */

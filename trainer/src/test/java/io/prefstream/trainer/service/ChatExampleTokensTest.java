@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prefstream.schemas.ChatMessage;
+import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.RankedResponses;
+import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import io.prefstream.trainer.tokenize.ByteLevelTokenizer;
 import io.prefstream.trainer.tokenize.ChatTokens;
@@ -56,6 +58,14 @@ class ChatExampleTokensTest {
       RankedResponses ranking = RankedResponses.newBuilder().setEventId("r").setPrompt("Hi")
           .setResponsesMessages(List.of(List.of(new ChatMessage("assistant", "1")), List.of(new ChatMessage("assistant", "2")), List.of(new ChatMessage("assistant", "3")))).build();
       assertThat(((PreferenceExample) tokens.of(ranking)).responses()).hasSize(3).allSatisfy(r -> assertThat(tokenizer.decode(r)).endsWith("<|im_end|>\n"));
+
+      // a chat rating that ingest labelled for KTO keeps its conversation
+      LabelledResponse labelled = LabelledResponse.newBuilder().setEventId("l").setDesirable(true)
+          .setPromptMessages(List.of(new ChatMessage("user", "Hi"))).setResponseMessages(List.of(new ChatMessage("assistant", "Hello!"))).build();
+      LabelledExample thumbsUp = (LabelledExample) tokens.of(labelled);
+      assertThat(tokenizer.decode(thumbsUp.prompt())).isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+      assertThat(tokenizer.decode(thumbsUp.response())).isEqualTo("Hello!<|im_end|>\n");
+      assertThat(thumbsUp.desirable()).isTrue();
     }
   }
 

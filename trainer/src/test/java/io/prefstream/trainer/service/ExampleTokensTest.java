@@ -1,13 +1,16 @@
 package io.prefstream.trainer.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prefstream.schemas.LabelledResponse;
 import io.prefstream.schemas.PreferencePair;
+import io.prefstream.schemas.RankedResponses;
 import io.prefstream.trainer.dpo.LabelledExample;
 import io.prefstream.trainer.dpo.PreferenceExample;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.Test;
 
 class ExampleTokensTest {
@@ -50,6 +53,22 @@ class ExampleTokensTest {
     assertThat(e.weight()).isEqualTo(2);
     assertThat(e.prompt()).hasSize(32).endsWith(99);
     assertThat(e.response()).hasSize(32).startsWith(1000);
+  }
+
+  @Test
+  void recordWithAPartMissing_isUnfitAsNoContent_notAnError() {
+    // records sent to the pairs topic without ingest: nothing checked them
+    ExampleTokens tokens = new ExampleTokens(null, null, 64, 32, new ModelLimits(5000, 1024, 16));
+    List<SpecificRecord> missing = List.of(
+        LabelledResponse.newBuilder().setEventId("no-text").setDesirable(true).build(),
+        LabelledResponse.newBuilder().setEventId("empty-ids").setPromptIds(List.of()).setResponseIds(range(0, 3)).setDesirable(true).build(),
+        PreferencePair.newBuilder().setEventId("no-rejected").setPromptIds(range(0, 3)).setChosenIds(range(0, 3)).build(),
+        RankedResponses.newBuilder().setEventId("no-responses").setPromptIds(range(0, 3)).build(),
+        RankedResponses.newBuilder().setEventId("one-response").setPromptIds(range(0, 3)).setResponsesIds(List.of(range(0, 3))).build());
+    for (SpecificRecord record : missing) {
+      assertThatThrownBy(() -> tokens.of(record)).as(record.toString()).isInstanceOfSatisfying(UnfitExampleException.class,
+          e -> assertThat(e.reason()).isEqualTo(UnfitReason.NO_CONTENT));
+    }
   }
 
   @Test
