@@ -18,7 +18,7 @@ public enum Reason {
   SAME_RESPONSES,
   /** A ranking has fewer than two distinct responses. */
   TOO_FEW_RESPONSES,
-  /** A text is longer than {@code limits.max.text.bytes} or a token list than {@code limits.max.tokens}. */
+  /** A text is longer than {@code limits.max.text.bytes}, a token list than {@code limits.max.tokens} or an id than {@code limits.max.id.bytes}. */
   TOO_LONG,
   /** A token id is negative. */
   BAD_TOKEN,

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.ResponseRating;
 import io.prefstream.schemas.ScoreScale;
+import io.prefstream.schemas.serde.JsonSerializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import io.prefstream.schemas.serde.SerdeConfig;
 import io.prefstream.schemas.serde.WireFormat;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.test.TestRecord;
@@ -93,6 +95,43 @@ class HostileInputTest {
     assertThat(dead.value().length).isLessThanOrEqualTo((1 << 20) - DeadLetter.HEADROOM_BYTES);
     assertThat(dead.value()).isEqualTo(java.util.Arrays.copyOf(big, dead.value().length)); // the start of the original
     assertThat(ingest.out.readValuesToList()).hasSize(1);
+  }
+
+  /**
+   * Records of exactly limits.max.record.bytes, sent without a key, with the longest ids allowed:
+   * what ingest writes for them (the prompt id as key, a hash for a missing one, a rating's source
+   * metadata, a labelled response's and a rating pair's copied ids) still fits a producer request.
+   */
+  @Test
+  void recordsAtTheSizeLimit_withNoKeyAndTheLongestIds_fitTheProducersRequest(@TempDir Path otherState) {
+    try (TopologyFixture f = new TopologyFixture(otherState, T0, Map.of(IngestConfig.RATINGS_UNPAIRED, "true"))) {
+      int limit = f.config.limits().maxRecordBytes();
+      Function<String, String> longestId = tag -> tag + "-" + "i".repeat(f.config.limits().maxIdBytes() - tag.length() - 1);
+      f.pairsIn.pipeInput(null, ofSize(limit, pad -> new JsonSerializer<PreferencePair>().serialize("t",
+          pair(longestId.apply("json")).setPromptId(null).setMetadata(Map.of("pad", pad)).build())));
+      f.pairsIn.pipeInput(null, ofSize(limit, pad -> f.avro("feedback.pairs",
+          pair(longestId.apply("avro")).setPromptId(null).setMetadata(Map.of("pad", pad)).build())));
+      for (Object[] r : new Object[][] {{"up", 1.0, ScoreScale.THUMBS}, {"better", 3.5, ScoreScale.STARS_5}, {"worse", 2.5, ScoreScale.STARS_5}}) {
+        ResponseRating rating = ResponseRating.newBuilder(rating(longestId.apply((String) r[0]), longestId.apply("response-" + r[0]), (double) r[1], (ScoreScale) r[2]))
+            .setPromptId(longestId.apply("prompt")).setRaterId(longestId.apply("rater")).build();
+        f.ratingsIn.pipeInput(null, ofSize(limit, pad -> f.avro("feedback.ratings", ResponseRating.newBuilder(rating).setMetadata(Map.of("pad", pad)).build())), T0);
+      }
+      Instant later = T0.plusSeconds(200);
+      f.clockTo(later);
+      f.ratingsIn.pipeInput(null, f.avro("feedback.ratings", ResponseRating.newBuilder(rating("tick", "z", 3, ScoreScale.STARS_5))
+          .setPromptId("other").setEventTime(later.toEpochMilli()).build()), later); // closes the window: the two stars ratings pair up
+      assertThat(f.dlq.isEmpty()).isTrue();
+      assertThat(f.out.readValuesToList()).extracting(v -> v.getClass().getSimpleName())
+          .containsExactly("PreferencePair", "PreferencePair", "LabelledResponse", "PreferencePair");
+      assertThat(f.largestWrittenBytes()).isGreaterThan(limit).isLessThanOrEqualTo(f.config.maxRequestBytes());
+    }
+  }
+
+  /** A record's encoding, padded through {@code encode}'s argument to exactly {@code bytes}. */
+  private static byte[] ofSize(int bytes, Function<String, byte[]> encode) {
+    byte[] value = encode.apply("");
+    for (int pad = 0; value.length != bytes; value = encode.apply("x".repeat(pad))) pad += bytes - value.length;
+    return value;
   }
 
   @Test
