@@ -158,7 +158,7 @@ public record IngestConfig(
         new ValidationLimits(c.getInt(MAX_RECORD_BYTES), c.getInt(MAX_ID_BYTES), c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
             Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS)), c.getDouble(MAX_WEIGHT)),
         new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS),
-            c.getInt(RATINGS_MAX_PER_PROMPT)),
+            c.getInt(RATINGS_MAX_PER_PROMPT), windowBudget(maxRequestBytes)),
         unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         Duration.ofMillis(c.getLong(COMMIT_WHEN_IDLE_MS)),
@@ -193,6 +193,15 @@ public record IngestConfig(
     Object size = passThrough.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
         passThrough.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_BYTES_DEFAULT));
     return Integer.parseInt(size.toString().trim());
+  }
+
+  /**
+   * The most bytes one prompt's window of ratings may store: half a request less the headroom. The
+   * suppress buffer's changelog record holds a window's value before and after each rating, so two
+   * values must fit one request.
+   */
+  private static int windowBudget(int maxRequestBytes) {
+    return (maxRequestBytes - RECORD_HEADROOM_BYTES) / 2;
   }
 
   /** The folder of this application's local state: {@code state.dir}/{@code application.id}. */

@@ -32,6 +32,8 @@ public enum Reason {
   LATE_RATING,
   /** A prompt's window already holds {@code ratings.max.per.prompt} ratings. */
   TOO_MANY_RATINGS,
+  /** The rating would take its prompt's window past the bytes one window may store (see {@link RatingPairing#maxWindowBytes()}). */
+  WINDOW_TOO_LARGE,
   /** A chat message has an unknown role, a response holds another role than the assistant's, or a prompt ends with the assistant's turn. */
   BAD_ROLE;
 

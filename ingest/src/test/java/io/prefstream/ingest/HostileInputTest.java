@@ -161,6 +161,33 @@ class HostileInputTest {
         .containsOnly("resp2", "resp1"); // the three kept ratings: resp2 > resp1 > resp0
   }
 
+  /** 17 responses of 64 KB to one prompt in one window would store over 1 MiB: the ratings past the window's budget go to the DLQ. */
+  @Test
+  void ratingsPastTheBytesOneWindowStores_goToDlq_theOthersPair_andEveryWriteFitsARequest(@TempDir Path otherState) {
+    try (TopologyFixture f = new TopologyFixture(otherState, T0, Map.of())) {
+      for (int i = 0; i < 17; i++) {
+        ResponseRating r = ResponseRating.newBuilder(rating("big-" + i, "resp" + i, 1 + i / 4.0, ScoreScale.STARS_5)).setResponse(i + "x".repeat(64_000)).build();
+        f.ratingsIn.pipeInput(null, f.avro("feedback.ratings", r), T0);
+      }
+      List<TestRecord<byte[], byte[]>> dead = f.dlq.readRecordsToList();
+      int budget = f.config.pairing().maxWindowBytes();
+      int kept = 17 - dead.size();
+      assertThat(kept).as("as many as the budget holds").isEqualTo(budget / 64_200);
+      assertThat(dead).allSatisfy(d -> {
+        assertThat(header(d.headers(), DeadLetter.REASON)).isEqualTo("window_too_large");
+        assertThat(header(d.headers(), DeadLetter.DETAIL)).contains("past the " + budget + " one window may store");
+        assertThat(header(d.headers(), DeadLetter.SOURCE_TOPIC)).isEqualTo("feedback.ratings");
+      });
+      Instant later = T0.plusSeconds(200);
+      f.clockTo(later);
+      f.ratingsIn.pipeInput(null, f.avro("feedback.ratings", ResponseRating.newBuilder(rating("tick", "z", 3, ScoreScale.STARS_5))
+          .setPromptId("other").setEventTime(later.toEpochMilli()).build()), later);
+      assertThat(f.out.readValuesToList()).hasSize(f.config.pairing().maxPairsPerPrompt())
+          .allSatisfy(p -> assertThat(Integer.parseInt(((PreferencePair) p).getMetadata().get("chosen_response_id").substring(4))).isLessThan(kept));
+      assertThat(f.largestWrittenBytes()).isLessThanOrEqualTo(f.config.maxRequestBytes());
+    }
+  }
+
   @Test
   void registryOutage_isRetriedThenStops_neverDeadLettered(@TempDir Path otherState) throws IOException {
     int closedPort;
