@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -204,6 +205,19 @@ class HostileInputTest {
               r -> assertThat(r.unavailable()).isTrue()).hasMessageContaining("gave no answer in 500 ms")));
       assertThat(registryDown.dlq.isEmpty()).isTrue();
       assertThat(registryDown.out.isEmpty()).isTrue();
+    }
+  }
+
+  @Test
+  void registryClientThatCannotBeSetUp_stopsIngest_neverDeadLettered(@TempDir Path otherState) {
+    Map<String, Object> settings = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "https://127.0.0.1:1",
+        "schema.registry.ssl.truststore.location", otherState.resolve("missing.jks").toString());
+    byte[] valid = ingest.avro("feedback.pairs", pair("valid-while-truststore-unreadable").build());
+    try (TopologyFixture broken = new TopologyFixture(otherState, T0, settings)) {
+      assertThatThrownBy(() -> broken.pairsIn.pipeInput(valid))
+          .satisfies(e -> assertThat(causes(e)).anySatisfy(c -> assertThat(c).isInstanceOf(ConfigException.class).hasMessageContaining("schema.registry.ssl")));
+      assertThat(broken.dlq.isEmpty()).isTrue();
+      assertThat(broken.out.isEmpty()).isTrue();
     }
   }
 
