@@ -94,6 +94,11 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       reject(in, new Rejection(Reason.UNDESERIALIZABLE, String.valueOf(e.getMessage())));
       return;
     }
+    if (size + read.bytesAdded() > maxRecordBytes) {
+      reject(in, new Rejection(Reason.TOO_LARGE, "with U+FFFD for its broken UTF-8 the record would have " + (size + read.bytesAdded())
+          + " bytes (key and value); the limit is " + maxRecordBytes + " (" + IngestConfig.MAX_RECORD_BYTES + ")"));
+      return;
+    }
     long now = context.currentSystemTimeMs();
     FeedbackRules.Checked<T> checked = kind.check().apply(read.record(), in.timestamp(), now);
     if (!checked.passed()) {

@@ -80,6 +80,14 @@ class HostileInputTest {
     assertDeadLetteredAndIngestGoesOn(HostileValues.mapClaiming(pairSchemaId), Reason.UNDESERIALIZABLE);
   }
 
+  /** 400,000 bytes of 0xFF read as as many U+FFFD: encoded again they would take 1.2 MB, past the limit. */
+  @Test
+  void brokenUtf8ThatGrowsPastTheLimitWhenEncodedAgain_isTooLarge() {
+    byte[] bomb = ingest.avro("feedback.pairs", pair("broken-utf8").setMetadata(Map.of("pad", "x".repeat(400_000))).build());
+    java.util.Arrays.fill(bomb, bomb.length - 1 - 400_000, bomb.length - 1, (byte) 0xFF); // the pad ends the value, before the map's end: still well-formed Avro
+    assertDeadLetteredAndIngestGoesOn(bomb, Reason.TOO_LARGE);
+  }
+
   @Test
   void jsonNested100000Deep_isUndeserializable() {
     assertDeadLetteredAndIngestGoesOn(HostileValues.jsonNested(100_000), Reason.UNDESERIALIZABLE);

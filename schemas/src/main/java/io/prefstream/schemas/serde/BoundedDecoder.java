@@ -26,6 +26,8 @@ final class BoundedDecoder extends Decoder {
    * or a block stated its byte size (only skipping reads it: a wrong one breaks a reader that skips).
    */
   private boolean bytesSayWhatWasRead = true;
+  /** How many bytes longer the strings read are in UTF-8 than in the value: a U+FFFD that stands for one broken byte takes three. */
+  private long bytesAdded;
 
   /** @param valueBytes the size of the whole encoded value: no field can be longer */
   BoundedDecoder(Decoder in, DecodeLimits limits, int valueBytes) {
@@ -91,7 +93,10 @@ final class BoundedDecoder extends Decoder {
     byte[] bytes = content("a string");
     String text = new String(bytes, StandardCharsets.UTF_8);
     // the lenient decoding put U+FFFD wherever the bytes were not UTF-8: only then look strictly, not twice for every string
-    if (bytesSayWhatWasRead && text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) bytesSayWhatWasRead = false;
+    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) {
+      bytesSayWhatWasRead = false;
+      bytesAdded += text.getBytes(StandardCharsets.UTF_8).length - bytes.length;
+    }
     return text;
   }
 
@@ -102,6 +107,11 @@ final class BoundedDecoder extends Decoder {
    */
   boolean bytesSayWhatWasRead() {
     return bytesSayWhatWasRead;
+  }
+
+  /** How many bytes more than the value, at most, encoding what was read takes. */
+  long bytesAdded() {
+    return bytesAdded;
   }
 
   private byte[] text() throws IOException {
