@@ -12,7 +12,8 @@ import org.apache.avro.util.Utf8;
 /**
  * Avro's binary decoder with every length checked before anything is allocated: a string or bytes
  * field may not claim more than {@link DecodeLimits#maxStringBytes()} or more bytes than the value
- * holds, an array or map not more than {@link DecodeLimits#maxCollectionItems()} items. Without
+ * holds, an array or map not more than {@link DecodeLimits#maxCollectionItems()} items, and the
+ * fields this reader does not know, which it skips, not more than that many items together. Without
  * this a few bytes claiming 2^31 items make the reader allocate an array of that size.
  */
 final class BoundedDecoder extends Decoder {
@@ -21,6 +22,11 @@ final class BoundedDecoder extends Decoder {
   private final long maxItems;
   /** Items counted so far in each collection being read, innermost last. */
   private final Deque<long[]> open = new ArrayDeque<>();
+  /**
+   * Items skipped so far in this value. An item of null takes no bytes, so the value's size does
+   * not bound them: blocks each claiming the most items would cost billions of skips.
+   */
+  private long skipped;
   /**
    * False once a string's bytes were not valid UTF-8 (decoded leniently: U+FFFD where they break)
    * or a block stated its byte size (only skipping reads it: a wrong one breaks a reader that skips).
@@ -165,18 +171,22 @@ final class BoundedDecoder extends Decoder {
   @Override public long readMapStart() throws IOException { return opened(blockCount()); }
   @Override public long mapNext() throws IOException { return next(blockCount()); }
 
-  /** Skipping is called once per block, each block's items then skipped one by one: its count is checked too. */
   @Override
   public long skipArray() throws IOException {
-    long items = in.skipArray();
-    checkItems(items);
-    return items;
+    return skippedBlock(in.skipArray());
   }
 
   @Override
   public long skipMap() throws IOException {
-    long items = in.skipMap();
-    checkItems(items);
+    return skippedBlock(in.skipMap());
+  }
+
+  /** Skipping is called once per block, each block's items then skipped one by one: all blocks of the value count together. */
+  private long skippedBlock(long items) throws IOException {
+    if (items > maxItems - skipped) {
+      throw new IOException("fields this reader skips claim " + (skipped + items) + " items; at most " + maxItems + " allowed in one value");
+    }
+    skipped += items;
     return items;
   }
 }
