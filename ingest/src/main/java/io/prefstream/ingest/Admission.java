@@ -5,6 +5,7 @@ import java.util.function.Function;
 import io.prefstream.schemas.serde.RecordDeserializer;
 import io.prefstream.schemas.serde.SchemaRegistryException;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -19,9 +20,10 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  *
  * <p>The timestamp passed on is the event time, but never later than the ingest clock: an event
  * dated in the allowed future would otherwise advance stream time, and with it close the rating
- * windows of every other prompt in the partition. A schema registry that cannot answer is not the
- * record's fault: that error propagates and stops the service (exactly-once replays the record
- * after a restart) rather than dead-lettering valid input.
+ * windows of every other prompt in the partition. A schema registry that cannot or will not answer
+ * for now, or a registry client that cannot be set up, is not the record's fault: that error
+ * propagates and stops the service (exactly-once replays the record after a restart) rather than
+ * dead-lettering valid input.
  */
 final class Admission<T extends SpecificRecord> implements Processor<byte[], byte[], String, Admitted> {
   /** The rule check of one kind: (record, record timestamp, now) -> checked record. */
@@ -86,8 +88,15 @@ final class Admission<T extends SpecificRecord> implements Processor<byte[], byt
       if (e.unavailable()) throw e;
       reject(in, new Rejection(Reason.UNDESERIALIZABLE, e.getMessage()));
       return;
+    } catch (ConfigException e) { // the registry client's settings (an unreadable truststore, say): every record would fail alike
+      throw e;
     } catch (RuntimeException e) { // SerializationException, or whatever else odd bytes make a reader throw
       reject(in, new Rejection(Reason.UNDESERIALIZABLE, String.valueOf(e.getMessage())));
+      return;
+    }
+    if (size + read.bytesAdded() > maxRecordBytes) {
+      reject(in, new Rejection(Reason.TOO_LARGE, "with U+FFFD for its broken UTF-8 the record would have " + (size + read.bytesAdded())
+          + " bytes (key and value); the limit is " + maxRecordBytes + " (" + IngestConfig.MAX_RECORD_BYTES + ")"));
       return;
     }
     long now = context.currentSystemTimeMs();

@@ -16,10 +16,10 @@ import java.util.Set;
 
 /**
  * The validation rules, one reason code each (see {@link Reason}). A record passes when it has an
- * event id; a prompt and each response as non-empty text or tokens, within the size limits; two
- * different responses (a ranking: two distinct ones); a weight in (0, limits.max.weight]; an event time
- * within the clock limits (an unset event time, 0, takes the Kafka record's timestamp); a rating
- * also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
+ * event id, every id within {@code limits.max.id.bytes}; a prompt and each response as non-empty
+ * text or tokens, within the size limits; two different responses (a ranking: two distinct
+ * ones); a weight in (0, limits.max.weight]; an event time within the clock limits (an unset
+ * event time, 0, takes the Kafka record's timestamp); a rating also a prompt id, a response id and a score on its scale. A missing prompt id becomes a hash of
  * the prompt. A part sent as chat messages follows {@link ChatChecks} instead.
  *
  * <p>A record that passes is normalised in place, not copied: each was just read from its bytes
@@ -52,6 +52,7 @@ final class FeedbackRules {
   Checked<PreferencePair> pair(PreferencePair p, long recordTimestamp, long now) {
     Optional<Rejection> broken = firstOf(
         eventId(p.getEventId()),
+        optionalId("prompt_id", p.getPromptId()),
         prompt(p.getPrompt(), p.getPromptIds(), p.getPromptMessages()),
         response("chosen", p.getChosen(), p.getChosenIds(), p.getChosenMessages()),
         response("rejected", p.getRejected(), p.getRejectedIds(), p.getRejectedMessages()),
@@ -76,7 +77,8 @@ final class FeedbackRules {
       return Checked.rejected(Reason.MISSING_FIELD, "responses has " + texts + " texts, responses_ids " + tokenLists + " token lists and responses_messages " + messageLists + " message lists");
     }
     int k = Math.max(messageLists, Math.max(texts, tokenLists));
-    Optional<Rejection> broken = firstOf(eventId(r.getEventId()), prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()), weight(r.getWeight()),
+    Optional<Rejection> broken = firstOf(eventId(r.getEventId()), optionalId("prompt_id", r.getPromptId()),
+        prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()), weight(r.getWeight()),
         eventTime(effectiveEventTime(r.getEventTime(), recordTimestamp), now));
     for (int i = 0; broken.isEmpty() && i < k; i++) {
       broken = response("responses[" + i + "]", texts > 0 ? r.getResponses().get(i) : null, tokenLists > 0 ? r.getResponsesIds().get(i) : null,
@@ -98,8 +100,9 @@ final class FeedbackRules {
     long eventTime = effectiveEventTime(r.getEventTime(), recordTimestamp);
     Optional<Rejection> broken = firstOf(
         eventId(r.getEventId()),
-        required("prompt_id", r.getPromptId()),
-        required("response_id", r.getResponseId()),
+        id("prompt_id", r.getPromptId()),
+        id("response_id", r.getResponseId()),
+        optionalId("rater_id", r.getRaterId()),
         prompt(r.getPrompt(), r.getPromptIds(), r.getPromptMessages()),
         response("response", r.getResponse(), r.getResponseIds(), r.getResponseMessages()),
         score(r),
@@ -117,13 +120,21 @@ final class FeedbackRules {
     return Optional.empty();
   }
 
-  private static Optional<Rejection> eventId(String id) {
-    return required("event_id", id);
+  private Optional<Rejection> eventId(String id) {
+    return id("event_id", id);
   }
 
-  private static Optional<Rejection> required(String field, String value) {
+  private Optional<Rejection> id(String field, String value) {
     return isBlank(value)
         ? Optional.of(new Rejection(Reason.MISSING_FIELD, "'" + field + "' is required"))
+        : optionalId(field, value);
+  }
+
+  /** An id is copied into keys and metadata (a rating pair's event id holds three): its length is bounded like a text's. */
+  private Optional<Rejection> optionalId(String field, String value) {
+    int bytes = value == null ? 0 : value.getBytes(StandardCharsets.UTF_8).length;
+    return bytes > limits.maxIdBytes()
+        ? Optional.of(new Rejection(Reason.TOO_LONG, "'" + field + "' has " + bytes + " bytes, the limit is " + limits.maxIdBytes() + " (" + IngestConfig.MAX_ID_BYTES + ")"))
         : Optional.empty();
   }
 

@@ -36,6 +36,7 @@ public record IngestConfig(
   public static final String PREFERENCE_PAIRS_TOPIC = "preference.pairs.topic";
   public static final String DLQ_TOPIC = "dlq.topic";
   public static final String MAX_RECORD_BYTES = "limits.max.record.bytes";
+  public static final String MAX_ID_BYTES = "limits.max.id.bytes";
   public static final String MAX_TEXT_BYTES = "limits.max.text.bytes";
   public static final String MAX_TOKENS = "limits.max.tokens";
   public static final String MAX_FUTURE_SKEW_MS = "limits.max.future.skew.ms";
@@ -66,6 +67,19 @@ public record IngestConfig(
   public static final Path DEFAULT_STATE_DIR = Path.of(System.getProperty("user.home"), ".prefstream", "state");
 
   private static final long MINUTE = 60_000L;
+  private static final int MAX_REQUEST_BYTES_DEFAULT = 1 << 20;
+  /** The largest {@link #MAX_ID_BYTES}: what {@link #RECORD_HEADROOM_BYTES} allows for ids copied. */
+  private static final int MAX_ID_BYTES_CEILING = 4096;
+
+  /**
+   * Room a producer request keeps beyond {@link #MAX_RECORD_BYTES}, so that every record ingest
+   * writes for an accepted one fits: the producer's batch and record overhead (about 100 bytes),
+   * the prompt id as the key and a missing one as a hash in the value, a rating's
+   * {@code prefstream.source.*} metadata, the ids a labelled response or a rating pair copies (at
+   * most eight ids of {@link #MAX_ID_BYTES_CEILING}), and the null fields that Avro encodes and
+   * JSON may leave out: under 40 KiB together.
+   */
+  public static final int RECORD_HEADROOM_BYTES = 64 * 1024;
 
   static final ConfigDef DEF = new ConfigDef()
       .define(FEEDBACK_PAIRS_TOPIC, Type.STRING, "feedback.pairs", Importance.HIGH, "Input: preference pairs.")
@@ -73,7 +87,13 @@ public record IngestConfig(
       .define(FEEDBACK_RANKINGS_TOPIC, Type.STRING, "feedback.rankings", Importance.HIGH, "Input: ranked responses.")
       .define(PREFERENCE_PAIRS_TOPIC, Type.STRING, "preference.pairs", Importance.HIGH, "Output: validated pairs and rankings.")
       .define(DLQ_TOPIC, Type.STRING, "preference.dlq", Importance.HIGH, "Output: rejected records with the reason in headers.")
-      .define(MAX_RECORD_BYTES, Type.INT, 1 << 20, Range.atLeast(1), Importance.MEDIUM, "Largest input record value in bytes; a larger one goes to the DLQ as too_large, unread, its copy cut to fit the producer's max.request.size.")
+      .define(MAX_RECORD_BYTES, Type.INT, MAX_REQUEST_BYTES_DEFAULT - RECORD_HEADROOM_BYTES, Range.atLeast(1), Importance.MEDIUM,
+          "Largest input record (key and value) in bytes; a larger one goes to the DLQ as too_large, unread, its copy cut to fit the producer's "
+              + "max.request.size. With the headroom of " + RECORD_HEADROOM_BYTES + " bytes it must fit the producer's max.request.size, so that "
+              + "whatever ingest writes for an accepted record can be written.")
+      .define(MAX_ID_BYTES, Type.INT, 1024, Range.between(1, MAX_ID_BYTES_CEILING), Importance.MEDIUM,
+          "Longest event, prompt, response or rater id in UTF-8 bytes; a longer one goes to the DLQ as too_long. Ids are copied into keys "
+              + "and metadata, so the headroom bounds this.")
       .define(MAX_TEXT_BYTES, Type.INT, 65_536, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response text in UTF-8 bytes.")
       .define(MAX_TOKENS, Type.INT, 8_192, Range.atLeast(1), Importance.MEDIUM, "Largest prompt or response token list.")
       .define(MAX_FUTURE_SKEW_MS, Type.LONG, 60 * MINUTE, Range.atLeast(0), Importance.MEDIUM, "How far ahead of the ingest clock an event time may be.")
@@ -125,13 +145,20 @@ public record IngestConfig(
     Map<String, Object> passThrough = new HashMap<>(props);
     DEF.names().forEach(passThrough::remove);
     STREAMS_TUNING.forEach(name -> passThrough.put(name, c.values().get(name)));
+    int maxRequestBytes = maxRequestBytes(passThrough);
+    if ((long) c.getInt(MAX_RECORD_BYTES) + RECORD_HEADROOM_BYTES > maxRequestBytes) {
+      throw new ConfigException(MAX_RECORD_BYTES + " (" + c.getInt(MAX_RECORD_BYTES) + ") plus ingest's headroom of " + RECORD_HEADROOM_BYTES
+          + " bytes exceeds the producer's max.request.size (" + maxRequestBytes + "): an accepted record could not be written. Set "
+          + MAX_RECORD_BYTES + " to at most " + (maxRequestBytes - RECORD_HEADROOM_BYTES) + " or raise producer.max.request.size (and the "
+          + "output topics' max.message.bytes with it)");
+    }
     return new IngestConfig(
         new IngestTopics(c.getString(FEEDBACK_PAIRS_TOPIC), c.getString(FEEDBACK_RATINGS_TOPIC),
             c.getString(FEEDBACK_RANKINGS_TOPIC), c.getString(PREFERENCE_PAIRS_TOPIC), c.getString(DLQ_TOPIC)),
-        new ValidationLimits(c.getInt(MAX_RECORD_BYTES), c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
+        new ValidationLimits(c.getInt(MAX_RECORD_BYTES), c.getInt(MAX_ID_BYTES), c.getInt(MAX_TEXT_BYTES), c.getInt(MAX_TOKENS),
             Duration.ofMillis(c.getLong(MAX_FUTURE_SKEW_MS)), Duration.ofMillis(c.getLong(MAX_AGE_MS)), c.getDouble(MAX_WEIGHT)),
         new RatingPairing(Duration.ofMillis(c.getLong(RATINGS_WINDOW_MS)), Duration.ofMillis(c.getLong(RATINGS_GRACE_MS)), c.getInt(RATINGS_MAX_PAIRS),
-            c.getInt(RATINGS_MAX_PER_PROMPT)),
+            c.getInt(RATINGS_MAX_PER_PROMPT), windowBudget(maxRequestBytes)),
         unpaired(c),
         Duration.ofMillis(c.getLong(DEDUP_HORIZON_MS)),
         Duration.ofMillis(c.getLong(COMMIT_WHEN_IDLE_MS)),
@@ -159,9 +186,22 @@ public record IngestConfig(
    * {@code producer.} prefix): dead letters are cut to fit it.
    */
   public int maxRequestBytes() {
+    return maxRequestBytes(passThrough);
+  }
+
+  private static int maxRequestBytes(Map<String, Object> passThrough) {
     Object size = passThrough.getOrDefault(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
-        passThrough.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024));
+        passThrough.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_BYTES_DEFAULT));
     return Integer.parseInt(size.toString().trim());
+  }
+
+  /**
+   * The most bytes one prompt's window of ratings may store: half a request less the headroom. The
+   * suppress buffer's changelog record holds a window's value before and after each rating, so two
+   * values must fit one request.
+   */
+  private static int windowBudget(int maxRequestBytes) {
+    return (maxRequestBytes - RECORD_HEADROOM_BYTES) / 2;
   }
 
   /** The folder of this application's local state: {@code state.dir}/{@code application.id}. */

@@ -55,7 +55,8 @@ public final class IngestTopology {
     return builder.build();
   }
 
-  private static final String RATING_COUNTS = "rating-counts";
+  /** What each prompt's window holds: see RatingWindowGate. */
+  private static final String RATING_WINDOWS = "rating-windows";
   /** De-duplication buckets kept behind the newest, each a horizon long (see EventIdDedup). */
   static final int DEDUP_BUCKETS_KEPT = 3;
 
@@ -83,9 +84,9 @@ public final class IngestTopology {
           Serdes.String(), Serdes.Long()));
     }
     RatingPairing pairing = config.pairing();
-    Duration counted = pairing.window().plus(pairing.grace()); // a window's count is needed until it closes
+    Duration counted = pairing.window().plus(pairing.grace()); // what a window holds is needed until it closes
     builder.addStateStore(Stores.windowStoreBuilder(
-        Stores.persistentWindowStore(RATING_COUNTS, counted, pairing.window(), false), Serdes.String(), Serdes.Integer()));
+        Stores.persistentWindowStore(RATING_WINDOWS, counted, pairing.window(), false), Serdes.String(), JsonSerde.of(RatingWindowGate.Held.class)));
 
     Produced<String, Admitted> acceptedToPairs = Produced.with(Serdes.String(), accepted(preferenceSerializer, preferenceSerde.deserializer()));
     passValid(admitted(builder, topics.feedbackPairs(), pairs, config, metrics), pairs, acceptedToPairs, config);
@@ -142,7 +143,7 @@ public final class IngestTopology {
     Serde<ResponseRating> ratingSerde = avroSerde(ResponseRating.class, serdeProps);
     KStream<String, Admitted> checked = valid
         .repartition(Repartitioned.<String, ResponseRating>as("ratings-by-prompt").withKeySerde(Serdes.String()).withValueSerde(ratingSerde))
-        .process(() -> new RatingWindowGate(pairing, RATING_COUNTS, metrics), Named.as("gate-ratings"), RATING_COUNTS);
+        .process(() -> new RatingWindowGate(pairing, RATING_WINDOWS, metrics), Named.as("gate-ratings"), RATING_WINDOWS);
     checked
         .filter((k, v) -> v instanceof Admitted.Rejected, Named.as("late-ratings"))
         .process(() -> new DeadLetterRecords(config.maxRequestBytes()), Named.as("dead-letter-late-ratings"))

@@ -19,13 +19,7 @@ final class JsonSerde {
 
   static <T> Serde<T> of(Class<T> type) {
     return Serdes.serdeFrom(
-        (topic, value) -> {
-          try {
-            return value == null ? null : JSON.writeValueAsBytes(value);
-          } catch (IOException e) {
-            throw new SerializationException("cannot write " + type.getSimpleName() + " state for " + topic, e);
-          }
-        },
+        (topic, value) -> value == null ? null : write(value, type.getSimpleName() + " state for " + topic),
         (topic, bytes) -> {
           try {
             return bytes == null ? null : JSON.readValue(bytes, type);
@@ -33,5 +27,18 @@ final class JsonSerde {
             throw new SerializationException("cannot read " + type.getSimpleName() + " state from " + topic, e);
           }
         });
+  }
+
+  /** The size of a value's JSON as the serde writes it. */
+  static int size(Object value) {
+    return write(value, value.getClass().getSimpleName()).length;
+  }
+
+  private static byte[] write(Object value, String what) {
+    try {
+      return JSON.writeValueAsBytes(value);
+    } catch (IOException e) {
+      throw new SerializationException("cannot write " + what, e);
+    }
   }
 }

@@ -47,6 +47,16 @@ final class PromptRatings {
     return this;
   }
 
+  /**
+   * At most the bytes the rating adds to its window's stored JSON: its response's entry, and the
+   * prompt too when it is the window's first. A repeat rating of a response adds only its id, but
+   * is counted in full: {@link RatingWindowGate} cannot see which responses the window holds.
+   */
+  static int storedBytes(ResponseRating r, boolean firstOfWindow) {
+    PromptRatings alone = new PromptRatings().add(r);
+    return JsonSerde.size(firstOfWindow ? alone : alone.responses);
+  }
+
   /** Scores on one footing, 0 to 1, so thumbs and stars of one response average sensibly. */
   private static double normalised(ResponseRating r) {
     return switch (r.getScale()) {

@@ -18,7 +18,7 @@ public enum Reason {
   SAME_RESPONSES,
   /** A ranking has fewer than two distinct responses. */
   TOO_FEW_RESPONSES,
-  /** A text is longer than {@code limits.max.text.bytes} or a token list than {@code limits.max.tokens}. */
+  /** A text is longer than {@code limits.max.text.bytes}, a token list than {@code limits.max.tokens} or an id than {@code limits.max.id.bytes}. */
   TOO_LONG,
   /** A token id is negative. */
   BAD_TOKEN,
@@ -32,6 +32,8 @@ public enum Reason {
   LATE_RATING,
   /** A prompt's window already holds {@code ratings.max.per.prompt} ratings. */
   TOO_MANY_RATINGS,
+  /** The rating would take its prompt's window past the bytes one window may store (see {@link RatingPairing#maxWindowBytes()}). */
+  WINDOW_TOO_LARGE,
   /** A chat message has an unknown role, a response holds another role than the assistant's, or a prompt ends with the assistant's turn. */
   BAD_ROLE;
 

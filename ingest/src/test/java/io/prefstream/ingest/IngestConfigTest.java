@@ -38,4 +38,15 @@ class IngestConfigTest {
     assertThatThrownBy(() -> IngestConfig.parse(Map.of(IngestConfig.COMMIT_INTERVAL_MS, "0"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining(IngestConfig.COMMIT_INTERVAL_MS);
   }
+
+  @Test
+  void recordLimit_plusTheHeadroom_mustFitTheProducersRequest_orIngestRefusesToStart() {
+    IngestConfig defaults = IngestConfig.parse(Map.of());
+    assertThat(defaults.limits().maxRecordBytes() + IngestConfig.RECORD_HEADROOM_BYTES).isEqualTo(defaults.maxRequestBytes());
+    assertThatThrownBy(() -> IngestConfig.parse(Map.of(IngestConfig.MAX_RECORD_BYTES, String.valueOf(1 << 20)))).isInstanceOf(ConfigException.class)
+        .hasMessageContaining(IngestConfig.MAX_RECORD_BYTES + " (1048576)").hasMessageContaining("max.request.size (1048576)")
+        .hasMessageContaining("at most " + ((1 << 20) - IngestConfig.RECORD_HEADROOM_BYTES));
+    IngestConfig raised = IngestConfig.parse(Map.of(IngestConfig.MAX_RECORD_BYTES, String.valueOf(1 << 20), "producer.max.request.size", String.valueOf(2 << 20)));
+    assertThat(raised.limits().maxRecordBytes()).isEqualTo(1 << 20);
+  }
 }

@@ -172,6 +172,7 @@ class IngestTopologyTest {
         new Object[] {pair("e").setChosen("x".repeat(101)).build(), Reason.TOO_LONG},
         new Object[] {pair("e").setChosenIds(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9)).build(), Reason.TOO_LONG},
         new Object[] {pair("e").setChosenIds(List.of(1, -2)).build(), Reason.BAD_TOKEN},
+        new Object[] {pair("e").setPromptId("p".repeat(1025)).build(), Reason.TOO_LONG}, // limits.max.id.bytes: 1024
         new Object[] {pair("e").setWeight(Double.NaN).build(), Reason.BAD_WEIGHT},
         new Object[] {pair("e").setWeight(0).build(), Reason.BAD_WEIGHT},
         new Object[] {pair("e").setWeight(1e39).build(), Reason.BAD_WEIGHT}, // finite, but past limits.max.weight

@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.record.internal.AbstractRecords;
+import org.apache.kafka.common.record.internal.CompressionType;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -22,6 +25,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
 
 /**
  * The ingest topology in a {@link TopologyTestDriver} with its state in the test's own folder (never
@@ -29,6 +33,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * {@code start}.
  */
 final class TopologyFixture implements AutoCloseable {
+  final IngestConfig config;
   final TopologyTestDriver driver;
   final IngestMetrics metrics = new IngestMetrics(new SimpleMeterRegistry());
   final TestInputTopic<byte[], byte[]> pairsIn;
@@ -45,7 +50,7 @@ final class TopologyFixture implements AutoCloseable {
     Map<String, Object> props = new HashMap<>();
     props.put(SerdeConfig.SCHEMA_REGISTRY_URL, "mock://ingest-topology-" + UUID.randomUUID());
     props.putAll(settings);
-    IngestConfig config = IngestConfig.parse(props);
+    config = IngestConfig.parse(props);
     serdeProps = Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, props.get(SerdeConfig.SCHEMA_REGISTRY_URL));
     Properties streamsProps = new Properties();
     streamsProps.putAll(config.streamsProperties());
@@ -77,6 +82,22 @@ final class TopologyFixture implements AutoCloseable {
   /** This fixture's registry scope. */
   SchemaRegistry registry() {
     return SchemaRegistry.of(SerdeConfig.parse(serdeProps));
+  }
+
+  /**
+   * The largest record the topology wrote to any topic, its changelog and repartition topics too,
+   * as the producer measures it against {@code max.request.size} before it sends (the test driver's
+   * producer does not check); reads every topic to its end.
+   */
+  int largestWrittenBytes() {
+    int largest = 0;
+    for (String topic : driver.producedTopicNames()) {
+      for (TestRecord<byte[], byte[]> r : driver.createOutputTopic(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList()) {
+        largest = Math.max(largest, AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
+            r.key(), r.value(), r.headers().toArray()));
+      }
+    }
+    return largest;
   }
 
   /** The ingest clock now. */

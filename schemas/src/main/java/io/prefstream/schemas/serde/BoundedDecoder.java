@@ -12,7 +12,8 @@ import org.apache.avro.util.Utf8;
 /**
  * Avro's binary decoder with every length checked before anything is allocated: a string or bytes
  * field may not claim more than {@link DecodeLimits#maxStringBytes()} or more bytes than the value
- * holds, an array or map not more than {@link DecodeLimits#maxCollectionItems()} items. Without
+ * holds, an array or map not more than {@link DecodeLimits#maxCollectionItems()} items, and the
+ * fields this reader does not know, which it skips, not more than that many items together. Without
  * this a few bytes claiming 2^31 items make the reader allocate an array of that size.
  */
 final class BoundedDecoder extends Decoder {
@@ -22,10 +23,17 @@ final class BoundedDecoder extends Decoder {
   /** Items counted so far in each collection being read, innermost last. */
   private final Deque<long[]> open = new ArrayDeque<>();
   /**
+   * Items skipped so far in this value. An item of null takes no bytes, so the value's size does
+   * not bound them: blocks each claiming the most items would cost billions of skips.
+   */
+  private long skipped;
+  /**
    * False once a string's bytes were not valid UTF-8 (decoded leniently: U+FFFD where they break)
    * or a block stated its byte size (only skipping reads it: a wrong one breaks a reader that skips).
    */
   private boolean bytesSayWhatWasRead = true;
+  /** How many bytes longer the strings read are in UTF-8 than in the value: a U+FFFD that stands for one broken byte takes three. */
+  private long bytesAdded;
 
   /** @param valueBytes the size of the whole encoded value: no field can be longer */
   BoundedDecoder(Decoder in, DecodeLimits limits, int valueBytes) {
@@ -91,7 +99,10 @@ final class BoundedDecoder extends Decoder {
     byte[] bytes = content("a string");
     String text = new String(bytes, StandardCharsets.UTF_8);
     // the lenient decoding put U+FFFD wherever the bytes were not UTF-8: only then look strictly, not twice for every string
-    if (bytesSayWhatWasRead && text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) bytesSayWhatWasRead = false;
+    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) {
+      bytesSayWhatWasRead = false;
+      bytesAdded += text.getBytes(StandardCharsets.UTF_8).length - bytes.length;
+    }
     return text;
   }
 
@@ -102,6 +113,11 @@ final class BoundedDecoder extends Decoder {
    */
   boolean bytesSayWhatWasRead() {
     return bytesSayWhatWasRead;
+  }
+
+  /** How many bytes more than the value, at most, encoding what was read takes. */
+  long bytesAdded() {
+    return bytesAdded;
   }
 
   private byte[] text() throws IOException {
@@ -155,18 +171,22 @@ final class BoundedDecoder extends Decoder {
   @Override public long readMapStart() throws IOException { return opened(blockCount()); }
   @Override public long mapNext() throws IOException { return next(blockCount()); }
 
-  /** Skipping is called once per block, each block's items then skipped one by one: its count is checked too. */
   @Override
   public long skipArray() throws IOException {
-    long items = in.skipArray();
-    checkItems(items);
-    return items;
+    return skippedBlock(in.skipArray());
   }
 
   @Override
   public long skipMap() throws IOException {
-    long items = in.skipMap();
-    checkItems(items);
+    return skippedBlock(in.skipMap());
+  }
+
+  /** Skipping is called once per block, each block's items then skipped one by one: all blocks of the value count together. */
+  private long skippedBlock(long items) throws IOException {
+    if (items > maxItems - skipped) {
+      throw new IOException("fields this reader skips claim " + (skipped + items) + " items; at most " + maxItems + " allowed in one value");
+    }
+    skipped += items;
     return items;
   }
 }

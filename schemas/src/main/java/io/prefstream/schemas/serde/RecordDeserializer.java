@@ -45,9 +45,11 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
    * A value read. {@code asWritten}: it was Confluent-wire Avro in the record's own schema, its
    * strings valid UTF-8 and its blocks without byte sizes, so its bytes are an encoding of this
    * record in that schema as long as the record is not changed, and a writer may pass them on rather
-   * than encode the record again.
+   * than encode the record again. {@code bytesAdded}: how much longer its strings are in UTF-8 than
+   * in the value (U+FFFD, three bytes, where the value had broken bytes), so that a writer that
+   * must fit a size can tell before encoding it again.
    */
-  public record Read<T>(T record, boolean asWritten) {}
+  public record Read<T>(T record, boolean asWritten, long bytesAdded) {}
 
   public RecordDeserializer(Class<T> type) {
     this(type, SpecificData.get().getSchema(type), Map.of());
@@ -95,7 +97,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
     if (WireFormat.isFramed(data)) return fromAvro(topic, data);
     if (startsLikeJson(data) && readerSchemasByName.isEmpty()) {
       try {
-        return new Read<>(JsonRecords.read(data, type, readerSchema, config.limits()), false);
+        return new Read<>(JsonRecords.read(data, type, readerSchema, config.limits()), false, 0);
       } catch (IllegalArgumentException e) {
         throw failure(topic, data, "JSON is not a valid " + readerSchema.getName() + ": " + e.getMessage(), e);
       }
@@ -130,7 +132,7 @@ public final class RecordDeserializer<T extends SpecificRecord> implements Deser
       BoundedDecoder bounded = new BoundedDecoder(decoder, config.limits(), length);
       T record = reading.reader().read(null, bounded);
       if (!decoder.isEnd()) throw new IOException((data.length - WireFormat.HEADER_LENGTH) + " bytes hold more than one record");
-      return new Read<>(record, reading.inReaderSchema() && bounded.bytesSayWhatWasRead());
+      return new Read<>(record, reading.inReaderSchema() && bounded.bytesSayWhatWasRead(), bounded.bytesAdded());
     } catch (IOException | RuntimeException e) {
       throw failure(topic, data, "Avro bytes (schema id " + id + ") are not a valid " + reader.getName() + ": " + e, e);
     }

@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A client of Confluent's schema registry REST API (v1), with a schema-id cache.
  *
- * <p>5xx answers and connection failures are retried with exponential backoff for
- * {@code schema.registry.retry.max.ms}, then fail as {@link SchemaRegistryException#unavailable()};
- * 4xx answers fail at once with the registry's own error code and message.
+ * <p>Connection failures and the answers that are not the request's fault (5xx, 401, 403, 407, 408,
+ * 429: see {@link SchemaRegistryException#unavailable()}) are retried with exponential backoff for
+ * {@code schema.registry.retry.max.ms}, then fail as unavailable; other 4xx answers fail at once
+ * with the registry's own error code and message.
  */
 final class RestSchemaRegistry implements SchemaRegistry {
   static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -105,7 +106,7 @@ final class RestSchemaRegistry implements SchemaRegistry {
         int status = response.statusCode();
         if (status / 100 == 2) return JSON.readTree(response.body());
         last = refusal(method, uri, status, response.body());
-        if (status < 500) throw last;
+        if (!last.unavailable()) throw last;
       } catch (IOException e) {
         last = new SchemaRegistryException(0, 0,
             "schema registry at " + baseUrl + " is unreachable (" + method + " " + path + "): " + e, e);

@@ -78,7 +78,7 @@ class AvroSerdeTest {
   void read_saysWhetherTheBytesAreAvroInTheRecordsOwnSchema() throws Exception {
     RecordDeserializer<PreferencePair> reader = configured(new RecordDeserializer<>(PreferencePair.class), "as-written");
     byte[] own = configured(new AvroSerializer<PreferencePair>(), "as-written").serialize("t", Records.pair("e1"));
-    assertThat(reader.read("t", own)).isEqualTo(new RecordDeserializer.Read<>(Records.pair("e1"), true));
+    assertThat(reader.read("t", own)).isEqualTo(new RecordDeserializer.Read<>(Records.pair("e1"), true, 0));
 
     String json = "{\"event_id\":\"e1\",\"prompt\":\"hi\",\"chosen\":\"a\",\"rejected\":\"b\"}";
     assertThat(reader.read("t", json.getBytes(StandardCharsets.UTF_8)).asWritten()).isFalse();
@@ -108,6 +108,7 @@ class AvroSerdeTest {
     RecordDeserializer.Read<PreferencePair> read = reader.read("t", bytes);
     assertThat(read.record().getPrompt()).isEqualTo("Say\uFFFDhi");
     assertThat(read.asWritten()).as("the bytes do not say what was read").isFalse();
+    assertThat(read.bytesAdded()).as("U+FFFD takes three bytes where 0xFF took one").isEqualTo(2);
   }
 
   /** Valid text beyond ASCII, a written U+FFFD among it, says what was read: such records still pass through. */

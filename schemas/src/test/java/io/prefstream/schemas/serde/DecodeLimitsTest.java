@@ -8,9 +8,11 @@ import io.prefstream.schemas.PreferencePair;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.common.errors.SerializationException;
@@ -63,6 +65,35 @@ class DecodeLimitsTest {
     PreferencePair over = PreferencePair.newBuilder(atLimit).setPromptIds(java.util.stream.IntStream.range(0, 17).boxed().toList()).build();
     assertThatThrownBy(() -> reader(PreferencePair.class).deserialize("t", s.serialize("t", over)))
         .isInstanceOf(SerializationException.class).hasMessageContaining("17 items; at most 16");
+  }
+
+  /**
+   * A newer writer's field of nulls, which this reader skips: each block alone may claim the most
+   * items, so only their total bounds the skipping (an item of null takes no bytes).
+   */
+  @Test
+  void writerOnlyArrayOfNulls_pastTheItemLimitAcrossBlocks_isRefused_atTheLimitIsSkipped() {
+    Schema current = PreferencePair.getClassSchema();
+    List<Schema.Field> fields = new ArrayList<>(current.getFields().stream().map(f -> new Schema.Field(f, f.schema())).toList());
+    fields.add(new Schema.Field("nulls", Schema.createArray(Schema.create(Schema.Type.NULL))));
+    Schema writer = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
+    int id = SchemaRegistry.of(SerdeConfig.parse(props)).register("t-value", writer);
+    AvroSerializer<PreferencePair> s = new AvroSerializer<>();
+    s.configure(props, false);
+    byte[] pair = s.serialize("t", PreferencePair.newBuilder().setEventId("e").setPrompt("p").setChosen("a").setRejected("b").build());
+    byte[] body = java.util.Arrays.copyOfRange(pair, WireFormat.HEADER_LENGTH, pair.length); // the last field, nulls, follows
+
+    byte[] eightAndEight = WireFormat.frame(id, concat(body, new byte[] {0x10, 0x10, 0x00})); // blocks of 8 and 8 items (zig-zag 16), end
+    assertThat(reader(PreferencePair.class).deserialize("t", eightAndEight).getEventId()).isEqualTo("e");
+    byte[] sixteenTwice = WireFormat.frame(id, concat(body, new byte[] {0x20, 0x20, 0x00})); // two blocks of 16, each alone within the limit
+    assertThatThrownBy(() -> reader(PreferencePair.class).deserialize("t", sixteenTwice))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("claim 32 items; at most 16");
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, both, a.length, b.length);
+    return both;
   }
 
   @Test

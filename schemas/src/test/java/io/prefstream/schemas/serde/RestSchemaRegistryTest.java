@@ -123,6 +123,25 @@ class RestSchemaRegistryTest {
   }
 
   @Test
+  void rateLimited_isRetriedThenSucceeds() {
+    answers.add(new Answer(429, "{\"error_code\":42901,\"message\":\"Request rate limit exceeded\"}"));
+    answers.add(new Answer(200, "{\"id\":5}"));
+    assertThat(client(Map.of()).register("t-value", SCHEMA)).isEqualTo(5);
+    assertThat(seen).hasSize(2);
+  }
+
+  @Test
+  void unauthorizedEveryTime_isRetriedUntilTheBound_thenUnavailable_notTheValuesFault() {
+    for (int i = 0; i < 10; i++) answers.add(new Answer(401, "{\"error_code\":401,\"message\":\"Unauthorized\"}"));
+    var deserializer = new RecordDeserializer<>(PreferencePair.class);
+    deserializer.configure(Map.of(SerdeConfig.SCHEMA_REGISTRY_URL, "http://127.0.0.1:" + server.getAddress().getPort(), SerdeConfig.REGISTRY_RETRY_MAX_MS, "300"), false);
+    assertThatThrownBy(() -> deserializer.deserialize("feedback.pairs", WireFormat.frame(1, new byte[] {2, 'e'})))
+        .isInstanceOfSatisfying(SchemaRegistryException.class, e -> assertThat(e.unavailable()).isTrue())
+        .hasMessageContaining("HTTP 401").hasMessageContaining("gave no answer in 300 ms");
+    assertThat(seen).hasSizeGreaterThan(1);
+  }
+
+  @Test
   void notFound_failsAtOnceWithTheRegistrysCode() {
     answers.add(new Answer(404, "{\"error_code\":40401,\"message\":\"Subject 't-value' not found.\"}"));
     assertThatThrownBy(() -> client(Map.of()).latest("t-value"))
