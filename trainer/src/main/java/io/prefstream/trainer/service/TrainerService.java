@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * checkpoint in the same Kafka transaction that commits the input offsets it covers (see {@link
  * TrainerTransactions}). On start it restores its own newest checkpoint from the model topic
  * ({@link CheckpointRestore}: weights and optimizer state) and resumes from the offsets committed
- * with it, so every pair is trained on exactly once.
+ * with it, so every pair is trained on exactly once; it refuses to start when it published
+ * checkpoints but none of them restores.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
  * are read again after a restart.
