@@ -273,8 +273,9 @@ public final class TrainerService implements AutoCloseable {
       measured.putAll(evaluation.measure(models, config.dpo(), manager));
       measured.put("skipped_batches", (double) stepLog.skipped());
       if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet);
-      return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+      try (CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet)) {
+        return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+      } // committed or given up, its files are deleted: every checkpoint is full weights and optimizer state
     }, poll);
     if (published.isEmpty()) return; // what it covers goes into the next one
     Map<String, Double> measured = published.get();
