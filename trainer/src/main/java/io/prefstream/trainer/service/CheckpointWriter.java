@@ -1,6 +1,7 @@
 package io.prefstream.trainer.service;
 
 import io.prefstream.publisher.Folders;
+import io.prefstream.schemas.CheckpointKind;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.OffsetRange;
 import io.prefstream.trainer.dpo.PreferenceExample;
@@ -53,6 +54,7 @@ final class CheckpointWriter {
       List<OffsetRange> covered, long newestEventTime, List<PreferenceExample> heldOut) {
     CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder().setModelName(config.modelName()).setVersion(version)
         .setParentVersion(version == 1 ? null : version - 1).setCreatedTime(clock.millis()).setTrainerId(config.trainerId()).setStep(step)
+        .setKind(config.lora().isPresent() ? CheckpointKind.LORA_ADAPTER : CheckpointKind.FULL_MODEL)
         .setFiles(List.of()).setChunkCount(0).setMetrics(metrics).setCoveredOffsets(covered)
         .setNewestEventTime(newestEventTime < 0 ? null : newestEventTime);
     Written written = new Written(version, publishDir.resolve(Long.toString(version)), manifest);

@@ -12,6 +12,7 @@ import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.SigningKeys;
+import io.prefstream.schemas.CheckpointKind;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
@@ -84,6 +85,7 @@ class TrainerServiceTest {
     assertThat(all).extracting(CheckpointManifest::getVersion).containsExactly(1L, 2L, 3L, 4L);
     assertThat(all.get(3).getStep()).isEqualTo(8); // the step counter went on from the checkpoint
     assertThat(all.get(3).getParentVersion()).isEqualTo(3L);
+    assertThat(all).extracting(CheckpointManifest::getKind).containsOnly(CheckpointKind.FULL_MODEL);
     assertThat(all.get(3).getNewestEventTime()).isNotNull();
     assertThat(all.get(3).getMetrics()).containsKeys("loss", "rewards/accuracies", "freshness_ms");
     PublicKey publicKey = ManifestSignature.readPublicKey(tmp.resolve("keys").resolve(SigningKeys.PUBLIC_FILE));
@@ -157,6 +159,7 @@ class TrainerServiceTest {
     runUntil(config, tmp.resolve("work1"), () -> manifests(models, "tiny-lora").size() >= 3);
     List<CheckpointManifest> first = manifests(models, "tiny-lora");
     CheckpointManifest last = first.get(first.size() - 1);
+    assertThat(first).extracting(CheckpointManifest::getKind).containsOnly(CheckpointKind.LORA_ADAPTER);
     assertThat(last.getMetrics().get("eval/rewards/accuracies")).as("held-out reward accuracy").isGreaterThanOrEqualTo(0.9);
     assertThat(last.getMetrics().get("eval/examples")).isGreaterThanOrEqualTo(8.0);
     try (Checkpoint newest = newest(models, "tiny-lora", tmp.resolve("inspect"))) {
