@@ -42,7 +42,8 @@ public final class CheckpointCutter {
    */
   public CheckpointManifest.Builder cut(Path serving, Path companion, CheckpointManifest.Builder manifest, Consumer<CheckpointChunk> chunks) {
     List<ChunkRef> refs = new ArrayList<>();
-    ChunkSink sink = (path, offset, data, sha) -> {
+    ChunkSink sink = (path, offset, data) -> {
+      String sha = Sha256.hex(data);
       chunks.accept(CheckpointChunk.newBuilder().setModelName(manifest.getModelName()).setVersion(manifest.getVersion()).setIndex(refs.size())
           .setPath(path).setOffset(offset).setData(ByteBuffer.wrap(data)).setSha256(sha).build());
       refs.add(new ChunkRef(path, offset, data.length, sha));
@@ -52,8 +53,16 @@ public final class CheckpointCutter {
     return manifest.setFiles(servingFiles).setCompanionFiles(companionFiles).setChunkCount(refs.size()).setChunks(refs);
   }
 
+  /**
+   * The folder's files with their sizes and SHA-256, as a manifest lists serving files: what a
+   * folder on disk is compared with before it is taken for a manifest's checkpoint.
+   */
+  public List<CheckpointFile> describe(Path folder) {
+    return cutFolder(folder, "", (path, offset, data) -> {});
+  }
+
   private interface ChunkSink {
-    void accept(String path, long offset, byte[] data, String sha256);
+    void accept(String path, long offset, byte[] data);
   }
 
   private List<CheckpointFile> cutFolder(Path folder, String prefix, ChunkSink sink) {
@@ -67,7 +76,7 @@ public final class CheckpointCutter {
           byte[] slice = in.readNBytes(chunkBytes);
           if (slice.length == 0 && size > 0) break; // an empty file still gets its one (empty) chunk
           fileHash.update(slice);
-          sink.accept(path, size, slice, Sha256.hex(slice));
+          sink.accept(path, size, slice);
           size += slice.length;
           if (slice.length < chunkBytes) break;
         }

@@ -8,12 +8,12 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Folder chores of the publisher: a fresh empty folder, a tree deleted. */
-final class Folders {
+/** Folder chores of the publisher and the trainer: a fresh empty folder, a tree deleted. */
+public final class Folders {
   private Folders() {}
 
   /** The folder, emptied of what an earlier run left there. */
-  static Path fresh(Path dir) {
+  public static Path fresh(Path dir) {
     try {
       if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) deleteTree(dir);
       return Files.createDirectories(dir);
@@ -28,7 +28,7 @@ final class Folders {
     }
   }
 
-  static void deleteQuietly(Path dir) {
+  public static void deleteQuietly(Path dir) {
     try {
       if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) deleteTree(dir);
     } catch (IOException e) {

@@ -4,6 +4,7 @@ import io.prefstream.schemas.CheckpointManifest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reading the model topic's partitions: every partition assigned, polls that step over records
  * that cannot be decoded (logged with partition and offset), and where to start so as to see the
- * newest wanted version without reading the versions before it.
+ * newest wanted version without reading the versions before it, or the newest wanted manifest.
  */
 final class ModelTopicPartitions {
   static final Duration LIMIT = Duration.ofMinutes(2);
@@ -59,12 +60,32 @@ final class ModelTopicPartitions {
 
   /**
    * The offset to read the partition from so as to see the last manifest {@code wanted} takes with
-   * all its chunks: that manifest's first chunk, found by reading backwards from the end in
-   * windows that double; the partition's beginning when there is none (or it names no first chunk).
-   * Leaves the consumer's position anywhere: the caller seeks.
+   * all its chunks: that manifest's first chunk, found by {@link #newest}; the partition's
+   * beginning when there is none (or it names no first chunk). Leaves the consumer's position
+   * anywhere: the caller seeks.
    */
   static long startOfNewest(Consumer<String, SpecificRecord> consumer, TopicPartition tp, Predicate<CheckpointManifest> wanted) {
-    long begin = consumer.beginningOffsets(List.of(tp), LIMIT).get(tp);
+    long begin = beginning(consumer, tp);
+    return newest(consumer, tp, wanted, begin).map(found -> {
+      Long first = found.manifest().getFirstChunkOffset();
+      return first != null && first >= begin && first <= found.offset() ? first : begin;
+    }).orElse(begin);
+  }
+
+  /**
+   * The last manifest on the partition that {@code wanted} takes, found by reading backwards from
+   * the end in windows that double, so it costs a few records when that manifest is recent.
+   * Leaves the consumer's position anywhere: the caller seeks.
+   */
+  static Optional<ManifestAt> newest(Consumer<String, SpecificRecord> consumer, TopicPartition tp, Predicate<CheckpointManifest> wanted) {
+    return newest(consumer, tp, wanted, beginning(consumer, tp));
+  }
+
+  private static long beginning(Consumer<String, SpecificRecord> consumer, TopicPartition tp) {
+    return consumer.beginningOffsets(List.of(tp), LIMIT).get(tp);
+  }
+
+  private static Optional<ManifestAt> newest(Consumer<String, SpecificRecord> consumer, TopicPartition tp, Predicate<CheckpointManifest> wanted, long begin) {
     long end = consumer.endOffsets(List.of(tp), LIMIT).get(tp);
     long deadline = System.nanoTime() + LIMIT.toNanos();
     List<TopicPartition> others = consumer.assignment().stream().filter(p -> !p.equals(tp)).toList();
@@ -76,24 +97,21 @@ final class ModelTopicPartitions {
     }
   }
 
-  private static long readBack(Consumer<String, SpecificRecord> consumer, TopicPartition tp, Predicate<CheckpointManifest> wanted, long begin, long end, long deadline) {
+  private static Optional<ManifestAt> readBack(Consumer<String, SpecificRecord> consumer, TopicPartition tp, Predicate<CheckpointManifest> wanted, long begin, long end, long deadline) {
     long window = FIRST_WINDOW;
     for (long hi = end; hi > begin; window *= 2) {
       long lo = Math.max(begin, hi - window);
       consumer.seek(tp, lo);
-      ConsumerRecord<String, SpecificRecord> found = null;
+      ManifestAt found = null;
       while (consumer.position(tp) < hi) {
         if (System.nanoTime() > deadline) throw new IllegalStateException("could not read " + tp + " back from its end within " + LIMIT);
         for (ConsumerRecord<String, SpecificRecord> r : poll(consumer).records(tp)) {
-          if (r.offset() < hi && r.value() instanceof CheckpointManifest m && wanted.test(m)) found = r;
+          if (r.offset() < hi && r.value() instanceof CheckpointManifest m && wanted.test(m)) found = new ManifestAt(m, tp, r.offset());
         }
       }
-      if (found != null) {
-        Long first = ((CheckpointManifest) found.value()).getFirstChunkOffset();
-        return first != null && first >= begin && first <= found.offset() ? first : begin;
-      }
+      if (found != null) return Optional.of(found);
       hi = lo;
     }
-    return begin;
+    return Optional.empty();
   }
 }

@@ -2,6 +2,7 @@ package io.prefstream.publisher;
 
 import io.prefstream.schemas.CheckpointManifest;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,7 +14,8 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Reads the model topic once, to its end: the manifests of a model, or its newest (or a given)
  * checkpoint. The latter starts at the newest wanted manifest's first chunk, found reading back
- * from the end, so it reads one version's records however long the topic's history.
+ * from the end, so it reads one version's records however long the topic's history. Or reads
+ * back from the end only, to the newest wanted manifest.
  */
 public final class ModelTopicReader {
   private final Consumer<String, SpecificRecord> consumer;
@@ -35,6 +37,17 @@ public final class ModelTopicReader {
       return false;
     });
     return out;
+  }
+
+  /**
+   * The newest manifest of the model that the filter takes, whether or not it verifies or its
+   * chunks are all there (the newest by version when partitions differ); read back from the end,
+   * so it costs a few records when that manifest is recent. Empty if the topic has none.
+   */
+  public Optional<ManifestAt> newestManifest(String model, ManifestFilter filter) {
+    return ModelTopicPartitions.assignAll(consumer, topic).stream()
+        .flatMap(tp -> ModelTopicPartitions.newest(consumer, tp, m -> m.getModelName().equals(model) && filter.refusal(m).isEmpty()).stream())
+        .max(Comparator.comparingLong(found -> found.manifest().getVersion()));
   }
 
   /**

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * becomes current only if its version is greater than the current one ({@code DIR/current}, on
  * disk, so a restarted agent neither goes back nor runs its notifier again for what it applied);
  * older or equal versions (replayed or re-published) are logged and ignored, and a version folder
- * is never rewritten. It is written to {@code DIR/<version>}, passes the promotion gate, serving is
- * told, and only then is {@code DIR/current} repointed. {@link #pin} is the only way back.
+ * is rewritten only when it does not hold the files of the checkpoint being applied. It is written
+ * to {@code DIR/<version>}, passes the promotion gate, serving is told, and only then is
+ * {@code DIR/current} repointed. {@link #pin} is the only way back.
  */
 public final class RolloutAgent {
   /** The held-out reward accuracy the promotion gate reads from the manifest's metrics. */
@@ -131,13 +132,7 @@ public final class RolloutAgent {
         log.info("ignored {} v{}: not newer than the current v{}", model, version, previous);
         return;
       }
-      Path folder;
-      if (folders.has(version)) {
-        log.info("{} v{} is on disk already (not promoted before); it is not rewritten", model, version);
-        folder = folders.folder(version);
-      } else {
-        folder = folders.install(version, checkpoint.serving());
-      }
+      Path folder = install(checkpoint);
       Double accuracy = m.getMetrics().get(ACCURACY_METRIC);
       if (minAccuracy.isPresent() && !(accuracy != null && accuracy >= minAccuracy.getAsDouble())) { // a missing or NaN metric fails
         log.warn("{} v{} written to {} but not promoted: held-out reward accuracy {} is not at least {}", model, version, folder, accuracy, minAccuracy.getAsDouble());
@@ -155,5 +150,22 @@ public final class RolloutAgent {
       log.info("{} v{} is current ({} files, held-out accuracy {}, signed by {})", model, version, m.getFiles().size(), accuracy,
           m.getPublicKeyFingerprint() == null ? "nobody" : m.getPublicKeyFingerprint());
     }
+  }
+
+  /**
+   * {@code DIR/<version>} for the verified checkpoint. A folder of that version already there (not
+   * promoted before: refused by the gate or by serving, or a crash before {@code current} moved) is
+   * served only if it holds this manifest's files; else it is replaced by the verified one.
+   */
+  private Path install(Checkpoint checkpoint) {
+    long version = checkpoint.version();
+    if (!folders.has(version)) return folders.install(version, checkpoint.serving());
+    if (folders.holds(version, checkpoint.manifest())) {
+      log.info("{} v{} is on disk already with this manifest's files (not promoted before); it is not rewritten", model, version);
+      return folders.folder(version);
+    }
+    log.warn("{} v{} is on disk already with other files (another checkpoint of that version, or a broken write): replaced by the one just verified",
+        model, version);
+    return folders.replace(version, checkpoint.serving());
   }
 }

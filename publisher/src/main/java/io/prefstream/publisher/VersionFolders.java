@@ -1,17 +1,21 @@
 package io.prefstream.publisher;
 
+import io.prefstream.schemas.CheckpointFile;
+import io.prefstream.schemas.CheckpointManifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * The rollout folder: {@code DIR/<version>/} per checkpoint, assembled elsewhere and renamed into
- * place so a reader never sees half of one and never rewritten once there, and {@code DIR/current},
+ * place so a reader never sees half of one, and never rewritten once there unless it does not hold
+ * the checkpoint being applied (see {@link #replace}), and {@code DIR/current},
  * a symbolic link swapped atomically to the version being served. {@code DIR/.work} holds what is
  * being assembled (same file system, so the rename is atomic).
  */
@@ -44,7 +48,7 @@ public final class VersionFolders {
   /**
    * Moves an assembled serving folder into place as {@code DIR/<version>}.
    *
-   * @throws IllegalStateException when that version is on disk already: it is never rewritten
+   * @throws IllegalStateException when that version is on disk already: only {@link #replace} rewrites one
    */
   public Path install(long version, Path serving) {
     Path target = folder(version);
@@ -55,6 +59,38 @@ public final class VersionFolders {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot move version " + version + " into " + root, e);
     }
+  }
+
+  /**
+   * Whether {@code DIR/<version>} holds exactly the manifest's serving files, each with its size and
+   * SHA-256. A folder left by a refused or interrupted rollout may hold another checkpoint that
+   * carries the same version (a lineage started again, two trainers of one model name).
+   */
+  public boolean holds(long version, CheckpointManifest manifest) {
+    List<CheckpointFile> onDisk;
+    try {
+      onDisk = new CheckpointCutter(CheckpointCutter.DEFAULT_CHUNK_BYTES).describe(folder(version));
+    } catch (IllegalArgumentException | UncheckedIOException e) { // no files, or unreadable: not that checkpoint
+      return false;
+    }
+    return new HashSet<>(onDisk).equals(new HashSet<>(manifest.getFiles()));
+  }
+
+  /**
+   * Puts an assembled serving folder in place of the {@code DIR/<version>} there, one that does not
+   * hold this checkpoint (see {@link #holds}): the old folder is renamed aside first, so that name
+   * never holds a mix of the two.
+   */
+  public Path replace(long version, Path serving) {
+    Path aside = workDir().resolve("replaced-" + version + "-" + System.nanoTime());
+    try {
+      Files.move(folder(version), aside, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot move version " + version + " out of " + root, e);
+    }
+    Path installed = install(version, serving);
+    Folders.deleteQuietly(aside);
+    return installed;
   }
 
   /** Points {@code current} at the version, atomically. */

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -81,6 +82,45 @@ class RolloutAgentTest {
     assertThat(folders.current()).contains(2L);
     assertThat(notified).containsExactly(1L, 2L);
     assertThat(Files.getLastModifiedTime(tmp.resolve("serve/2/model.safetensors")).toMillis()).isEqualTo(written);
+  }
+
+  /**
+   * A version folder left unpromoted (here refused by the gate) and then another checkpoint with
+   * that version (a lineage started again): the agent serves the bytes it verified, not the folder.
+   */
+  @Test
+  void versionFolderOnDisk_holdingAnotherCheckpoint_isReplacedByTheVerifiedOne() throws Exception {
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    RolloutAgent agent = agent(folders, OptionalDouble.of(0.8), ServingNotifier.NONE);
+    feed(agent, cut(1, 0.85));
+    feed(agent, cut(2, 0.6)); // written to serve/2, not promoted
+    Path other = Fixtures.folder(tmp.resolve("other-2"), 1200, 99);
+    try (LogLines log = new LogLines()) {
+      feed(agent, Fixtures.cut(other, 500, Fixtures.manifest("m", 2, 0.9)));
+      assertThat(log.lines()).anyMatch(l -> l.contains("m v2 is on disk already with other files") && l.contains("replaced"));
+    }
+    assertThat(folders.current()).contains(2L);
+    assertThat(tmp.resolve("serve/current/model.safetensors")).hasSameBinaryContentAs(other.resolve("model.safetensors"));
+    assertThat(tmp.resolve("serve/current/config.json")).hasSameTextualContentAs(other.resolve("config.json"));
+  }
+
+  /** The same checkpoint again after serving refused it once: its folder holds the manifest's files and is served as it is. */
+  @Test
+  void versionFolderOnDisk_holdingTheSameCheckpoint_isServedWithoutRewriting() throws Exception {
+    VersionFolders folders = new VersionFolders(tmp.resolve("serve"));
+    AtomicInteger refusals = new AtomicInteger(1);
+    RolloutAgent agent = agent(folders, OptionalDouble.empty(), (model, version, folder, previous) -> {
+      if (version == 2 && refusals.getAndDecrement() > 0) throw new IllegalStateException("serving is restarting");
+    });
+    feed(agent, cut(1, 0.9));
+    Fixtures.Cut two = cut(2, 0.9);
+    feed(agent, two);
+    assertThat(folders.current()).contains(1L);
+    Object written = Files.readAttributes(tmp.resolve("serve/2/model.safetensors"), BasicFileAttributes.class).fileKey();
+    assertThat(written).as("the file system names files by key").isNotNull();
+    feed(agent, two); // replayed
+    assertThat(folders.current()).contains(2L);
+    assertThat(Files.readAttributes(tmp.resolve("serve/current/model.safetensors"), BasicFileAttributes.class).fileKey()).isEqualTo(written);
   }
 
   @Test

@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * checkpoint in the same Kafka transaction that commits the input offsets it covers (see {@link
  * TrainerTransactions}). On start it restores its own newest checkpoint from the model topic
  * ({@link CheckpointRestore}: weights and optimizer state) and resumes from the offsets committed
- * with it, so every pair is trained on exactly once.
+ * with it, so every pair is trained on exactly once; it refuses to start when it published
+ * checkpoints but none of them restores.
  *
  * <p>Only offsets of pairs already used (trained on, or held out) are ever committed: pending pairs
  * are read again after a restart.
@@ -272,8 +273,9 @@ public final class TrainerService implements AutoCloseable {
       measured.putAll(evaluation.measure(models, config.dpo(), manager));
       measured.put("skipped_batches", (double) stepLog.skipped());
       if (newestEventTime >= 0) measured.put("freshness_ms", (double) (clock.millis() - newestEventTime));
-      CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet);
-      return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+      try (CheckpointWriter.Written written = writer.write(next, steps, models, step.optimizer(), measured, ranges, newestEventTime, heldOutSet)) {
+        return transactions.commitCheckpoint(written, deadLetters, offsets, group) ? Optional.of(measured) : Optional.<Map<String, Double>>empty();
+      } // committed or given up, its files are deleted: every checkpoint is full weights and optimizer state
     }, poll);
     if (published.isEmpty()) return; // what it covers goes into the next one
     Map<String, Double> measured = published.get();

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * covers and the commit of the input offsets it covers are one transaction, so they become
  * visible together or not at all.
  *
- * <p>A Kafka failure aborts the transaction and reports false (the caller keeps what it covers
- * and tries again with the next one); being fenced (a newer trainer of the same id, or a
+ * <p>A Kafka failure aborts the transaction (the abort tried again until the broker answers) and
+ * reports false (the caller keeps what it covers and tries again with the next one); being fenced (a newer trainer of the same id, or a
  * transaction the broker aborted on its timeout) stops this one, and its restart restores the last
  * published checkpoint.
  */
@@ -88,7 +88,7 @@ final class TrainerTransactions {
     } catch (KafkaException e) {
       log.warn("{} not published: {}", what, e.getMessage());
       try {
-        producer.abortTransaction();
+        untilDone("aborting " + what, producer::abortTransaction); // an abort after a send that timed out can time out too
       } catch (ProducerFencedException | InvalidProducerEpochException f) {
         throw fenced(f);
       }

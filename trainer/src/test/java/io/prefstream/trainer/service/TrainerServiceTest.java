@@ -12,6 +12,7 @@ import io.prefstream.publisher.ManifestSignature;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
 import io.prefstream.publisher.SigningKeys;
+import io.prefstream.schemas.CheckpointKind;
 import io.prefstream.schemas.CheckpointManifest;
 import io.prefstream.schemas.PreferencePair;
 import io.prefstream.schemas.serde.AvroSerializer;
@@ -23,6 +24,8 @@ import io.prefstream.trainer.model.CausalLm;
 import io.prefstream.trainer.model.ModelFolder;
 import io.prefstream.trainer.model.ModelRecipe;
 import io.prefstream.trainer.model.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -82,6 +85,7 @@ class TrainerServiceTest {
     assertThat(all).extracting(CheckpointManifest::getVersion).containsExactly(1L, 2L, 3L, 4L);
     assertThat(all.get(3).getStep()).isEqualTo(8); // the step counter went on from the checkpoint
     assertThat(all.get(3).getParentVersion()).isEqualTo(3L);
+    assertThat(all).extracting(CheckpointManifest::getKind).containsOnly(CheckpointKind.FULL_MODEL);
     assertThat(all.get(3).getNewestEventTime()).isNotNull();
     assertThat(all.get(3).getMetrics()).containsKeys("loss", "rewards/accuracies", "freshness_ms");
     PublicKey publicKey = ManifestSignature.readPublicKey(tmp.resolve("keys").resolve(SigningKeys.PUBLIC_FILE));
@@ -89,6 +93,42 @@ class TrainerServiceTest {
     assertThat(trainingMetrics()).isNotEmpty().allSatisfy(m -> assertThat(m.getMetrics())
         .containsKeys("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
             "grad_norm", "lr", "pairs_per_s", "tokens_per_s", "consumer_lag", "skipped_batches"));
+  }
+
+  /**
+   * Every checkpoint is full weights plus optimizer moments written under the work folder to be
+   * published: once its transaction commits nothing of it stays on disk, and what a stopped run
+   * left there is cleared at start, so checkpoints never fill the disk.
+   */
+  @Test
+  void publishedCheckpoints_leaveNoFilesInTheWorkFolder_andStaleOnesAreClearedAtStart() throws Exception {
+    String pairs = PAIRS + ".disk";
+    String models = MODELS + ".disk";
+    broker.createTopic(pairs, 1);
+    broker.createTopic(models, 1);
+    broker.createTopic(METRICS, 1);
+    Path model = tmp.resolve("model");
+    new ModelRecipe(ModelRecipe.Arch.GPT2, 257, 1, 16, 2, 2, 32, 64, true).writeRandom(3, model);
+    produce(pairs, 0, 8);
+    Path work = tmp.resolve("work");
+    Path stale = Files.createDirectories(work.resolve("publish/7/model"));
+    Files.writeString(stale.resolve("model.safetensors"), "left by a run that stopped mid-publish");
+
+    Map<String, Object> props = props("tiny-disk", model, pairs, models);
+    props.put(TrainerConfig.CHECKPOINT_STEPS, "1");
+    props.put(TrainerConfig.EVAL_FRACTION, "0");
+    try (RunningTrainer trainer = RunningTrainer.start(TrainerConfig.parse(props), work)) {
+      await().atMost(Duration.ofSeconds(120)).until(() -> manifests(models, "tiny-disk").size() >= 2);
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> assertThat(filesUnder(work)).isEmpty()); // a walk may meet a deletion
+    }
+    assertThat(manifests(models, "tiny-disk")).extracting(CheckpointManifest::getVersion).containsExactly(1L, 2L);
+    assertThat(filesUnder(work)).as("files left in the work folder").isEmpty();
+  }
+
+  private static List<Path> filesUnder(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).toList();
+    }
   }
 
   /**
@@ -119,6 +159,7 @@ class TrainerServiceTest {
     runUntil(config, tmp.resolve("work1"), () -> manifests(models, "tiny-lora").size() >= 3);
     List<CheckpointManifest> first = manifests(models, "tiny-lora");
     CheckpointManifest last = first.get(first.size() - 1);
+    assertThat(first).extracting(CheckpointManifest::getKind).containsOnly(CheckpointKind.LORA_ADAPTER);
     assertThat(last.getMetrics().get("eval/rewards/accuracies")).as("held-out reward accuracy").isGreaterThanOrEqualTo(0.9);
     assertThat(last.getMetrics().get("eval/examples")).isGreaterThanOrEqualTo(8.0);
     try (Checkpoint newest = newest(models, "tiny-lora", tmp.resolve("inspect"))) {
