@@ -92,6 +92,11 @@ class MalformedInputTest {
       bad(feedback.avro(t.feedbackRatings(), "crowded", Feedback.rating("e13", "crowded", "a", 4, crowdedAt).build()), "crowded",
           Reason.TOO_MANY_RATINGS, t.feedbackRatings());
 
+      long bulkyAt = System.currentTimeMillis();
+      feedback.avro(t.feedbackRatings(), "bulky", Feedback.rating("bulky-0", "bulky", "a", 4, bulkyAt).setResponse("x".repeat(60_000)).build()).get();
+      bad(feedback.avro(t.feedbackRatings(), "bulky", Feedback.rating("e14", "bulky", "b", 2, bulkyAt).setResponse("y".repeat(60_000)).build()), "bulky",
+          Reason.WINDOW_TOO_LARGE, t.feedbackRatings());
+
       assertThat(reasonsSent).as("a bad event for every reason").isEqualTo(EnumSet.allOf(Reason.class));
       await().atMost(PATIENCE).untilAsserted(() -> assertThat(pipeline.deadLetters()).extracting(MalformedInputTest::describe)
           .containsExactlyInAnyOrderElementsOf(expectedDeadLetters));

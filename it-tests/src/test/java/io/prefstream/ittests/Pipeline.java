@@ -152,6 +152,8 @@ final class Pipeline implements AutoCloseable {
     props.put(IngestConfig.RATINGS_MAX_PER_PROMPT, String.valueOf(MAX_RATINGS_PER_PROMPT));
     props.put(IngestConfig.MAX_RECORD_BYTES, String.valueOf(MAX_RECORD_BYTES)); // under the broker's 1 MB, so a test can send a larger one
     props.put(IngestConfig.RATINGS_GRACE_MS, "0");
+    // a small request size, so that two long ratings fill one prompt's window: (300,000 - 64 KiB) / 2 bytes
+    props.put("producer.max.request.size", "300000");
     props.put(IngestConfig.METRICS_PORT, "-1");
     props.putAll(settings);
     return IngestConfig.parse(props);
