@@ -6,7 +6,7 @@ import io.prefstream.broker.TopicCatalog;
 import io.prefstream.broker.TopicCreator;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
-import io.prefstream.ingest.IngestTopology;
+import io.prefstream.ingest.IngestStreams;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.PendingChunks;
 import io.prefstream.publisher.RolloutAgent;
@@ -29,7 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -194,10 +193,7 @@ final class DemoCommand implements Callable<Integer> {
     props.put(IngestConfig.RATINGS_GRACE_MS, "1000");
     props.put(IngestConfig.METRICS_PORT, "-1");
     props.put(IngestConfig.RATINGS_UNPAIRED, String.valueOf(unpairedRatings));
-    IngestConfig config = IngestConfig.parse(props);
-    Properties streamsProps = new Properties();
-    streamsProps.putAll(config.streamsProperties());
-    return new KafkaStreams(IngestTopology.build(config, metrics), streamsProps);
+    return IngestStreams.create(IngestConfig.parse(props), metrics);
   }
 
   private static TrainerConfig trainerConfig(String bootstrap, Path policy) {

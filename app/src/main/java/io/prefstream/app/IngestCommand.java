@@ -4,15 +4,12 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
 import io.prefstream.ingest.IngestPreflight;
-import io.prefstream.ingest.IngestTopology;
-import io.prefstream.schemas.serde.SchemaRegistryException;
+import io.prefstream.ingest.IngestStreams;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -38,17 +35,8 @@ final class IngestCommand implements Callable<Integer> {
     log.info("ingest state in {} (state.dir moves it)", ingest.stateDir().toAbsolutePath());
     CountDownLatch stopped = new CountDownLatch(1);
     try (MetricsEndpoint endpoint = new MetricsEndpoint(ingest.metricsHost(), ingest.metricsPort())) {
-      Properties props = new Properties();
-      props.putAll(ingest.streamsProperties());
-      KafkaStreams streams = new KafkaStreams(IngestTopology.build(ingest, new IngestMetrics(endpoint.registry())), props);
+      KafkaStreams streams = IngestStreams.create(ingest, new IngestMetrics(endpoint.registry()));
       new KafkaStreamsMetrics(streams).bindTo(endpoint.registry());
-      // only what no record can cause gets here (a schema registry down past its retries, a broker
-      // gone): stop with the reason rather than restart a thread into the same wall
-      streams.setUncaughtExceptionHandler(e -> {
-        log.error("ingest stops: {}; nothing was dead-lettered or committed for the record at hand, it is read again after a restart",
-            rootMessage(e));
-        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-      });
       streams.setStateListener((now, before) -> {
         log.info("ingest {} -> {}", before, now);
         if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) stopped.countDown();
@@ -62,15 +50,5 @@ final class IngestCommand implements Callable<Integer> {
       stopped.await();
       return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }
-  }
-
-  /** The innermost message: Streams wraps the cause that says what went wrong. */
-  private static String rootMessage(Throwable e) {
-    String message = e.toString();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t.getMessage() != null) message = t.getMessage();
-      if (t instanceof SchemaRegistryException) return message; // it names the registry and the record
-    }
-    return message;
   }
 }

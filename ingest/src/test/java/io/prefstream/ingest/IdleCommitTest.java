@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -53,11 +52,9 @@ class IdleCommitTest {
     }
     props.put(IngestConfig.DLQ_TOPIC, PREFIX + "preference.dlq");
     IngestConfig config = IngestConfig.parse(props);
-    Properties streamsProps = new Properties();
-    streamsProps.putAll(config.streamsProperties());
 
     int burst = 20;
-    try (KafkaStreams streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), streamsProps);
+    try (KafkaStreams streams = IngestStreams.create(config, new IngestMetrics(new SimpleMeterRegistry()));
         var producer = new KafkaProducer<byte[], byte[]>(broker.producerProps());
         var consumer = new KafkaConsumer<byte[], byte[]>(broker.consumerProps("idle-commit-check"))) {
       streams.start();

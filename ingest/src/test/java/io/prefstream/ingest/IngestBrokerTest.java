@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -65,16 +64,14 @@ class IngestBrokerTest {
       props.put(t + ".topic", PREFIX + t);
     }
     props.put(IngestConfig.DLQ_TOPIC, PREFIX + "preference.dlq");
+    props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     IngestConfig config = IngestConfig.parse(props);
     IngestPreflight.check(config, Duration.ofSeconds(10));
 
     int producers = 3;
     int validPerProducer = 40;
     int invalidPerProducer = 10;
-    Properties streamsProps = new Properties();
-    streamsProps.putAll(config.streamsProperties());
-    streamsProps.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-    try (KafkaStreams streams = new KafkaStreams(IngestTopology.build(config, new IngestMetrics(new SimpleMeterRegistry())), streamsProps)) {
+    try (KafkaStreams streams = IngestStreams.create(config, new IngestMetrics(new SimpleMeterRegistry()))) {
       streams.start();
       ExecutorService pool = Executors.newFixedThreadPool(producers);
       List<Future<?>> sent = new ArrayList<>();

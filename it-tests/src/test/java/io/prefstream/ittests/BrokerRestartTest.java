@@ -27,6 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BrokerRestartTest {
   private static final Duration PATIENCE = Duration.ofSeconds(90);
+  /**
+   * After the restart: a stream thread whose commit timed out in the outage is replaced (see
+   * StreamThreadFailures), and the fresh one gets its tasks once the dead one's group session
+   * (45 s) has expired.
+   */
+  private static final Duration RECOVERY = PATIENCE.plus(Duration.ofSeconds(60));
   private static final Duration OUTAGE = Duration.ofSeconds(6);
 
   @TempDir Path tmp;
@@ -48,10 +54,14 @@ class BrokerRestartTest {
       broker = LocalBroker.start(port, data);
 
       long versionAtRestart = pipeline.checkpointVersion();
-      await().atMost(PATIENCE).until(() -> pipeline.checkpointVersion() > versionAtRestart);
+      await().atMost(RECOVERY).until(() -> pipeline.checkpointVersion() > versionAtRestart);
       List<String> sent = load.stop();
 
-      await().atMost(PATIENCE).untilAsserted(() -> assertThat(pipeline.pairEventIds()).containsExactlyInAnyOrderElementsOf(sent));
+      // a read while the broker finds its feet may fail: that is no verdict
+      await().atMost(RECOVERY).ignoreExceptions().untilAsserted(() -> {
+        pipeline.assertRunning();
+        assertThat(pipeline.pairEventIds()).containsExactlyInAnyOrderElementsOf(sent);
+      });
       pipeline.awaitEveryPairTrainedOnce();
       pipeline.assertRunning();
     } finally {

@@ -6,7 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.prefstream.ingest.IngestConfig;
 import io.prefstream.ingest.IngestMetrics;
-import io.prefstream.ingest.IngestTopology;
+import io.prefstream.ingest.IngestStreams;
+import io.prefstream.ingest.StreamThreadFailures;
 import io.prefstream.publisher.CoveredInputs;
 import io.prefstream.publisher.ModelTopic;
 import io.prefstream.publisher.ModelTopicReader;
@@ -29,7 +30,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
@@ -40,6 +40,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +74,7 @@ final class Pipeline implements AutoCloseable {
   private final Thread trainerThread;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicReference<Throwable> trainerFailure = new AtomicReference<>();
+  private final AtomicReference<Throwable> ingestFailure = new AtomicReference<>();
 
   private Pipeline(Topics topics, Path baseModel, Clients clients, KafkaStreams ingest, TrainerService trainer) {
     this.topics = topics;
@@ -85,6 +87,14 @@ final class Pipeline implements AutoCloseable {
       log.error("trainer stopped", e);
       trainerFailure.set(e);
     });
+    // ingest's own answer, and the failure that stopped it kept for the assertions
+    StreamThreadFailures failures = new StreamThreadFailures();
+    ingest.setUncaughtExceptionHandler(e -> {
+      StreamThreadExceptionResponse response = failures.handle(e);
+      if (response != StreamThreadExceptionResponse.REPLACE_THREAD) ingestFailure.set(e);
+      return response;
+    });
+    ingest.setStateListener((now, before) -> log.info("ingest {} -> {}", before, now));
   }
 
   /**
@@ -114,9 +124,7 @@ final class Pipeline implements AutoCloseable {
     writeChatTemplate(model);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     IngestConfig ingestConfig = ingestConfig(name, topics, clients, work, ingestSettings);
-    Properties streamsProps = new Properties();
-    streamsProps.putAll(ingestConfig.streamsProperties());
-    KafkaStreams ingest = new KafkaStreams(IngestTopology.build(ingestConfig, new IngestMetrics(meters)), streamsProps);
+    KafkaStreams ingest = IngestStreams.create(ingestConfig, new IngestMetrics(meters));
     TrainerService trainer = new TrainerService(trainerConfig(name, topics, clients, model, trainerSettings), work.resolve("trainer"), Clock.systemUTC(), new TrainerMetrics(meters));
     Pipeline pipeline = new Pipeline(topics, model, clients, ingest, trainer);
     ingest.start();
@@ -201,7 +209,7 @@ final class Pipeline implements AutoCloseable {
   /** Neither service stopped: the trainer's thread runs, Kafka Streams is running or rebalancing. */
   void assertRunning() {
     assertThat(trainerThread.isAlive()).as("trainer thread alive; it failed with %s", trainerFailure.get()).isTrue();
-    assertThat(ingest.state()).isIn(KafkaStreams.State.RUNNING, KafkaStreams.State.REBALANCING);
+    assertThat(ingest.state()).as("ingest state; it failed with %s", ingestFailure.get()).isIn(KafkaStreams.State.RUNNING, KafkaStreams.State.REBALANCING);
   }
 
   /** preference.pairs as the trainer reads it: pairs, rankings and labelled responses. */
